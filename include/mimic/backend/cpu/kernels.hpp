@@ -1,0 +1,14 @@
+#pragma once
+// Kernels<Cpu>: the CPU backend, one mixin per family of kernels.
+#include "mimic/backend/cpu/elementwise.hpp"
+#include "mimic/backend/cpu/gemm.hpp"
+#include "mimic/backend/cpu/memory.hpp"
+#include "mimic/backend/kernels.hpp"
+#include "mimic/core/device.hpp"
+
+namespace mimic {
+
+template <>
+struct Kernels<Cpu> : cpu::Memory, cpu::Gemm, cpu::Elementwise {};
+
+}  // namespace mimic

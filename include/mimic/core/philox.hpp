@@ -1,0 +1,80 @@
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "mimic/core/hd.hpp"
+
+namespace mimic {
+
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"). Counter-based:
+// value i of the stream with a given seed is a pure function of (seed, i), so the CPU and the GPU
+// produce bit-identical streams and any element can be computed independently in parallel.
+struct Philox4x32 {
+  uint32_t v[4];
+};
+
+MIMIC_HD Philox4x32 philox4x32_10(uint64_t counter, uint64_t seed) {
+  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32);
+  uint32_t c2 = 0, c3 = 0;
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = static_cast<uint64_t>(kM0) * c0;
+    uint64_t p1 = static_cast<uint64_t>(kM1) * c2;
+    uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
+    uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
+    uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
+    c0 = n0;
+    c1 = n1;
+    c2 = n2;
+    c3 = n3;
+    k0 += kW0;
+    k1 += kW1;
+  }
+  return Philox4x32{{c0, c1, c2, c3}};
+}
+
+// The i-th 32-bit value of stream `seed`: lane i % 4 of block i / 4.
+MIMIC_HD uint32_t philox_u32(uint64_t seed, uint64_t i) {
+  return philox4x32_10(i >> 2, seed).v[i & 3];
+}
+
+// Uniform in [0, 1) with 24 (float) or 53 (double) random bits; element i of the stream.
+// float uses stream value i; double uses values 2i and 2i+1.
+template <class T>
+MIMIC_HD T philox_uniform(uint64_t seed, uint64_t i);
+template <>
+MIMIC_HD float philox_uniform<float>(uint64_t seed, uint64_t i) {
+  return static_cast<float>(philox_u32(seed, i) >> 8) * (1.0f / 16777216.0f);
+}
+template <>
+MIMIC_HD double philox_uniform<double>(uint64_t seed, uint64_t i) {
+  uint64_t hi = philox_u32(seed, 2 * i), lo = philox_u32(seed, 2 * i + 1);
+  return static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Standard normal by Box-Muller from stream values 2i and 2i+1 (computed in double so the
+// result does not depend on the device's float math library beyond the final rounding).
+template <class T>
+MIMIC_HD T philox_normal(uint64_t seed, uint64_t i) {
+  uint32_t a = philox_u32(seed, 2 * i), b = philox_u32(seed, 2 * i + 1);
+  double u1 = (static_cast<double>(a) + 1.0) * (1.0 / 4294967296.0);  // (0, 1]
+  double u2 = static_cast<double>(b) * (1.0 / 4294967296.0);          // [0, 1)
+  return static_cast<T>(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+// A seeded stream with a running offset: each draw of n values consumes elements
+// [offset, offset + n) and advances the offset, so successive draws never overlap.
+struct PhiloxStream {
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  // Reserves n elements and returns the first element index.
+  uint64_t advance(uint64_t n) {
+    uint64_t start = offset;
+    offset += n;
+    return start;
+  }
+};
+
+}  // namespace mimic

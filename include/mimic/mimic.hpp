@@ -1,0 +1,15 @@
+#pragma once
+// Everything mimic offers on the CPU, in one include.
+#include "mimic/autograd/tape.hpp"
+#include "mimic/backend/cpu/kernels.hpp"
+#include "mimic/core/arena.hpp"
+#include "mimic/core/device.hpp"
+#include "mimic/core/error.hpp"
+#include "mimic/core/philox.hpp"
+#include "mimic/core/shape.hpp"
+#include "mimic/core/tensor.hpp"
+#include "mimic/nn/parameters.hpp"
+#include "mimic/ops/binary.hpp"
+#include "mimic/ops/matmul.hpp"
+#include "mimic/ops/reduce.hpp"
+#include "mimic/ops/unary.hpp"

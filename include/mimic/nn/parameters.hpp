@@ -1,0 +1,86 @@
+#pragma once
+// All parameters of a model in one contiguous buffer, their gradients in another. Modules declare
+// named parameters first, then allocate() lays them out; optimizers, clipping, EMA and
+// checkpoints are single passes over the flat buffers.
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mimic/autograd/tape.hpp"
+#include "mimic/core/error.hpp"
+#include "mimic/core/tensor.hpp"
+
+namespace mimic::nn {
+
+// Index of a parameter in its store.
+struct ParamId {
+  int32_t index = -1;
+  bool defined() const { return index >= 0; }
+};
+
+template <class T, class D = Cpu>
+class ParamStore {
+ public:
+  struct Entry {
+    std::string name;  // PyTorch state-dict style, e.g. "down_modules.0.0.blocks.0.block.0.weight"
+    Shape shape;
+    int64_t offset = 0;  // in elements, 16-element aligned so every parameter starts on 64 bytes
+    bool trainable = true;
+  };
+
+  ParamId declare(const std::string& name, const Shape& shape, bool trainable = true) {
+    if (allocated()) throw ValueError("ParamStore: cannot declare '" + name + "' after allocate()");
+    if (index_.count(name)) throw ValueError("ParamStore: parameter '" + name + "' declared twice");
+    Entry e{name, shape, total_, trainable};
+    total_ += (shape.numel() + 15) / 16 * 16;
+    index_[name] = static_cast<int32_t>(entries_.size());
+    entries_.push_back(e);
+    return ParamId{static_cast<int32_t>(entries_.size() - 1)};
+  }
+  // Lays out every declared parameter; values and gradients start at zero.
+  void allocate() {
+    if (allocated()) throw ValueError("ParamStore: allocate() called twice");
+    values_ = Tensor<T, D>::zeros(Shape{total_});
+    grads_ = Tensor<T, D>::zeros(Shape{total_});
+  }
+  bool allocated() const { return values_.defined(); }
+
+  Tensor<T, D> value(ParamId id) const { return view(values_, id); }
+  Tensor<T, D> grad(ParamId id) const { return view(grads_, id); }
+  // The parameter as a tape leaf whose gradient accumulates into the flat gradient buffer.
+  Var<T, D> on(Tape<T, D>& tape, ParamId id) const {
+    const Entry& e = entries_.at(id.index);
+    return e.trainable ? tape.parameter(value(id), grad(id)) : tape.constant(value(id));
+  }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  ParamId find(const std::string& name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? ParamId{} : ParamId{it->second};
+  }
+  // Flat buffers (padding between parameters stays zero).
+  const Tensor<T, D>& values() const { return values_; }
+  const Tensor<T, D>& grads() const { return grads_; }
+  void zero_grad() const { grads_.zero(); }
+  // Number of parameter elements, padding excluded.
+  int64_t count() const {
+    int64_t n = 0;
+    for (const Entry& e : entries_) n += e.shape.numel();
+    return n;
+  }
+
+ private:
+  Tensor<T, D> view(const Tensor<T, D>& flat, ParamId id) const {
+    if (!allocated()) throw ValueError("ParamStore: allocate() has not been called");
+    const Entry& e = entries_.at(id.index);
+    return Tensor<T, D>::view(flat.data() + e.offset, e.shape);
+  }
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, int32_t> index_;
+  int64_t total_ = 0;
+  Tensor<T, D> values_, grads_;
+};
+
+}  // namespace mimic::nn

@@ -1,0 +1,97 @@
+// Finite-difference gradient checks: elementwise math and activations.
+#include "support/gradcheck.hpp"
+
+namespace mimic {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::random_tensor;
+using testing::TapeD;
+using testing::VarD;
+using Vars = std::vector<VarD>;
+
+// Inputs avoid [-0.05, 0.05] so kinks (relu, abs, clamp) are never straddled by eps.
+testing::TensorD away_from_zero(const Shape& s, uint64_t seed, double scale = 3.0) {
+  auto t = random_tensor(s, seed, -scale, scale);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (std::abs(t[i]) < 0.05) t[i] = t[i] < 0 ? -0.3 : 0.3;
+  return t;
+}
+
+template <class F>
+void check_unary(const char* name, F f, bool positive = false) {
+  for (const Shape& s : {Shape{7}, Shape{1}, Shape{2, 3, 5}}) {
+    auto x = positive ? random_tensor(s, 11, 0.2, 3.0) : away_from_zero(s, 11);
+    expect_gradients_match(name, [&](TapeD&, const Vars& v) { return f(v[0]); }, {x});
+  }
+}
+
+TEST(GradCheck, Neg) {
+  check_unary("neg", [](VarD x) { return -x; });
+}
+TEST(GradCheck, Exp) {
+  check_unary("exp", [](VarD x) { return ops::exp(x); });
+}
+TEST(GradCheck, Log) {
+  check_unary(
+      "log", [](VarD x) { return ops::log(x); }, true);
+}
+TEST(GradCheck, Sqrt) {
+  check_unary(
+      "sqrt", [](VarD x) { return ops::sqrt(x); }, true);
+}
+TEST(GradCheck, Pow) {
+  check_unary(
+      "pow", [](VarD x) { return ops::pow(x, 2.5); }, true);
+  check_unary("pow_int", [](VarD x) { return ops::pow(x, 3.0); });
+}
+TEST(GradCheck, Abs) {
+  check_unary("abs", [](VarD x) { return ops::abs(x); });
+}
+TEST(GradCheck, Clamp) {
+  check_unary("clamp", [](VarD x) { return ops::clamp(x, -1.0, 1.5); });
+}
+TEST(GradCheck, Relu) {
+  check_unary("relu", [](VarD x) { return ops::relu(x); });
+}
+TEST(GradCheck, LeakyRelu) {
+  check_unary("leaky_relu", [](VarD x) { return ops::leaky_relu(x, 0.1); });
+}
+TEST(GradCheck, Elu) {
+  check_unary("elu", [](VarD x) { return ops::elu(x, 0.7); });
+}
+TEST(GradCheck, Gelu) {
+  check_unary("gelu", [](VarD x) { return ops::gelu(x); });
+  check_unary("gelu_tanh", [](VarD x) { return ops::gelu(x, true); });
+}
+TEST(GradCheck, Silu) {
+  check_unary("silu", [](VarD x) { return ops::silu(x); });
+}
+TEST(GradCheck, Mish) {
+  check_unary("mish", [](VarD x) { return ops::mish(x); });
+}
+TEST(GradCheck, Tanh) {
+  check_unary("tanh", [](VarD x) { return ops::tanh(x); });
+}
+TEST(GradCheck, Sigmoid) {
+  check_unary("sigmoid", [](VarD x) { return ops::sigmoid(x); });
+}
+TEST(GradCheck, Softplus) {
+  check_unary("softplus", [](VarD x) { return ops::softplus(x); });
+}
+
+TEST(Forward, ActivationValues) {
+  Tape<double> tape;
+  auto x = tape.constant(Tensor<double>::from_list({3}, {-1.0, 0.0, 2.0}));
+  auto v = [](VarD y) { return y.value().to_vector(); };
+  EXPECT_EQ(v(ops::relu(x)), (std::vector<double>{0, 0, 2}));
+  EXPECT_NEAR(v(ops::sigmoid(x))[0], 0.2689414213699951, 1e-15);
+  EXPECT_NEAR(v(ops::gelu(x))[2], 1.9544997361036416, 1e-15);
+  EXPECT_NEAR(v(ops::mish(x))[0], -0.30340146137410895, 1e-15);
+  EXPECT_NEAR(v(ops::softplus(x))[1], std::log(2.0), 1e-15);
+  EXPECT_EQ(v(ops::clamp(x, -0.5, 1.0)), (std::vector<double>{-0.5, 0, 1}));
+  EXPECT_THROW(ops::clamp(x, 1.0, -1.0), ValueError);
+}
+
+}  // namespace
+}  // namespace mimic
