@@ -26,7 +26,7 @@ struct Var {
   Tensor<T, D> value() const { return tape->value(*this); }
   // The gradient after backward(); undefined if none reached this value.
   Tensor<T, D> grad() const { return tape->grad(*this); }
-  const Shape& shape() const { return tape->shape(*this); }
+  Shape shape() const { return tape->shape(*this); }  // by value: slots may move
   int rank() const { return shape().rank; }
   int64_t dim(int i) const { return shape().dim(i); }
   int64_t numel() const { return shape().numel(); }
@@ -207,7 +207,7 @@ class Tape {
     const Slot& s = slots_.at(v.id);
     return s.has_grad || s.external_grad ? s.grad : TensorT();
   }
-  const Shape& shape(VarT v) const { return slots_.at(v.id).value.shape(); }
+  Shape shape(VarT v) const { return slots_.at(v.id).value.shape(); }
   bool requires_grad(VarT v) const { return slots_.at(v.id).requires_grad; }
   size_t num_nodes() const { return nodes_.size(); }
   const NodeT& node(size_t i) const { return nodes_[i]; }

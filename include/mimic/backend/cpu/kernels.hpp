@@ -1,14 +1,16 @@
 #pragma once
 // Kernels<Cpu>: the CPU backend, one mixin per family of kernels.
+#include "mimic/backend/cpu/copy.hpp"
 #include "mimic/backend/cpu/elementwise.hpp"
 #include "mimic/backend/cpu/gemm.hpp"
 #include "mimic/backend/cpu/memory.hpp"
+#include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
 
 namespace mimic {
 
 template <>
-struct Kernels<Cpu> : cpu::Memory, cpu::Gemm, cpu::Elementwise {};
+struct Kernels<Cpu> : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy {};
 
 }  // namespace mimic
