@@ -1,9 +1,11 @@
 #pragma once
 // Kernels<Cpu>: the CPU backend, one mixin per family of kernels.
+#include "mimic/backend/cpu/conv.hpp"
 #include "mimic/backend/cpu/copy.hpp"
 #include "mimic/backend/cpu/elementwise.hpp"
 #include "mimic/backend/cpu/gemm.hpp"
 #include "mimic/backend/cpu/memory.hpp"
+#include "mimic/backend/cpu/norm.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
@@ -11,6 +13,7 @@
 namespace mimic {
 
 template <>
-struct Kernels<Cpu> : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy {};
+struct Kernels<Cpu>
+    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm {};
 
 }  // namespace mimic

@@ -1,0 +1,169 @@
+#pragma once
+// Normalization kernels. Statistics are accumulated in double (two passes: mean, then squared
+// deviations) so float inputs with a large mean keep their precision. Each pass streams the
+// group once: ~3 reads + 1 write per element forward, bound by memory bandwidth.
+#include <cmath>
+#include <cstdint>
+
+#include "mimic/backend/cpu/parallel.hpp"
+
+namespace mimic::cpu {
+
+struct Norm {
+  // x viewed as [N, C, S]; groups of C/G channels. gamma/beta per channel (nullable).
+  // Writes y and the per-(n, g) mean and 1/sqrt(var + eps) (biased variance, as PyTorch).
+  template <class T>
+  static void group_norm_forward(int64_t n, int64_t c, int64_t s, int64_t groups, const T* x,
+                                 const T* gamma, const T* beta, double eps, T* y, T* mean,
+                                 T* rstd) {
+    const int64_t cg = c / groups, m = cg * s;
+    parallel_for(n * groups, 1 + 16384 / (m + 1), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = x + r * m;
+        double sum = 0;
+        for (int64_t i = 0; i < m; ++i) sum += xr[i];
+        const double mu = sum / m;
+        double sq = 0;
+        for (int64_t i = 0; i < m; ++i) sq += (xr[i] - mu) * (xr[i] - mu);
+        const double rs = 1.0 / std::sqrt(sq / m + eps);
+        mean[r] = T(mu);
+        rstd[r] = T(rs);
+        const int64_t g = r % groups;
+        T* yr = y + r * m;
+        for (int64_t j = 0; j < cg; ++j) {
+          const int64_t ch = g * cg + j;
+          const T scale = T(rs) * (gamma ? gamma[ch] : T(1));
+          const T shift = (beta ? beta[ch] : T(0)) - T(mu) * scale;
+          for (int64_t i = 0; i < s; ++i) yr[j * s + i] = xr[j * s + i] * scale + shift;
+        }
+      }
+    });
+  }
+
+  // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma;
+  // dgamma[c] = sum dy * xhat, dbeta[c] = sum dy. Null output pointers are skipped.
+  template <class T>
+  static void group_norm_backward(int64_t n, int64_t c, int64_t s, int64_t groups, const T* x,
+                                  const T* gamma, const T* mean, const T* rstd, const T* dy, T* dx,
+                                  bool dx_acc, T* dgamma, bool dgamma_acc, T* dbeta,
+                                  bool dbeta_acc) {
+    const int64_t cg = c / groups, m = cg * s;
+    if (dx) {
+      parallel_for(n * groups, 1 + 16384 / (m + 1), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t g = r % groups;
+          const T* xr = x + r * m;
+          const T* dyr = dy + r * m;
+          const double mu = mean[r], rs = rstd[r];
+          double sum_dxh = 0, sum_dxh_xh = 0;
+          for (int64_t j = 0; j < cg; ++j) {
+            const double gm = gamma ? double(gamma[g * cg + j]) : 1.0;
+            for (int64_t i = 0; i < s; ++i) {
+              const double dxh = dyr[j * s + i] * gm;
+              sum_dxh += dxh;
+              sum_dxh_xh += dxh * (xr[j * s + i] - mu) * rs;
+            }
+          }
+          const double a = sum_dxh / m, b = sum_dxh_xh / m;
+          T* dxr = dx + r * m;
+          for (int64_t j = 0; j < cg; ++j) {
+            const double gm = gamma ? double(gamma[g * cg + j]) : 1.0;
+            for (int64_t i = 0; i < s; ++i) {
+              const double xh = (xr[j * s + i] - mu) * rs;
+              const T v = T(rs * (dyr[j * s + i] * gm - a - xh * b));
+              dxr[j * s + i] = dx_acc ? dxr[j * s + i] + v : v;
+            }
+          }
+        }
+      });
+    }
+    if (dgamma || dbeta) {
+      // Threads own channels; each channel sums over n in order, so the result is deterministic.
+      parallel_for(c, 16, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+          const int64_t g = ch / cg;
+          double sg = 0, sb = 0;
+          for (int64_t b = 0; b < n; ++b) {
+            const T* xr = x + (b * c + ch) * s;
+            const T* dyr = dy + (b * c + ch) * s;
+            const double mu = mean[b * groups + g], rs = rstd[b * groups + g];
+            for (int64_t i = 0; i < s; ++i) {
+              sg += dyr[i] * (xr[i] - mu) * rs;
+              sb += dyr[i];
+            }
+          }
+          if (dgamma) dgamma[ch] = dgamma_acc ? dgamma[ch] + T(sg) : T(sg);
+          if (dbeta) dbeta[ch] = dbeta_acc ? dbeta[ch] + T(sb) : T(sb);
+        }
+      });
+    }
+  }
+
+  // x viewed as [R, M], normalized per row; gamma/beta per element of M (nullable).
+  template <class T>
+  static void layer_norm_forward(int64_t rows, int64_t m, const T* x, const T* gamma, const T* beta,
+                                 double eps, T* y, T* mean, T* rstd) {
+    parallel_for(rows, 1 + 16384 / (m + 1), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = x + r * m;
+        double sum = 0;
+        for (int64_t i = 0; i < m; ++i) sum += xr[i];
+        const double mu = sum / m;
+        double sq = 0;
+        for (int64_t i = 0; i < m; ++i) sq += (xr[i] - mu) * (xr[i] - mu);
+        const double rs = 1.0 / std::sqrt(sq / m + eps);
+        mean[r] = T(mu);
+        rstd[r] = T(rs);
+        T* yr = y + r * m;
+        for (int64_t i = 0; i < m; ++i) {
+          const T xh = T((xr[i] - mu) * rs);
+          yr[i] = xh * (gamma ? gamma[i] : T(1)) + (beta ? beta[i] : T(0));
+        }
+      }
+    });
+  }
+
+  template <class T>
+  static void layer_norm_backward(int64_t rows, int64_t m, const T* x, const T* gamma,
+                                  const T* mean, const T* rstd, const T* dy, T* dx, bool dx_acc,
+                                  T* dgamma, bool dgamma_acc, T* dbeta, bool dbeta_acc) {
+    if (dx) {
+      parallel_for(rows, 1 + 16384 / (m + 1), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const T* xr = x + r * m;
+          const T* dyr = dy + r * m;
+          const double mu = mean[r], rs = rstd[r];
+          double sum_dxh = 0, sum_dxh_xh = 0;
+          for (int64_t i = 0; i < m; ++i) {
+            const double dxh = dyr[i] * (gamma ? double(gamma[i]) : 1.0);
+            sum_dxh += dxh;
+            sum_dxh_xh += dxh * (xr[i] - mu) * rs;
+          }
+          const double a = sum_dxh / m, b = sum_dxh_xh / m;
+          T* dxr = dx + r * m;
+          for (int64_t i = 0; i < m; ++i) {
+            const double xh = (xr[i] - mu) * rs;
+            const T v = T(rs * (dyr[i] * (gamma ? double(gamma[i]) : 1.0) - a - xh * b));
+            dxr[i] = dx_acc ? dxr[i] + v : v;
+          }
+        }
+      });
+    }
+    if (dgamma || dbeta) {
+      parallel_for(m, 256, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          double sg = 0, sb = 0;
+          for (int64_t r = 0; r < rows; ++r) {
+            const double dyv = dy[r * m + i];
+            sg += dyv * (x[r * m + i] - double(mean[r])) * double(rstd[r]);
+            sb += dyv;
+          }
+          if (dgamma) dgamma[i] = dgamma_acc ? dgamma[i] + T(sg) : T(sg);
+          if (dbeta) dbeta[i] = dbeta_acc ? dbeta[i] + T(sb) : T(sb);
+        }
+      });
+    }
+  }
+};
+
+}  // namespace mimic::cpu
