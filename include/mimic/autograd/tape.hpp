@@ -16,6 +16,16 @@ namespace mimic {
 template <class T, class D>
 class Tape;
 
+namespace detail {
+// x + 1: seeds an accumulating loss gradient (a namespace-scope functor so CUDA can launch it).
+struct AddOne {
+  template <class T>
+  MIMIC_HD T operator()(T x) const {
+    return x + T(1);
+  }
+};
+}  // namespace detail
+
 // A handle to a value recorded on a tape: the tape and the index of its slot. Cheap to copy.
 template <class T, class D = Cpu>
 struct Var {
@@ -187,7 +197,7 @@ class Tape {
     if (!s.requires_grad) throw ValueError("backward: the loss does not depend on any parameter");
     GradTarget<T, D> g = grad_target(loss.id);
     if (g.accumulate) {
-      Kernels<D>::map(1, AddOne{}, g.tensor.data(), g.tensor.data());
+      Kernels<D>::map(1, detail::AddOne{}, g.tensor.data(), g.tensor.data());
     } else {
       g.tensor.fill(T(1));
     }
@@ -236,9 +246,6 @@ class Tape {
   [[nodiscard]] NoGradGuard no_grad() { return NoGradGuard(*this); }
 
  private:
-  struct AddOne {
-    MIMIC_HD T operator()(T x) const { return x + T(1); }
-  };
   struct Slot {
     TensorT value;
     TensorT grad;

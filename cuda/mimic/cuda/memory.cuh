@@ -1,0 +1,53 @@
+#pragma once
+// Device memory for Tensor<T, Cuda> and the arena. Allocations are rare (the arena keeps its
+// blocks), so plain cudaMalloc / cudaFree is enough.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "mimic/cuda/check.cuh"
+
+namespace mimic::cuda {
+
+template <class T>
+__global__ void fill_kernel(T* dst, int64_t n, T value) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    dst[i] = value;
+}
+
+// Grid for a grid-stride loop over n elements: enough blocks to fill the GPU, no more.
+inline unsigned grid_for(int64_t n, int threads = 256) {
+  int64_t blocks = (n + threads - 1) / threads;
+  if (blocks > 65535) blocks = 65535;
+  return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
+}
+
+struct Memory {
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    MIMIC_CUDA_CHECK(cudaMalloc(&p, bytes == 0 ? 256 : bytes));
+    return p;
+  }
+  static void deallocate(void* p) { cudaFree(p); }  // no throw from destructors
+  static void copy_bytes(void* dst, const void* src, size_t bytes) {
+    if (bytes) MIMIC_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+  }
+  static void zero_bytes(void* dst, size_t bytes) {
+    if (bytes) MIMIC_CUDA_CHECK(cudaMemset(dst, 0, bytes));
+  }
+  template <class T>
+  static void fill(T* dst, int64_t n, T value) {
+    if (n <= 0) return;
+    fill_kernel<<<grid_for(n), 256>>>(dst, n, value);
+    check_launch("fill");
+  }
+  static void to_host(void* dst, const void* src, size_t bytes) {
+    if (bytes) MIMIC_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+  }
+  static void from_host(void* dst, const void* src, size_t bytes) {
+    if (bytes) MIMIC_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  }
+};
+
+}  // namespace mimic::cuda
