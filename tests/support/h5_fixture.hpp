@@ -46,6 +46,17 @@ class H5Fixture {
     if (shape) *shape = s;
     return out;
   }
+  std::vector<int64_t> attr_ints(const std::string& object, const std::string& attr) const {
+    hid_t a = H5Aopen_by_name(file_, object.c_str(), attr.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) throw IoError(path_ + ": " + object + ": missing attribute " + attr);
+    hid_t space = H5Aget_space(a);
+    std::vector<int64_t> v(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
+    const herr_t rc = H5Aread(a, H5T_NATIVE_INT64, v.data());
+    H5Sclose(space);
+    H5Aclose(a);
+    if (rc < 0) throw IoError(path_ + ": " + object + ": cannot read attribute " + attr);
+    return v;
+  }
   int64_t attr_int(const std::string& object, const std::string& attr) const {
     int64_t v = 0;
     if (H5Aexists_by_name(file_, object.c_str(), attr.c_str(), H5P_DEFAULT) <= 0)

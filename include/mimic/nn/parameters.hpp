@@ -9,9 +9,21 @@
 
 #include "mimic/autograd/tape.hpp"
 #include "mimic/core/error.hpp"
+#include "mimic/core/philox.hpp"
 #include "mimic/core/tensor.hpp"
 
 namespace mimic::nn {
+
+// How a parameter starts out. kUniform draws from U(-a, a) (PyTorch's default for Linear and
+// Conv layers is a = 1/sqrt(fan_in)); kNormal draws from N(0, a^2); kConstant fills with a.
+struct Init {
+  enum Kind { kConstant, kUniform, kNormal } kind = kConstant;
+  double a = 0.0;
+  static Init zeros() { return {kConstant, 0.0}; }
+  static Init ones() { return {kConstant, 1.0}; }
+  static Init uniform(double bound) { return {kUniform, bound}; }
+  static Init normal(double std) { return {kNormal, std}; }
+};
 
 // Index of a parameter in its store.
 struct ParamId {
@@ -27,12 +39,14 @@ class ParamStore {
     Shape shape;
     int64_t offset = 0;  // in elements, 16-element aligned so every parameter starts on 64 bytes
     bool trainable = true;
+    Init init;
   };
 
-  ParamId declare(const std::string& name, const Shape& shape, bool trainable = true) {
+  ParamId declare(const std::string& name, const Shape& shape, Init init = {},
+                  bool trainable = true) {
     if (allocated()) throw ValueError("ParamStore: cannot declare '" + name + "' after allocate()");
     if (index_.count(name)) throw ValueError("ParamStore: parameter '" + name + "' declared twice");
-    Entry e{name, shape, total_, trainable};
+    Entry e{name, shape, total_, trainable, init};
     total_ += (shape.numel() + 15) / 16 * 16;
     index_[name] = static_cast<int32_t>(entries_.size());
     entries_.push_back(e);
@@ -45,6 +59,25 @@ class ParamStore {
     grads_ = Tensor<T, D>::zeros(Shape{total_});
   }
   bool allocated() const { return values_.defined(); }
+
+  // Draws every parameter from its Init. Element j of a parameter at flat offset o uses Philox
+  // element o + j of `seed`'s stream, so the result depends only on the seed and the layout.
+  void initialize(uint64_t seed) const {
+    if (!allocated()) throw ValueError("ParamStore: initialize() before allocate()");
+    std::vector<T> host(static_cast<size_t>(values_.numel()), T(0));
+    for (const Entry& e : entries_) {
+      for (int64_t j = 0; j < e.shape.numel(); ++j) {
+        const uint64_t i = static_cast<uint64_t>(e.offset + j);
+        T v = T(e.init.a);
+        if (e.init.kind == Init::kUniform)
+          v = T((2.0 * philox_uniform<double>(seed, i) - 1.0) * e.init.a);
+        else if (e.init.kind == Init::kNormal)
+          v = T(philox_normal<double>(seed, i) * e.init.a);
+        host[static_cast<size_t>(e.offset + j)] = v;
+      }
+    }
+    Kernels<D>::from_host(values_.data(), host.data(), values_.bytes());
+  }
 
   Tensor<T, D> value(ParamId id) const { return view(values_, id); }
   Tensor<T, D> grad(ParamId id) const { return view(grads_, id); }

@@ -1,0 +1,128 @@
+// Layers: parameter names and counts, initialization, gradient checks through whole modules.
+#include "support/gradcheck.hpp"
+
+namespace mimic {
+namespace {
+
+using testing::random_tensor;
+
+TEST(Layers, PushTUnetHasPublishedParameterCount) {
+  nn::ParamStore<float> store;
+  nn::UnetConfig cfg;
+  cfg.input_dim = 2;
+  cfg.global_cond_dim = 40;
+  nn::ConditionalUnet1D<float> unet(store, cfg);
+  EXPECT_EQ(store.count(), 65783298);
+  for (const char* name :
+       {"diffusion_step_encoder.1.weight", "down_modules.0.0.blocks.0.block.0.weight",
+        "mid_modules.1.cond_encoder.1.bias", "down_modules.1.2.conv.weight",
+        "up_modules.1.2.conv.bias", "down_modules.0.0.residual_conv.weight",
+        "final_conv.0.block.1.weight", "final_conv.1.bias"})
+    EXPECT_TRUE(store.find(name).defined()) << name;
+  EXPECT_FALSE(
+      store.find("down_modules.2.2.conv.weight").defined());  // the last level keeps its length
+}
+
+TEST(Layers, InitializationIsSeededAndFollowsFanIn) {
+  nn::ParamStore<double> a, b;
+  nn::Mlp<double> ma(a, "mlp", {19, 64, 7}), mb(b, "mlp", {19, 64, 7});
+  a.allocate();
+  b.allocate();
+  a.initialize(3);
+  b.initialize(3);
+  EXPECT_EQ(a.values().to_vector(), b.values().to_vector());
+  auto w = a.value(a.find("mlp.0.weight"));
+  const double bound = 1 / std::sqrt(19.0);
+  double max_abs = 0;
+  for (int64_t i = 0; i < w.numel(); ++i) max_abs = std::max(max_abs, std::abs(w[i]));
+  EXPECT_LE(max_abs, bound);
+  EXPECT_GT(max_abs, 0.9 * bound);
+  EXPECT_TRUE(a.find("mlp.2.weight").defined());  // Sequential index: ReLU sits at 1
+  b.initialize(4);
+  EXPECT_NE(a.values().to_vector(), b.values().to_vector());
+}
+
+// Gradient check of every parameter of a small UNet (objective: weighted sum of the output).
+TEST(GradCheck, ConditionalUnet1D) {
+  nn::ParamStore<double> store;
+  nn::UnetConfig cfg;
+  cfg.input_dim = 2;
+  cfg.global_cond_dim = 3;
+  cfg.diffusion_step_embed_dim = 8;
+  cfg.down_dims = {4, 8};
+  cfg.kernel_size = 3;
+  cfg.n_groups = 2;
+  nn::ConditionalUnet1D<double> unet(store, cfg);
+  store.allocate();
+  store.initialize(7);
+  const auto sample = random_tensor({2, 4, 2}, 1), cond = random_tensor({2, 3}, 2);
+  const auto steps = Tensor<double>::from_list({2}, {3, 40});
+  const auto weights = random_tensor({2, 4, 2}, 3, 0.5, 1.5);
+  auto objective = [&](Tape<double>& tape) {
+    auto y = unet(store, tape.constant(sample), tape.constant(steps), tape.leaf(cond));
+    return ops::sum(y * tape.constant(weights));
+  };
+  Tape<double> tape;
+  store.zero_grad();
+  tape.backward(objective(tape));
+  const auto analytic = store.grads().clone();
+  const auto& v = store.values();
+  double worst = 0;
+  std::string worst_name;
+  for (const auto& e : store.entries()) {
+    for (int64_t j = 0; j < e.shape.numel(); j += 3) {  // every third element keeps it quick
+      const int64_t i = e.offset + j;
+      const double saved = v[i], eps = 1e-6;
+      Tape<double> t1;
+      v[i] = saved + eps;
+      const double up = objective(t1).value()[0];
+      t1.reset();
+      v[i] = saved - eps;
+      const double down = objective(t1).value()[0];
+      v[i] = saved;
+      const double numeric = (up - down) / (2 * eps);
+      const double err = std::abs(numeric - analytic[i]) / (1e-6 + 1e-5 * std::abs(numeric));
+      if (err > worst) {
+        worst = err;
+        worst_name = e.name;
+      }
+    }
+  }
+  EXPECT_LE(worst, 1.0) << "worst parameter: " << worst_name;
+}
+
+TEST(GradCheck, MlpAndLayers) {
+  nn::ParamStore<double> store;
+  nn::Mlp<double> mlp(store, "", {3, 5, 2}, nn::Activation::kMish, true);
+  nn::LayerNorm<double> ln(store, "ln", Shape{2});
+  store.allocate();
+  store.initialize(1);
+  testing::expect_gradients_match("mlp_layer_norm",
+                                  [&](testing::TapeD&, const std::vector<testing::VarD>& v) {
+                                    return ln(store, mlp(store, v[0]));
+                                  },
+                                  {random_tensor({4, 3}, 5)});
+}
+
+TEST(Layers, ShapeErrorsNameTheModule) {
+  nn::ParamStore<float> store;
+  nn::UnetConfig cfg;
+  cfg.global_cond_dim = 4;
+  cfg.down_dims = {8, 16};
+  cfg.n_groups = 4;
+  cfg.diffusion_step_embed_dim = 8;
+  nn::ConditionalUnet1D<float> unet(store, cfg);
+  store.allocate();
+  Tape<float> tape;
+  auto t = tape.constant(Tensor<float>::zeros({2}));
+  auto c = tape.constant(Tensor<float>::zeros({2, 4}));
+  EXPECT_THROW(unet(store, tape.constant(Tensor<float>::zeros({2, 8, 3})), t, c), ShapeError);
+  EXPECT_THROW(unet(store, tape.constant(Tensor<float>::zeros({2, 7, 2})), t, c), ShapeError);
+  EXPECT_THROW(unet(store, tape.constant(Tensor<float>::zeros({2, 8, 2})), t,
+                    tape.constant(Tensor<float>::zeros({2, 5}))),
+               ShapeError);
+  EXPECT_THROW(nn::GroupNorm<float>(store, "gn", 3, 8), ValueError);
+}
+
+}  // namespace
+}  // namespace mimic
