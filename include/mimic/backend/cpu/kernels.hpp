@@ -6,6 +6,7 @@
 #include "mimic/backend/cpu/gemm.hpp"
 #include "mimic/backend/cpu/memory.hpp"
 #include "mimic/backend/cpu/norm.hpp"
+#include "mimic/backend/cpu/optim.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
@@ -14,6 +15,6 @@ namespace mimic {
 
 template <>
 struct Kernels<Cpu>
-    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm {};
+    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm, cpu::Optim {};
 
 }  // namespace mimic
