@@ -8,6 +8,8 @@
 #include "mimic/core/philox.hpp"
 #include "mimic/core/shape.hpp"
 #include "mimic/core/tensor.hpp"
+#include "mimic/diffusion/beta_schedule.hpp"
+#include "mimic/diffusion/scheduler.hpp"
 #include "mimic/loss/gmm.hpp"
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/activation.hpp"
