@@ -126,3 +126,80 @@ TEST(Layers, ShapeErrorsNameTheModule) {
 
 }  // namespace
 }  // namespace mimic
+
+namespace mimic {
+namespace {
+
+TEST(GradCheck, LstmAndGru) {
+  for (bool lstm : {true, false}) {
+    nn::ParamStore<double> store;
+    auto rnn = lstm ? nn::make_lstm(store, "rnn", 3, 4, 2) : nn::make_gru(store, "rnn", 3, 4, 2);
+    store.allocate();
+    store.initialize(11);
+    testing::expect_gradients_match(lstm ? "lstm" : "gru",
+                                    [&](testing::TapeD&, const std::vector<testing::VarD>& v) {
+                                      auto first = rnn(store, ops::slice(v[0], 1, 0, 2));
+                                      auto second = rnn(store, ops::slice(v[0], 1, 2, 3),
+                                                        first.state);  // carried state
+                                      return ops::concat({first.output, second.output}, 1);
+                                    },
+                                    {random_tensor({2, 3, 3}, 1)});
+  }
+}
+
+TEST(Layers, RnnCarriedStateEqualsOneLongCall) {
+  nn::ParamStore<double> store;
+  auto lstm = nn::make_lstm(store, "", 3, 5, 2);
+  store.allocate();
+  store.initialize(2);
+  Tape<double> tape;
+  auto x = random_tensor({2, 6, 3}, 4);
+  auto whole = lstm(store, tape.constant(x)).output.value().to_vector();
+  nn::RnnState<double, Cpu> state;
+  std::vector<double> stepped;
+  for (int t = 0; t < 6; ++t) {
+    auto r = lstm(store, ops::slice(tape.constant(x), 1, t, t + 1), state);
+    state = r.state;
+    auto v = r.output.value().to_vector();
+    stepped.insert(stepped.end(), v.begin(), v.end());
+  }
+  for (int b = 0; b < 2; ++b)
+    for (int t = 0; t < 6; ++t)
+      for (int h = 0; h < 5; ++h)
+        EXPECT_NEAR(stepped[(t * 2 + b) * 5 + h], whole[(b * 6 + t) * 5 + h], 1e-14);
+}
+
+TEST(GradCheck, GmmHead) {
+  nn::ParamStore<double> store;
+  nn::GmmHead<double> head(store, "gmm", 4, 2, 3);
+  store.allocate();
+  store.initialize(5);
+  testing::expect_gradients_match("gmm_head",
+                                  [&](testing::TapeD& t, const std::vector<testing::VarD>& v) {
+                                    auto p = head(store, v[0]);
+                                    return head.log_prob(p, t.constant(Tensor<double>::from_list(
+                                                                {2, 2}, {0.1, -0.3, 0.5, 0.2})));
+                                  },
+                                  {random_tensor({2, 4}, 6)});
+}
+
+TEST(Layers, GmmSamplingFollowsModes) {
+  nn::ParamStore<double> store;
+  nn::GmmHead<double> head(store, "gmm", 1, 1, 2);
+  store.allocate();
+  // Means tanh(+-2), equal logits; low-noise eval -> samples sit at the two means.
+  store.value(store.find("gmm.mean.bias")).copy_from(Tensor<double>::from_list({2}, {2, -2}));
+  Tape<double> tape;
+  auto p = head(store, tape.constant(Tensor<double>::zeros({4000, 1})), true);
+  PhiloxStream rng{9, 0};
+  auto a = nn::sample_gmm(p, rng);
+  int high = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    ASSERT_NEAR(std::abs(a[i]), std::tanh(2.0), 1e-3);
+    high += a[i] > 0;
+  }
+  EXPECT_NEAR(high / 4000.0, 0.5, 0.03);
+}
+
+}  // namespace
+}  // namespace mimic
