@@ -20,6 +20,7 @@
 #include "mimic/nn/norm.hpp"
 #include "mimic/nn/parameters.hpp"
 #include "mimic/nn/rnn.hpp"
+#include "mimic/nn/safetensors.hpp"
 #include "mimic/nn/sinusoidal.hpp"
 #include "mimic/nn/unet1d.hpp"
 #include "mimic/optim/adam.hpp"

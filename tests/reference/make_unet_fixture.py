@@ -115,6 +115,25 @@ class Unet(nn.Module):
         return self.final_conv(x).transpose(1, 2)
 
 
+def write_safetensors(path, arrays):
+    """The safetensors format, written by hand (the package is not part of Debian): an 8-byte
+    little-endian header length, a JSON header, then the raw little-endian data."""
+    import json
+    import struct
+    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
+    for name in sorted(arrays):
+        data = arrays[name].astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arrays[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    os.replace(path + ".tmp", path)
+
+
 def main():
     torch.manual_seed(0)
     cfg = dict(input_dim=2, global_cond_dim=6, dsed=16, down_dims=[8, 16, 32], k=5, groups=4)
@@ -150,6 +169,8 @@ def main():
         f["weights"] = weights.numpy()
         f["y"] = y.detach().numpy()
     os.replace(tmp, OUT)
+    write_safetensors(OUT.replace(".h5", ".safetensors"),
+                      {k: p.detach().float().numpy() for k, p in net.named_parameters()})
     print("wrote", os.path.normpath(OUT), sum(p.numel() for p in net.parameters()), "parameters")
     big = Unet(input_dim=2, global_cond_dim=40, dsed=256, down_dims=[256, 512, 1024], k=5, groups=8)
     print("PushT config parameters:", sum(p.numel() for p in big.parameters()))

@@ -1,0 +1,188 @@
+#pragma once
+// safetensors files: an 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then raw
+// little-endian data. Used for model weights with PyTorch state-dict names, so weights move both
+// ways between mimic and PyTorch. Writes go to a temporary file renamed into place.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mimic/nn/parameters.hpp"
+
+namespace mimic::nn {
+
+struct SafetensorsTensor {
+  std::string dtype;  // "F32", "F64", "F16", ...
+  std::vector<int64_t> shape;
+  std::vector<char> bytes;
+};
+
+struct SafetensorsFile {
+  std::map<std::string, SafetensorsTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+inline size_t safetensors_dtype_size(const std::string& path, const std::string& name,
+                                     const std::string& dtype) {
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
+  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "U8" || dtype == "I8" || dtype == "BOOL") return 1;
+  throw IoError(path + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
+}
+
+inline SafetensorsFile read_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot open safetensors file");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  unsigned char len_bytes[8];
+  if (file_size < 8 || !in.read(reinterpret_cast<char*>(len_bytes), 8))
+    throw IoError(path + ": truncated safetensors file (no header length)");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+  if (header_len > file_size - 8)
+    throw IoError(path + ": header length " + std::to_string(header_len) + " exceeds the file");
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(header);
+  } catch (const std::exception& e) {
+    throw IoError(path + ": malformed safetensors header: " + e.what());
+  }
+  if (!j.is_object()) throw IoError(path + ": safetensors header is not a JSON object");
+  const uint64_t data_size = file_size - 8 - header_len;
+  SafetensorsFile out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      for (auto m = it->begin(); m != it->end(); ++m)
+        out.metadata[m.key()] = m->is_string() ? m->get<std::string>() : m->dump();
+      continue;
+    }
+    const std::string& name = it.key();
+    const auto& v = *it;
+    if (!v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
+      throw IoError(path + ": tensor '" + name + "' lacks dtype, shape or data_offsets");
+    SafetensorsTensor t;
+    t.dtype = v["dtype"].get<std::string>();
+    t.shape = v["shape"].get<std::vector<int64_t>>();
+    const auto offsets = v["data_offsets"].get<std::vector<uint64_t>>();
+    int64_t count = 1;
+    for (int64_t d : t.shape) count *= d;
+    if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size ||
+        offsets[1] - offsets[0] != uint64_t(count) * safetensors_dtype_size(path, name, t.dtype))
+      throw IoError(path + ": tensor '" + name +
+                    "' has data offsets that do not fit its shape or the file");
+    t.bytes.resize(offsets[1] - offsets[0]);
+    in.seekg(static_cast<std::streamoff>(8 + header_len + offsets[0]));
+    if (!in.read(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size())))
+      throw IoError(path + ": truncated data for tensor '" + name + "'");
+    out.tensors.emplace(name, std::move(t));
+  }
+  return out;
+}
+
+// Writes float32 tensors (any order is valid; names are sorted for reproducible files).
+inline void write_safetensors(const std::string& path,
+                              const std::map<std::string, SafetensorsTensor>& tensors,
+                              const std::map<std::string, std::string>& metadata = {}) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!metadata.empty()) j["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    j[name] = {{"dtype", t.dtype},
+               {"shape", t.shape},
+               {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string header = j.dump();
+  header.append((8 - header.size() % 8) % 8, ' ');  // keep the data 8-byte aligned
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError(path + ": cannot create " + tmp);
+    unsigned char len[8];
+    uint64_t n = header.size();
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    for (const auto& [name, t] : tensors)
+      out.write(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size()));
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      throw IoError(path + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw IoError(path + ": cannot rename " + tmp + " into place");
+  }
+}
+
+// Saves every parameter of `store` as F32 under its state-dict name.
+template <class T, class D>
+void save_safetensors(const ParamStore<T, D>& store, const std::string& path,
+                      const std::map<std::string, std::string>& metadata = {}) {
+  std::map<std::string, SafetensorsTensor> tensors;
+  for (const auto& e : store.entries()) {
+    const std::vector<T> v = store.value(ParamId{int32_t(&e - store.entries().data())}).to_vector();
+    SafetensorsTensor t{"F32", std::vector<int64_t>(e.shape.dims, e.shape.dims + e.shape.rank), {}};
+    t.bytes.resize(v.size() * 4);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const float f = static_cast<float>(v[i]);
+      std::memcpy(t.bytes.data() + 4 * i, &f, 4);
+    }
+    tensors.emplace(e.name, std::move(t));
+  }
+  write_safetensors(path, tensors, metadata);
+}
+
+// Loads F32 or F64 tensors into the parameters of the same names. Every parameter must be present
+// with the same shape; extra tensors in the file are an error unless allow_extra.
+template <class T, class D>
+void load_safetensors(const ParamStore<T, D>& store, const std::string& path,
+                      bool allow_extra = false) {
+  const SafetensorsFile file = read_safetensors(path);
+  for (const auto& e : store.entries()) {
+    auto it = file.tensors.find(e.name);
+    if (it == file.tensors.end()) throw IoError(path + ": missing tensor '" + e.name + "'");
+    const SafetensorsTensor& t = it->second;
+    const Shape s = Shape::from_range(t.shape.begin(), t.shape.end());
+    if (s != e.shape)
+      throw IoError(path + ": tensor '" + e.name + "' has shape " + s.str() + ", expected " +
+                    e.shape.str());
+    std::vector<T> host(static_cast<size_t>(s.numel()));
+    if (t.dtype == "F32") {
+      for (size_t i = 0; i < host.size(); ++i) {
+        float f;
+        std::memcpy(&f, t.bytes.data() + 4 * i, 4);
+        host[i] = T(f);
+      }
+    } else if (t.dtype == "F64") {
+      for (size_t i = 0; i < host.size(); ++i) {
+        double f;
+        std::memcpy(&f, t.bytes.data() + 8 * i, 8);
+        host[i] = T(f);
+      }
+    } else {
+      throw IoError(path + ": tensor '" + e.name + "' has dtype " + t.dtype +
+                    ", expected F32 or F64");
+    }
+    Kernels<D>::from_host(store.value(ParamId{int32_t(&e - store.entries().data())}).data(),
+                          host.data(), host.size() * sizeof(T));
+  }
+  if (!allow_extra)
+    for (const auto& [name, t] : file.tensors)
+      if (!store.find(name).defined()) throw IoError(path + ": unexpected tensor '" + name + "'");
+}
+
+}  // namespace mimic::nn
