@@ -59,10 +59,14 @@ void check_rnn(const std::string& name, double tol) {
   const std::string p = "/" + name + "/";
   EXPECT_LE(rel(out.output.value().to_vector(), f.read<double>(p + "y")), tol) << name << " y";
   EXPECT_LE(rel(hn.value().to_vector(), f.read<double>(p + "hn")), tol) << name << " h_n";
-  if (lstm) EXPECT_LE(rel(cn.value().to_vector(), f.read<double>(p + "cn")), tol) << name << " c_n";
+  if (lstm) {
+    EXPECT_LE(rel(cn.value().to_vector(), f.read<double>(p + "cn")), tol) << name << " c_n";
+  }
   EXPECT_LE(rel(x.grad().to_vector(), f.read<double>(p + "dx")), tol) << name << " dx";
   EXPECT_LE(rel(h0.grad().to_vector(), f.read<double>(p + "dh0")), tol) << name << " dh0";
-  if (lstm) EXPECT_LE(rel(c0.grad().to_vector(), f.read<double>(p + "dc0")), tol) << name << " dc0";
+  if (lstm) {
+    EXPECT_LE(rel(c0.grad().to_vector(), f.read<double>(p + "dc0")), tol) << name << " dc0";
+  }
   for (const auto& e : store.entries())
     EXPECT_LE(
         rel(store.grad(store.find(e.name)).to_vector(), f.read<double>(p + "grads/" + e.name)), tol)

@@ -203,3 +203,34 @@ TEST(Layers, GmmSamplingFollowsModes) {
 
 }  // namespace
 }  // namespace mimic
+
+namespace mimic {
+namespace {
+
+TEST(GradCheck, ConditionalUnet1DLocalCond) {
+  nn::ParamStore<double> store;
+  nn::UnetConfig cfg;
+  cfg.input_dim = 2;
+  cfg.local_cond_dim = 3;
+  cfg.diffusion_step_embed_dim = 8;
+  cfg.down_dims = {4, 8};
+  cfg.kernel_size = 3;
+  cfg.n_groups = 2;
+  nn::ConditionalUnet1D<double> unet(store, cfg);
+  store.allocate();
+  store.initialize(8);
+  EXPECT_TRUE(store.find("local_cond_encoder.1.blocks.0.block.0.weight").defined());
+  const auto steps = Tensor<double>::from_list({2}, {3, 40});
+  testing::expect_gradients_match("unet_local_cond",
+                                  [&](testing::TapeD& t, const std::vector<testing::VarD>& v) {
+                                    return unet(store, v[0], t.constant(steps), testing::VarD{},
+                                                v[1]);
+                                  },
+                                  {random_tensor({2, 4, 2}, 1), random_tensor({2, 4, 3}, 2)});
+  Tape<double> tape;
+  EXPECT_THROW(unet(store, tape.constant(random_tensor({2, 4, 2}, 1)), tape.constant(steps)),
+               ShapeError);
+}
+
+}  // namespace
+}  // namespace mimic

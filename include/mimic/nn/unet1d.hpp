@@ -73,6 +73,7 @@ struct ConditionalResidualBlock1D {
 struct UnetConfig {
   int64_t input_dim = 2;
   int64_t global_cond_dim = 0;
+  int64_t local_cond_dim = 0;  // per-step conditioning [B, T, local_cond_dim]; 0 = none
   int64_t diffusion_step_embed_dim = 256;
   std::vector<int64_t> down_dims = {256, 512, 1024};
   int64_t kernel_size = 5;
@@ -92,6 +93,14 @@ class ConditionalUnet1D {
     step_fc1_ = Linear<T, D>(store, join(prefix, "diffusion_step_encoder.1"), dsed, dsed * 4);
     step_fc2_ = Linear<T, D>(store, join(prefix, "diffusion_step_encoder.3"), dsed * 4, dsed);
     const int64_t cond_dim = dsed + cfg.global_cond_dim;
+    if (cfg.local_cond_dim > 0) {
+      // Two encoders as in Diffusion Policy; like the original, only the first one's output is
+      // used (added after the first down block), the second is declared for weight compatibility.
+      for (int i = 0; i < 2; ++i)
+        local_.push_back(Res(store, join(prefix, "local_cond_encoder." + std::to_string(i)),
+                             cfg.local_cond_dim, cfg.down_dims.front(), cond_dim, cfg.kernel_size,
+                             cfg.n_groups, cfg.cond_predict_scale));
+    }
     std::vector<int64_t> dims = {cfg.input_dim};
     dims.insert(dims.end(), cfg.down_dims.begin(), cfg.down_dims.end());
     const size_t levels = cfg.down_dims.size();
@@ -132,9 +141,10 @@ class ConditionalUnet1D {
 
   const UnetConfig& config() const { return cfg_; }
 
-  // sample [B, T, input_dim], timesteps [B] (float step indices), global_cond [B, G] or undefined.
+  // sample [B, T, input_dim], timesteps [B] (float step indices), global_cond [B, G] and
+  // local_cond [B, T, L] (each undefined when the config has none).
   Var<T, D> operator()(const ParamStore<T, D>& store, Var<T, D> sample, Var<T, D> timesteps,
-                       Var<T, D> global_cond = {}) const {
+                       Var<T, D> global_cond = {}, Var<T, D> local_cond = {}) const {
     const Shape s = sample.shape();
     if (s.rank != 3 || s[2] != cfg_.input_dim)
       throw ShapeError("ConditionalUnet1D: sample " + s.str() + " is not [B, T, " +
@@ -159,11 +169,22 @@ class ConditionalUnet1D {
             " is not [B, " + std::to_string(cfg_.global_cond_dim) + "]");
       cond = ops::concat({cond, global_cond}, 1);
     }
+    Var<T, D> local;
+    if (cfg_.local_cond_dim > 0) {
+      if (!local_cond.defined() || local_cond.rank() != 3 || local_cond.dim(0) != s[0] ||
+          local_cond.dim(1) != s[1] || local_cond.dim(2) != cfg_.local_cond_dim)
+        throw ShapeError("ConditionalUnet1D: local_cond " +
+                         (local_cond.defined() ? local_cond.shape().str() : std::string("(none)")) +
+                         " is not [B, T, " + std::to_string(cfg_.local_cond_dim) + "]");
+      local = local_[0](store, ops::permute(local_cond, {0, 2, 1}), cond);
+    }
     Var<T, D> x = ops::permute(sample, {0, 2, 1});  // [B, C, T]
     Var<T, D> skips[16];
     int n_skips = 0;
     for (const Down& d : down_) {
-      x = d.res1(store, d.res0(store, x, cond), cond);
+      x = d.res0(store, x, cond);
+      if (local.defined() && n_skips == 0) x = x + local;
+      x = d.res1(store, x, cond);
       skips[n_skips++] = x;
       if (d.has_downsample) x = d.downsample(store, x);
     }
@@ -192,7 +213,7 @@ class ConditionalUnet1D {
   SinusoidalPosEmb<T, D> step_embed_;
   Linear<T, D> step_fc1_, step_fc2_;
   std::vector<Down> down_;
-  std::vector<Res> mid_;
+  std::vector<Res> mid_, local_;
   std::vector<Up> up_;
   Conv1dBlock<T, D> final_block_;
   Conv1d<T, D> final_conv_;
