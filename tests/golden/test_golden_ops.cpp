@@ -7,22 +7,13 @@
 #include <map>
 
 #include "mimic/mimic.hpp"
+#include "support/compare.hpp"
 #include "support/h5_fixture.hpp"
 
 namespace mimic {
 namespace {
 
 const std::string kFixture = std::string(MIMIC_TEST_DATA_DIR) + "/golden_ops.h5";
-
-template <class T>
-double relative_error(const std::vector<T>& a, const std::vector<T>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return diff / scale;
-}
 
 template <class T>
 using OpFn = std::function<Var<T>(const std::map<std::string, Var<T>>&, const testing::H5Fixture&,
@@ -51,9 +42,12 @@ void check_op(const std::string& op, const std::vector<std::string>& inputs, con
     std::vector<T> w = f.read<T>(base + "/weights", &ws);
     ASSERT_EQ(y.shape(), ws) << base;
     tape.backward(ops::sum(y * tape.constant(Tensor<T>::from_vector(ws, w))));
-    EXPECT_LE(relative_error(y.value().to_vector(), f.read<T>(base + "/y")), tol) << base << " y";
+    EXPECT_LE(testing::relative_error(y.value().to_vector(), f.read<T>(base + "/y")), tol)
+        << base << " y";
     for (const std::string& name : inputs)
-      EXPECT_LE(relative_error(vars[name].grad().to_vector(), f.read<T>(base + "/d" + name)), tol)
+      EXPECT_LE(
+          testing::relative_error(vars[name].grad().to_vector(), f.read<T>(base + "/d" + name)),
+          tol)
           << base << " d" << name;
   }
   EXPECT_GT(cases, 0) << "no cases of " << op << " in " << kFixture;

@@ -5,20 +5,11 @@
 #include <cmath>
 
 #include "mimic/mimic.hpp"
+#include "support/compare.hpp"
 #include "support/h5_fixture.hpp"
 
 namespace mimic {
 namespace {
-
-template <class T>
-double rel(const std::vector<T>& a, const std::vector<double>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(b[i]));
-  }
-  return a.size() == b.size() ? diff / scale : 1e30;
-}
 
 template <class T>
 void check_rnn(const std::string& name, double tol) {
@@ -57,19 +48,26 @@ void check_rnn(const std::string& name, double tol) {
   }
   tape.backward(loss);
   const std::string p = "/" + name + "/";
-  EXPECT_LE(rel(out.output.value().to_vector(), f.read<double>(p + "y")), tol) << name << " y";
-  EXPECT_LE(rel(hn.value().to_vector(), f.read<double>(p + "hn")), tol) << name << " h_n";
+  EXPECT_LE(testing::relative_error(out.output.value().to_vector(), f.read<double>(p + "y")), tol)
+      << name << " y";
+  EXPECT_LE(testing::relative_error(hn.value().to_vector(), f.read<double>(p + "hn")), tol)
+      << name << " h_n";
   if (lstm) {
-    EXPECT_LE(rel(cn.value().to_vector(), f.read<double>(p + "cn")), tol) << name << " c_n";
+    EXPECT_LE(testing::relative_error(cn.value().to_vector(), f.read<double>(p + "cn")), tol)
+        << name << " c_n";
   }
-  EXPECT_LE(rel(x.grad().to_vector(), f.read<double>(p + "dx")), tol) << name << " dx";
-  EXPECT_LE(rel(h0.grad().to_vector(), f.read<double>(p + "dh0")), tol) << name << " dh0";
+  EXPECT_LE(testing::relative_error(x.grad().to_vector(), f.read<double>(p + "dx")), tol)
+      << name << " dx";
+  EXPECT_LE(testing::relative_error(h0.grad().to_vector(), f.read<double>(p + "dh0")), tol)
+      << name << " dh0";
   if (lstm) {
-    EXPECT_LE(rel(c0.grad().to_vector(), f.read<double>(p + "dc0")), tol) << name << " dc0";
+    EXPECT_LE(testing::relative_error(c0.grad().to_vector(), f.read<double>(p + "dc0")), tol)
+        << name << " dc0";
   }
   for (const auto& e : store.entries())
-    EXPECT_LE(
-        rel(store.grad(store.find(e.name)).to_vector(), f.read<double>(p + "grads/" + e.name)), tol)
+    EXPECT_LE(testing::relative_error(store.grad(store.find(e.name)).to_vector(),
+                                      f.read<double>(p + "grads/" + e.name)),
+              tol)
         << name << " " << e.name;
 }
 

@@ -6,20 +6,11 @@
 #include <fstream>
 
 #include "mimic/mimic.hpp"
+#include "support/compare.hpp"
 #include "support/h5_fixture.hpp"
 
 namespace mimic {
 namespace {
-
-template <class T>
-double relative_error(const std::vector<T>& a, const std::vector<double>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(b[i]));
-  }
-  return a.size() == b.size() ? diff / scale : 1e30;
-}
 
 template <class T>
 void check_unet(double tol) {
@@ -50,10 +41,10 @@ void check_unet(double tol) {
   auto y = unet(store, tape.constant(load("/sample")), tape.constant(load("/timesteps")),
                 tape.constant(load("/global_cond")));
   tape.backward(ops::sum(y * tape.constant(load("/weights"))));
-  EXPECT_LE(relative_error(y.value().to_vector(), f.read<double>("/y")), tol) << "output";
+  EXPECT_LE(testing::relative_error(y.value().to_vector(), f.read<double>("/y")), tol) << "output";
   for (const auto& e : store.entries())
-    EXPECT_LE(relative_error(store.grad(store.find(e.name)).to_vector(),
-                             f.read<double>("/grads/" + e.name)),
+    EXPECT_LE(testing::relative_error(store.grad(store.find(e.name)).to_vector(),
+                                      f.read<double>("/grads/" + e.name)),
               tol)
         << e.name;
 }
@@ -93,7 +84,7 @@ TEST(Safetensors, PyTorchWeightsLoadIntoUnet) {
   Tape<float> tape;
   auto y = unet(store, tape.constant(load("/sample")), tape.constant(load("/timesteps")),
                 tape.constant(load("/global_cond")));
-  EXPECT_LE(relative_error(y.value().to_vector(), f.read<double>("/y")), 1e-5);
+  EXPECT_LE(testing::relative_error(y.value().to_vector(), f.read<double>("/y")), 1e-5);
 }
 
 TEST(Safetensors, RoundTripAndBadFiles) {

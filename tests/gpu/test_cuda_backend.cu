@@ -7,21 +7,13 @@
 
 #include "mimic/cuda/kernels.cuh"
 #include "mimic/mimic.hpp"
+#include "support/compare.hpp"
 
 namespace mimic {
 namespace {
 
 #define MIMIC_REQUIRE_GPU() \
   if (!cuda::cuda_available()) GTEST_SKIP() << "no CUDA device: GPU test skipped"
-
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return a.size() == b.size() ? diff / scale : 1e30;
-}
 
 std::vector<float> random_values(int64_t n, uint64_t seed) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -47,12 +39,13 @@ void expect_devices_agree(const char* name, const std::vector<Shape>& shapes,
   Var<float, Cpu> cy = cpu_fn(cv);
   Var<float, Cuda> gy = gpu_fn(gv);
   ASSERT_EQ(cy.shape(), gy.shape()) << name;
-  EXPECT_LT(relative_error(gy.value().to_vector(), cy.value().to_vector()), 1e-5) << name << " y";
+  EXPECT_LT(testing::relative_error(gy.value().to_vector(), cy.value().to_vector()), 1e-5)
+      << name << " y";
   auto w = random_values(cy.numel(), 7);
   ct.backward(ops::sum(cy * ct.constant(Tensor<float, Cpu>::from_vector(cy.shape(), w))));
   gt.backward(ops::sum(gy * gt.constant(Tensor<float, Cuda>::from_vector(gy.shape(), w))));
   for (size_t i = 0; i < shapes.size(); ++i)
-    EXPECT_LT(relative_error(gv[i].grad().to_vector(), cv[i].grad().to_vector()), 1e-5)
+    EXPECT_LT(testing::relative_error(gv[i].grad().to_vector(), cv[i].grad().to_vector()), 1e-5)
         << name << " d input " << i;
 }
 
