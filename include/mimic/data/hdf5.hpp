@@ -377,6 +377,8 @@ class File {
  public:
   enum class Mode { kReadOnly, kReadWrite, kCreate };
 
+  File() = default;  // closed; assign an open File to use it
+
   File(const std::string& path, Mode mode, bool swmr_read = false) : path_(path) {
     QuietErrors quiet;
     if (mode == Mode::kCreate) {

@@ -1,0 +1,144 @@
+// The robomimic schema: writer round trip (atomic), demo ordering, masks, and validation errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "mimic/data/robomimic.hpp"
+
+namespace mimic {
+namespace {
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+data::Demo make_demo(const std::string& name, int64_t n, bool image = false) {
+  data::Demo d;
+  d.name = name;
+  d.num_samples = n;
+  std::vector<float> a(n * 7), o(n * 3), r(n, 0.f), done(n, 0.f);
+  for (int64_t i = 0; i < n * 7; ++i) a[i] = std::sin(float(i)) * 0.9f;
+  for (int64_t i = 0; i < n * 3; ++i) o[i] = float(i);
+  r[n - 1] = done[n - 1] = 1;
+  d.actions = data::Array::floats({n, 7}, a);
+  d.rewards = data::Array::floats({n}, r);
+  d.dones = data::Array::floats({n}, done);
+  d.states = data::Array::floats({n, 3}, o);
+  d.obs["robot0_eef_pos"] = data::Array::floats({n, 3}, o);
+  d.next_obs["robot0_eef_pos"] = data::Array::floats({n, 3}, o);
+  if (image)
+    d.obs["agentview_image"] = data::Array::pixels({n, 4, 4, 3}, std::vector<uint8_t>(n * 48, 9));
+  return d;
+}
+
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    for (const auto& n : needles)
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+  }
+}
+
+TEST(Robomimic, WriteReadRoundTripInDemoOrder) {
+  const std::string path = temp_path("rt_robomimic.hdf5");
+  std::filesystem::remove(path);
+  {
+    data::RobomimicWriter w(path, R"({"env_name": "Lift", "type": 1, "env_kwargs": {}})");
+    for (const char* n : {"demo_10", "demo_2", "demo_1"}) w.add_demo(make_demo(n, 5, true));
+    w.set_mask("train", {"demo_10", "demo_1"});
+    w.set_mask("valid", {"demo_2"});
+    EXPECT_FALSE(std::filesystem::exists(path));  // nothing visible before finish()
+    w.finish();
+  }
+  data::RobomimicReader r(path);
+  EXPECT_EQ(r.demos(), (std::vector<std::string>{"demo_1", "demo_2", "demo_10"}));
+  EXPECT_EQ(r.total(), 15);
+  EXPECT_NE(r.env_args().find("Lift"), std::string::npos);
+  EXPECT_EQ(r.filter_keys(), (std::vector<std::string>{"train", "valid"}));
+  EXPECT_EQ(r.mask("train"), (std::vector<std::string>{"demo_1", "demo_10"}));
+  auto d = r.read_demo("demo_10");
+  auto ref = make_demo("demo_10", 5, true);
+  EXPECT_EQ(d.actions.f32, ref.actions.f32);
+  EXPECT_EQ(d.obs.at("agentview_image").u8, ref.obs.at("agentview_image").u8);
+  EXPECT_EQ(d.obs.at("agentview_image").shape, (Shape{5, 4, 4, 3}));
+  EXPECT_EQ(d.next_obs.at("robot0_eef_pos").f32, ref.next_obs.at("robot0_eef_pos").f32);
+  EXPECT_EQ(r.read_demo("demo_10", false, false).obs.count("agentview_image"), 0u);
+}
+
+TEST(Robomimic, AbandonedWriterLeavesExistingFileUntouched) {
+  const std::string path = temp_path("keep.hdf5");
+  {
+    data::RobomimicWriter w(path, "{}");
+    w.add_demo(make_demo("demo_0", 3));
+    w.finish();
+  }
+  {
+    data::RobomimicWriter w(path, "{}");
+    w.add_demo(make_demo("demo_0", 4));
+    w.add_demo(make_demo("demo_1", 4));
+    // destroyed without finish(), as when generation is interrupted
+  }
+  data::RobomimicReader r(path);
+  EXPECT_EQ(r.demos().size(), 1u);
+  EXPECT_EQ(r.num_samples("demo_0"), 3);
+  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir()))
+    EXPECT_EQ(entry.path().string().find("keep.hdf5.tmp"), std::string::npos) << entry.path();
+}
+
+TEST(Robomimic, BadFilesGiveClearErrors) {
+  const std::string path = temp_path("bad_robomimic.hdf5");
+  {
+    data::RobomimicWriter w(path, "{}");
+    auto nan = make_demo("demo_0", 4);
+    nan.actions.f32[2 * 7 + 5] = NAN;
+    w.add_demo(nan);
+    auto wrong_rank = make_demo("demo_1", 4);
+    wrong_rank.obs["object"] = data::Array::floats({4}, {1, 2, 3, 4});
+    w.add_demo(wrong_rank);
+    w.add_demo(make_demo("demo_2", 4));
+    w.add_demo(make_demo("demo_3", 4));
+    w.set_mask("train", {"demo_0"});
+    w.finish();
+  }
+  {  // Damage it the way broken files look: no num_samples, short actions, a stale mask.
+    h5::File f(path, h5::File::Mode::kReadWrite);
+    auto data = f.root().group("data");
+    H5Adelete(data.group("demo_2").id(), "num_samples");
+    auto d3 = data.group("demo_3");
+    d3.remove("actions");
+    d3.write<float>("actions", {3, 7}, std::vector<float>(21, 0.f));
+    f.root().group("mask").write_strings("stale", {"demo_0", "demo_99"});
+  }
+  data::RobomimicReader r(path);
+  expect_error([&] { r.read_demo("demo_0"); },
+               {"bad_robomimic.hdf5", "demo_0/actions", "step 2", "dim 5"});
+  expect_error([&] { r.read_demo("demo_1"); }, {"/data/demo_1/obs/object", "rank"});
+  expect_error([&] { r.read_demo("demo_2"); }, {"/data/demo_2", "num_samples"});
+  expect_error([&] { r.read_demo("demo_3"); }, {"/data/demo_3/actions", "4 rows", "[3, 7]"});
+  expect_error([&] { r.mask("stale"); }, {"/mask/stale", "demo_99"});
+  expect_error([&] { r.mask("nope"); }, {"/mask", "nope"});
+  expect_error([&] { r.read_demo("demo_7"); }, {"/data", "demo_7"});
+  {  // Truncated copy.
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(temp_path("trunc.hdf5"), std::ios::binary)
+        .write(bytes.data(), std::streamsize(bytes.size() / 3));
+  }
+  expect_error(
+      [&] {
+        data::RobomimicReader t(temp_path("trunc.hdf5"));
+        for (const auto& d : t.demos()) t.read_demo(d);
+      },
+      {"trunc.hdf5"});
+  data::RobomimicWriter w(temp_path("w.hdf5"), "{}");
+  auto bad = make_demo("demo_0", 4);
+  bad.num_samples = 5;
+  expect_error([&] { w.add_demo(bad); }, {"demo_0", "num_samples is 5"});
+  expect_error([&] { w.set_mask("train", {"demo_4"}); }, {"demo_4"});
+}
+
+}  // namespace
+}  // namespace mimic
