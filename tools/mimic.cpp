@@ -1,0 +1,63 @@
+// The `mimic` command-line tool: one subcommand per job, dispatched from a table.
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands/dataset.hpp"
+#include "commands/flags.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* usage;
+  std::vector<std::string> booleans;
+  std::function<int(const mimic::cli::Flags&)> run;
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"dataset-info",
+       "--dataset D [--filter_key K] [--verbose]",
+       {"verbose"},
+       mimic::cli::dataset_info},
+      {"split-train-val",
+       "--dataset D [--filter_key K] [--ratio 0.1] [--seed 0]",
+       {},
+       mimic::cli::split_train_val},
+  };
+  return table;
+}
+
+void usage(std::ostream& out) {
+  out << "usage: mimic <command> [flags]\n\ncommands:\n";
+  for (const auto& c : commands()) out << "  " << c.name << " " << c.usage << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    usage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string name = argv[1];
+  for (const auto& c : commands()) {
+    if (name != c.name) continue;
+    std::vector<std::string> args(argv + 2, argv + argc);
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+      std::cout << "usage: mimic " << c.name << " " << c.usage << "\n";
+      return 0;
+    }
+    try {
+      return c.run(mimic::cli::Flags(args, c.booleans));
+    } catch (const std::exception& e) {
+      std::cerr << "mimic " << name << ": error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "mimic: unknown command '" << name << "'\n";
+  usage(std::cerr);
+  return 2;
+}
