@@ -59,6 +59,19 @@ class ParamStore {
     grads_ = Tensor<T, D>::zeros(Shape{total_});
   }
   bool allocated() const { return values_.defined(); }
+  // A store with the same layout and its own copy of the values (zero gradients): modules hold
+  // only ParamIds, so the same modules run on either store (for example on EMA weights).
+  ParamStore clone() const {
+    ParamStore c;
+    c.entries_ = entries_;
+    c.index_ = index_;
+    c.total_ = total_;
+    if (allocated()) {
+      c.values_ = values_.clone();
+      c.grads_ = Tensor<T, D>::zeros(Shape{total_});
+    }
+    return c;
+  }
 
   // Draws every parameter from its Init. Element j of a parameter at flat offset o uses Philox
   // element o + j of `seed`'s stream, so the result depends only on the seed and the layout.

@@ -1,0 +1,129 @@
+#pragma once
+// BC-RNN (robomimic's BC with algo.rnn.enabled): per-step observation features through a
+// multi-layer LSTM or GRU over seq_length steps, an optional per-step MLP, then the action head at
+// every step. At rollout the recurrent state carries across control steps and is reset every
+// rnn.horizon steps.
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "mimic/nn/mlp.hpp"
+#include "mimic/nn/rnn.hpp"
+#include "mimic/policy/bc.hpp"
+
+namespace mimic::policy {
+
+struct BcRnnSettings : BcSettings {
+  std::string rnn_type = "LSTM";
+  int64_t hidden_dim = 400, num_layers = 2, horizon = 10;
+
+  static BcRnnSettings from_config(const nlohmann::json& config) {
+    BcRnnSettings s;
+    static_cast<BcSettings&>(s) = BcSettings::from_config(config);
+    const auto& rnn = config.at("algo").at("rnn");
+    s.rnn_type = rnn.value("rnn_type", s.rnn_type);
+    s.hidden_dim = rnn.value("hidden_dim", s.hidden_dim);
+    s.num_layers = rnn.value("num_layers", s.num_layers);
+    s.horizon = rnn.value("horizon", s.horizon);
+    if (s.rnn_type != "LSTM" && s.rnn_type != "GRU")
+      throw ValueError("algo.rnn.rnn_type: expected LSTM or GRU, got '" + s.rnn_type + "'");
+    if (s.hidden_dim < 1 || s.num_layers < 1 || s.horizon < 1)
+      throw ValueError("algo.rnn: hidden_dim, num_layers and horizon must be >= 1");
+    if (rnn.contains("kwargs") && rnn["kwargs"].value("bidirectional", false))
+      throw ValueError(
+          "algo.rnn.kwargs.bidirectional: bidirectional RNN policies are not supported");
+    return s;
+  }
+};
+
+// Recurrent state of a batch of rollouts on the host: per layer [B, H] (c for the LSTM only).
+struct RnnCarry {
+  std::vector<Tensor<float>> h, c;
+  bool empty() const { return h.empty(); }
+};
+
+template <class T = float, class D = Cpu>
+class BcRnn : public Policy<T, D> {
+ public:
+  BcRnn(const ShapeMeta& meta, const Normalization& norm, const BcRnnSettings& s, uint64_t seed,
+        int64_t schedule_units)
+      : Policy<T, D>("bc_rnn", meta, norm, seed),
+        settings_(s),
+        rnn_(this->store_, "actor.rnn",
+             s.rnn_type == "GRU" ? nn::Rnn<T, D>::Cell::kGru : nn::Rnn<T, D>::Cell::kLstm,
+             meta.obs_dim(), s.hidden_dim, s.num_layers) {
+    std::vector<int64_t> widths{s.hidden_dim};
+    widths.insert(widths.end(), s.layer_dims.begin(), s.layer_dims.end());
+    if (widths.size() > 1)
+      mlp_ = nn::Mlp<T, D>(this->store_, "actor.mlp", widths, nn::Activation::kRelu, true);
+    head_ = ActionHead<T, D>(this->store_, "actor", widths.back(), meta.action_dim, s.head);
+    this->finish_setup(s.optim, schedule_units);
+  }
+  const BcRnnSettings& settings() const { return settings_; }
+
+  // One control step for B rollouts: features [B, obs_dim] and their carried state (empty =
+  // zeros, updated in place) -> actions [B, A].
+  Tensor<float> act_step(const Tensor<float>& features, RnnCarry& carry,
+                         const nn::ParamStore<T, D>* weights = nullptr) {
+    const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
+    Tape<T, D>& tape = this->tape_;
+    tape.reset();
+    auto guard = tape.no_grad();
+    const int64_t b = features.dim(0);
+    nn::RnnState<T, D> state;
+    for (size_t l = 0; l < carry.h.size(); ++l) {
+      state.h.push_back(upload(tape, carry.h[l]));
+      if (!carry.c.empty()) state.c.push_back(upload(tape, carry.c[l]));
+    }
+    Var<T, D> x = upload(tape, features.reshape({b, 1, this->meta_.obs_dim()}));
+    nn::RnnOutput<T, D> out = rnn_(store, x, state);
+    carry.h.clear();
+    carry.c.clear();
+    for (auto& h : out.state.h) carry.h.push_back(download(h.value()));
+    for (auto& c : out.state.c) carry.c.push_back(download(c.value()));
+    Var<T, D> f = ops::reshape(out.output, Shape{b, settings_.hidden_dim});
+    Tensor<float> a = head_.act(store, trunk(store, f), this->rng_);
+    unnormalize_rows(this->norm_.action, a.data(), a.dim(0), a.dim(1));
+    return a;
+  }
+
+  // The whole window at once from zero state: features [B, T, obs_dim] -> actions [B, T, A].
+  Tensor<float> act_sequence(const Tensor<float>& features,
+                             const nn::ParamStore<T, D>* weights = nullptr) {
+    const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
+    Tape<T, D>& tape = this->tape_;
+    tape.reset();
+    auto guard = tape.no_grad();
+    const int64_t b = features.dim(0), steps = features.dim(1);
+    nn::RnnOutput<T, D> out = rnn_(store, upload(tape, features));
+    Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
+    Tensor<float> a = head_.act(store, trunk(store, f), this->rng_);
+    unnormalize_rows(this->norm_.action, a.data(), a.dim(0), a.dim(1));
+    return a.reshape({b, steps, this->meta_.action_dim});
+  }
+
+ protected:
+  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool,
+                         Scalars& scalars) override {
+    const ShapeMeta& m = this->meta_;
+    const Tensor<float>& actions = batch.data.at("actions");
+    const int64_t steps = actions.dim(1);
+    Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, steps);
+    Tensor<float> act = gather_actions(this->norm_.action, actions, 0, steps);
+    const int64_t b = obs.dim(0);
+    nn::RnnOutput<T, D> out = rnn_(this->store_, upload(tape, obs));
+    Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
+    Var<T, D> y = upload(tape, act.reshape({b * steps, m.action_dim}));
+    return head_.loss(this->store_, trunk(this->store_, f), y, scalars);
+  }
+
+ private:
+  Var<T, D> trunk(const nn::ParamStore<T, D>& store, Var<T, D> x) const {
+    return mlp_.layers.empty() ? x : mlp_(store, x);
+  }
+  BcRnnSettings settings_;
+  nn::Rnn<T, D> rnn_;
+  nn::Mlp<T, D> mlp_;
+  ActionHead<T, D> head_;
+};
+
+}  // namespace mimic::policy

@@ -1,0 +1,155 @@
+#pragma once
+// Low-dimensional observation features as the policies see them: keys in sorted order, each
+// flattened, concatenated along the last axis, then normalized per dimension with an affine map
+// (robomimic's mean/std statistics or Diffusion Policy's limits, both expressed as offset and
+// scale: y = (x - offset) / scale).
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mimic/core/error.hpp"
+#include "mimic/core/tensor.hpp"
+#include "mimic/data/normalize.hpp"
+#include "mimic/env/env.hpp"
+
+namespace mimic::policy {
+
+// Which observation keys a policy reads and the per-step size of each, plus the action size.
+struct ShapeMeta {
+  std::map<std::string, std::vector<int64_t>> obs_shapes;  // per-step shape of every used key
+  int64_t action_dim = 0;
+
+  std::vector<std::string> keys() const {  // std::map iterates in sorted order
+    std::vector<std::string> k;
+    for (const auto& [name, shape] : obs_shapes) k.push_back(name);
+    return k;
+  }
+  int64_t key_size(const std::string& key) const {
+    int64_t n = 1;
+    for (int64_t d : obs_shapes.at(key)) n *= d;
+    return n;
+  }
+  int64_t obs_dim() const {
+    int64_t n = 0;
+    for (const auto& [name, shape] : obs_shapes) n += key_size(name);
+    return n;
+  }
+  nlohmann::json to_json() const {
+    return {{"obs_shapes", obs_shapes}, {"action_dim", action_dim}};
+  }
+  static ShapeMeta from_json(const nlohmann::json& j) {
+    ShapeMeta m;
+    m.obs_shapes = j.at("obs_shapes").get<std::map<std::string, std::vector<int64_t>>>();
+    m.action_dim = j.at("action_dim").get<int64_t>();
+    return m;
+  }
+};
+
+inline nlohmann::json stats_to_json(const data::AffineStats& s) {
+  return {{"offset", s.offset}, {"scale", s.scale}};
+}
+inline data::AffineStats stats_from_json(const nlohmann::json& j) {
+  return {j.at("offset").get<std::vector<double>>(), j.at("scale").get<std::vector<double>>()};
+}
+inline data::AffineStats identity_stats(int64_t dims) {
+  return {std::vector<double>(size_t(dims), 0.0), std::vector<double>(size_t(dims), 1.0)};
+}
+// Diffusion Policy's limits map y = x * s + o written as (x - offset) / scale.
+inline data::AffineStats stats_from_limits(const data::LimitsNormalizer& n) {
+  data::AffineStats a;
+  for (size_t d = 0; d < n.scale.size(); ++d) {
+    a.scale.push_back(1.0 / n.scale[d]);
+    a.offset.push_back(-n.offset[d] / n.scale[d]);
+  }
+  return a;
+}
+
+// Normalizes rows of `dims` values in place; `stats` may be empty (identity).
+inline void normalize_rows(const data::AffineStats& stats, float* x, int64_t rows, int64_t dims) {
+  if (stats.offset.empty()) return;
+  if (int64_t(stats.offset.size()) != dims)
+    throw ShapeError("normalization statistics have " + std::to_string(stats.offset.size()) +
+                     " dims, data has " + std::to_string(dims));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < dims; ++d)
+      x[r * dims + d] = float((x[r * dims + d] - stats.offset[d]) / stats.scale[d]);
+}
+inline void unnormalize_rows(const data::AffineStats& stats, float* x, int64_t rows, int64_t dims) {
+  if (stats.offset.empty()) return;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < dims; ++d)
+      x[r * dims + d] = float(x[r * dims + d] * stats.scale[d] + stats.offset[d]);
+}
+
+// Batch observations (key -> [B, T_b, ...]) to normalized features [B, steps, obs_dim] from
+// step t0 on.
+inline Tensor<float> gather_features(const ShapeMeta& meta, const data::AffineStats& stats,
+                                     const std::map<std::string, Tensor<float>>& obs, int64_t t0,
+                                     int64_t steps) {
+  const int64_t dim = meta.obs_dim();
+  int64_t batch = -1;
+  for (const auto& [key, shape] : meta.obs_shapes) {
+    auto it = obs.find(key);
+    if (it == obs.end()) throw ValueError("batch has no observation key '" + key + "'");
+    const Tensor<float>& t = it->second;
+    if (t.rank() < 2 || t.dim(1) < t0 + steps ||
+        t.numel() != t.dim(0) * t.dim(1) * meta.key_size(key))
+      throw ShapeError("observation '" + key + "' has shape " + t.shape().str() +
+                       ", expected [B, >=" + std::to_string(t0 + steps) + ", " +
+                       std::to_string(meta.key_size(key)) + "]");
+    if (batch >= 0 && t.dim(0) != batch)
+      throw ShapeError("observation '" + key + "' has batch " + std::to_string(t.dim(0)) +
+                       ", others have " + std::to_string(batch));
+    batch = t.dim(0);
+  }
+  if (batch < 0) throw ValueError("policy has no observation keys");
+  auto out = Tensor<float>::empty({batch, steps, dim});
+  int64_t col = 0;
+  for (const auto& [key, shape] : meta.obs_shapes) {
+    const Tensor<float> t = obs.at(key);
+    const int64_t k = meta.key_size(key), tb = t.dim(1);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t s = 0; s < steps; ++s)
+        std::copy_n(t.data() + (b * tb + t0 + s) * k, k, out.data() + (b * steps + s) * dim + col);
+    col += k;
+  }
+  normalize_rows(stats, out.data(), batch * steps, dim);
+  return out;
+}
+
+// One environment observation to a normalized feature row of obs_dim values.
+inline void observation_features(const ShapeMeta& meta, const data::AffineStats& stats,
+                                 const env::Observation& o, float* out) {
+  int64_t col = 0;
+  for (const auto& [key, shape] : meta.obs_shapes) {
+    auto it = o.low_dim.find(key);
+    if (it == o.low_dim.end()) throw ValueError("observation has no key '" + key + "'");
+    const int64_t k = meta.key_size(key);
+    if (int64_t(it->second.size()) != k)
+      throw ShapeError("observation '" + key + "' has " + std::to_string(it->second.size()) +
+                       " values, expected " + std::to_string(k));
+    std::copy_n(it->second.data(), k, out + col);
+    col += k;
+  }
+  normalize_rows(stats, out, 1, meta.obs_dim());
+}
+
+// Batch actions [B, T_b, A] -> normalized [B, steps, A] from step t0.
+inline Tensor<float> gather_actions(const data::AffineStats& stats, const Tensor<float>& actions,
+                                    int64_t t0, int64_t steps) {
+  if (actions.rank() != 3 || actions.dim(1) < t0 + steps)
+    throw ShapeError("actions have shape " + actions.shape().str() +
+                     ", expected [B, >=" + std::to_string(t0 + steps) + ", A]");
+  const int64_t b = actions.dim(0), tb = actions.dim(1), a = actions.dim(2);
+  const Tensor<float>& src = actions;
+  auto out = Tensor<float>::empty({b, steps, a});
+  for (int64_t i = 0; i < b; ++i)
+    std::copy_n(src.data() + (i * tb + t0) * a, steps * a, out.data() + i * steps * a);
+  normalize_rows(stats, out.data(), b * steps, a);
+  return out;
+}
+
+}  // namespace mimic::policy
