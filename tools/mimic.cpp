@@ -6,6 +6,9 @@
 
 #include "commands/dataset.hpp"
 #include "commands/flags.hpp"
+#include "commands/generate_demos.hpp"
+#include "commands/playback.hpp"
+#include "commands/train.hpp"
 
 namespace {
 
@@ -26,6 +29,27 @@ const std::vector<Command>& commands() {
        "--dataset D [--filter_key K] [--ratio 0.1] [--seed 0]",
        {},
        mimic::cli::split_train_val},
+      {"generate-demos",
+       "--env pusht|lift --n N --output FILE [--images] [--seed S] [--valid_ratio 0.1]",
+       {"images"},
+       mimic::cli::generate_demos},
+      {"playback",
+       "--dataset D [--video_path P] [--n 5] [--use-actions] [--filter_key K] [--camera C]",
+       {"use_actions"},
+       mimic::cli::playback},
+      {"generate-configs",
+       "--output_dir DIR [--dataset_dir DIR]",
+       {},
+       mimic::cli::generate_configs},
+      {"train",
+       "--config F [--dataset D] [--name N] [--output_dir O] [--debug] [--resume]",
+       {"debug", "resume"},
+       mimic::cli::train},
+      {"eval",
+       "--agent CKPT [--n_rollouts 27] [--horizon H] [--env E] [--video_path P] [--video_skip 5] "
+       "[--seed S] [--dataset_path OUT] [--n_envs 8]",
+       {},
+       mimic::cli::eval},
   };
   return table;
 }

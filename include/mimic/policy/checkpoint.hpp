@@ -1,0 +1,89 @@
+#pragma once
+// One self-contained checkpoint file in the safetensors format: the policy's weights under their
+// state-dict names (loadable by safetensors.torch.load_file), optimizer moments and EMA weights
+// under prefixed names, and everything else (config, algorithm, shape metadata, normalization,
+// optimizer/scheduler/EMA counters, random stream, epoch, best values, env metadata) as one JSON
+// string in the header's __metadata__ under "mimic". Written atomically.
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mimic/nn/safetensors.hpp"
+#include "mimic/policy/factory.hpp"
+
+namespace mimic::policy {
+
+struct Checkpoint {
+  nlohmann::json meta;  // "config", "policy" (state_json), "schedule_units", "trainer", "env_args"
+  std::map<std::string, Tensor<float>> tensors;
+};
+
+template <class T, class D>
+void save_checkpoint(const std::string& path, const Policy<T, D>& policy,
+                     const nlohmann::json& config, int64_t schedule_units,
+                     const nlohmann::json& extra = nlohmann::json::object()) {
+  std::map<std::string, nn::SafetensorsTensor> out;
+  for (const auto& [name, t] : policy.state_tensors()) {
+    const Tensor<float> host = download(t);
+    nn::SafetensorsTensor st{
+        "F32", std::vector<int64_t>(host.shape().dims, host.shape().dims + host.rank()), {}};
+    st.bytes.resize(host.bytes());
+    std::memcpy(st.bytes.data(), host.data(), host.bytes());
+    out.emplace(name, std::move(st));
+  }
+  nlohmann::json meta = extra;
+  meta["format"] = "mimic-checkpoint";
+  meta["format_version"] = 1;
+  meta["config"] = config;
+  meta["policy"] = policy.state_json();
+  meta["schedule_units"] = schedule_units;
+  nn::write_safetensors(path, out, {{"mimic", meta.dump()}});
+}
+
+inline Checkpoint load_checkpoint(const std::string& path) {
+  nn::SafetensorsFile file = nn::read_safetensors(path);
+  auto it = file.metadata.find("mimic");
+  if (it == file.metadata.end())
+    throw IoError(path + ": not a mimic checkpoint (no 'mimic' entry in the safetensors metadata)");
+  Checkpoint c;
+  try {
+    c.meta = nlohmann::json::parse(it->second);
+  } catch (const std::exception& e) {
+    throw IoError(path + ": checkpoint metadata is not valid JSON: " + e.what());
+  }
+  for (const char* key : {"config", "policy", "schedule_units"})
+    if (!c.meta.contains(key)) throw IoError(path + ": checkpoint metadata has no '" + key + "'");
+  for (auto& [name, t] : file.tensors) {
+    if (t.dtype != "F32")
+      throw IoError(path + ": tensor '" + name + "' has dtype " + t.dtype + ", expected F32");
+    const Shape s = Shape::from_range(t.shape.begin(), t.shape.end());
+    if (size_t(s.numel()) * 4 != t.bytes.size())
+      throw IoError(path + ": tensor '" + name + "' has " + std::to_string(t.bytes.size()) +
+                    " bytes for shape " + s.str());
+    auto host = Tensor<float>::empty(s);
+    std::memcpy(host.data(), t.bytes.data(), t.bytes.size());
+    c.tensors.emplace(name, host);
+  }
+  return c;
+}
+
+// Rebuilds the policy a checkpoint was saved from, with all its state.
+template <class T = float, class D = Cpu>
+std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c,
+                                                     const std::string& path = "checkpoint") {
+  try {
+    const nlohmann::json& p = c.meta.at("policy");
+    const ShapeMeta meta = ShapeMeta::from_json(p.at("shape_meta"));
+    const Normalization norm = Normalization::from_json(p.at("normalization"));
+    const uint64_t seed = p.at("rng").at("seed").get<uint64_t>();
+    auto policy = make_policy<T, D>(c.meta.at("config"), meta, norm, seed,
+                                    c.meta.at("schedule_units").get<int64_t>());
+    policy->load_state(c.tensors, p);
+    return policy;
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(path + ": checkpoint metadata is incomplete: " + e.what());
+  }
+}
+
+}  // namespace mimic::policy

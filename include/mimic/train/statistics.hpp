@@ -1,0 +1,74 @@
+#pragma once
+// Normalization statistics a policy is trained with, computed from the training demonstrations:
+//   BC / BC-RNN: robomimic's obs normalization when train.hdf5_normalize_obs (per key and dim,
+//     mean/std merged across demos with Chan's formula, scale = std + 1e-3); actions as stored.
+//   Diffusion Policy / IBC: Diffusion Policy's limits normalizer on observations and actions.
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "mimic/data/robomimic.hpp"
+#include "mimic/policy/features.hpp"
+#include "mimic/policy/policy.hpp"
+
+namespace mimic::train {
+
+// Rows of every demo's features ([N, obs_dim], keys sorted and concatenated) in one buffer.
+inline std::vector<float> feature_rows(const policy::ShapeMeta& meta,
+                                       const std::vector<data::Demo>& demos, int64_t& rows) {
+  const int64_t dim = meta.obs_dim();
+  rows = 0;
+  for (const auto& d : demos) rows += d.num_samples;
+  std::vector<float> out(size_t(rows * dim));
+  int64_t r0 = 0;
+  for (const auto& d : demos) {
+    int64_t col = 0;
+    for (const auto& [key, shape] : meta.obs_shapes) {
+      auto it = d.obs.find(key);
+      if (it == d.obs.end()) throw ValueError(d.name + ": no observation key '" + key + "'");
+      const int64_t k = meta.key_size(key);
+      if (int64_t(it->second.f32.size()) != d.num_samples * k)
+        throw ShapeError(d.name + ": obs/" + key + " has " + std::to_string(it->second.f32.size()) +
+                         " values, expected " + std::to_string(d.num_samples) + " x " +
+                         std::to_string(k));
+      for (int64_t r = 0; r < d.num_samples; ++r)
+        std::copy_n(it->second.f32.data() + r * k, k, out.data() + (r0 + r) * dim + col);
+      col += k;
+    }
+    r0 += d.num_samples;
+  }
+  return out;
+}
+
+inline policy::Normalization compute_normalization(const std::string& algorithm,
+                                                   const nlohmann::json& config,
+                                                   const policy::ShapeMeta& meta,
+                                                   const std::vector<data::Demo>& demos) {
+  policy::Normalization n;
+  const int64_t dim = meta.obs_dim(), a = meta.action_dim;
+  if (algorithm == "diffusion_policy" || algorithm == "ibc") {
+    int64_t rows = 0;
+    const std::vector<float> obs = feature_rows(meta, demos, rows);
+    n.obs = policy::stats_from_limits(data::LimitsNormalizer::fit(obs.data(), rows, dim));
+    std::vector<float> actions;
+    for (const auto& d : demos)
+      actions.insert(actions.end(), d.actions.f32.begin(), d.actions.f32.end());
+    if (int64_t(actions.size()) != rows * a)
+      throw ShapeError("actions: " + std::to_string(actions.size()) + " values for " +
+                       std::to_string(rows) + " steps of " + std::to_string(a) + " dims");
+    n.action = policy::stats_from_limits(data::LimitsNormalizer::fit(actions.data(), rows, a));
+    return n;
+  }
+  const auto& train = config.at("train");
+  if (train.value("hdf5_normalize_obs", false)) {
+    data::MomentStats total;
+    for (const auto& d : demos) {
+      int64_t rows = 0;
+      const std::vector<float> x = feature_rows(meta, {d}, rows);
+      total.merge(data::MomentStats::from_rows(x.data(), rows, dim));
+    }
+    n.obs = data::obs_normalization(total);
+  }
+  return n;
+}
+
+}  // namespace mimic::train
