@@ -27,7 +27,8 @@ namespace mimic::train {
 struct TrainOverrides {
   std::string dataset, name, output_dir;
   bool debug = false, resume = false;
-  bool quiet = false;  // no terminal output (tests)
+  bool quiet = false;            // no terminal output (tests)
+  int64_t stop_after_epoch = 0;  // > 0: end the run after this epoch (time-boxed runs, tests)
 };
 
 struct TrainSummary {
@@ -293,6 +294,7 @@ class Trainer {
                               {{"trainer", trainer_state}});
       tb.flush();
       summary.epochs = epoch;
+      if (o_.stop_after_epoch > 0 && epoch >= o_.stop_after_epoch) break;
     }
     summary.train_seconds = seconds_since(t_start);
     summary.last_checkpoint = run.last_checkpoint().string();

@@ -1,0 +1,423 @@
+// The training pipeline end to end on small expert datasets: configs (robomimic's defaults,
+// strict merging), TensorBoard files read by an independent reader, the sequence dataset and
+// loader, debug runs of every algorithm, checkpoint round trips and resuming.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "mimic/config/generate.hpp"
+#include "mimic/data/loader.hpp"
+#include "mimic/env/episode.hpp"
+#include "mimic/env/lift_expert.hpp"
+#include "mimic/log/tensorboard.hpp"
+#include "mimic/train/trainer.hpp"
+
+namespace mimic {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+fs::path temp_dir(const std::string& name) {
+  fs::path p =
+      fs::temp_directory_path() / ("mimic_test_train_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+// n Lift expert demos (seeds 0..), masks train / valid (last demo valid).
+std::string lift_dataset(const fs::path& dir, int n) {
+  const std::string path = (dir / "lift.hdf5").string();
+  env::LiftEnv e;
+  data::RobomimicWriter w(path, e.env_args().dump());
+  std::vector<std::string> names;
+  for (int i = 0, seed = 0; i < n; ++seed) {
+    e.reset(uint64_t(seed));
+    env::LiftExpert expert(static_cast<uint64_t>(seed));
+    std::vector<std::vector<double>> states;
+    std::vector<env::Observation> obs{e.observe()};
+    std::vector<std::vector<float>> actions;
+    std::vector<double> rewards;
+    std::vector<int> dones;
+    bool ok = false;
+    for (int t = 0; t < 200 && !ok; ++t) {
+      states.push_back(e.get_state());
+      actions.push_back(expert.act(obs.back()));
+      const env::StepResult r = e.step(actions.back());
+      obs.push_back(e.observe());
+      rewards.push_back(r.reward);
+      ok = r.success;
+      dones.push_back(ok);
+    }
+    if (!ok) continue;
+    names.push_back("demo_" + std::to_string(i++));
+    w.add_demo(env::make_demo(names.back(), states, obs, actions, rewards, dones));
+  }
+  w.set_mask("train", std::vector<std::string>(names.begin(), names.end() - 1));
+  w.set_mask("valid", {names.back()});
+  w.finish();
+  return path;
+}
+
+const std::string& shared_lift_dataset() {
+  static const std::string path = lift_dataset(temp_dir("data"), 6);
+  return path;
+}
+
+// --- configs ---------------------------------------------------------------------------------
+
+TEST(Config, DefaultsEqualRobomimicsBcConfig) {
+  std::ifstream in(std::string(MIMIC_TEST_DATA_DIR) + "/config_bc_robomimic.json");
+  const json robomimic = json::parse(in);
+  const json ours = config::default_config("bc");
+  // Every robomimic key exists with the same value; ours adds only train.max_grad_norm.
+  const json diff = json::diff(robomimic, ours);
+  for (const auto& op : diff) {
+    EXPECT_EQ(op["op"], "add") << op.dump();
+    EXPECT_EQ(op["path"], "/train/max_grad_norm") << op.dump();
+  }
+  EXPECT_EQ(config::load_config(robomimic), ours);  // robomimic's own dump loads unchanged
+}
+
+TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
+  auto error_of = [](const json& j) {
+    try {
+      config::load_config(j);
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json c = {{"algo_name", "bc"},
+            {"algo", {{"optim_params", {{"policy", {{"learning_rate", {{"intial", 1e-3}}}}}}}}}};
+  EXPECT_NE(error_of(c).find("algo.optim_params.policy.learning_rate.intial"), std::string::npos);
+  c = {{"algo_name", "bc"}, {"train", {{"batch_size", "100"}}}};
+  EXPECT_NE(error_of(c).find("'train.batch_size' must be integer, got string"), std::string::npos);
+  c = {{"algo_name", "bc"}, {"train", {{"batch_size", 1.5}}}};
+  EXPECT_NE(error_of(c).find("train.batch_size"), std::string::npos);
+  c = {{"algo_name", "bc"}, {"train", {{"batch_size", 0}}}};
+  EXPECT_NE(error_of(c).find("'train.batch_size' must be > 0"), std::string::npos);
+  c = {{"algo_name", "bc"}, {"train", {{"hdf5_cache_mode", "disk"}}}};
+  EXPECT_NE(error_of(c).find("train.hdf5_cache_mode"), std::string::npos);
+  c = {{"algo_name", "bcq"}};
+  EXPECT_NE(error_of(c).find("bcq"), std::string::npos);
+  // Open sections accept new keys; numbers accept integers.
+  c = {{"algo_name", "bc"},
+       {"observation", {{"encoder", {{"rgb", {{"core_kwargs", {{"anything", 1}}}}}}}}},
+       {"algo", {{"optim_params", {{"policy", {{"learning_rate", {{"initial", 1}}}}}}}}}};
+  EXPECT_EQ(error_of(c), "no error");
+}
+
+TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
+  const auto all = config::published_configs("/data");
+  ASSERT_EQ(all.size(), 16u);
+  std::set<std::string> names;
+  for (const auto& c : all) {
+    names.insert(c.name);
+    EXPECT_EQ(config::load_config(c.config), c.config) << c.name;
+  }
+  const json rnn = config::published_configs("/d")[4].config;  // bc_rnn_lift_low_dim
+  EXPECT_EQ(rnn["experiment"]["name"], "bc_rnn_lift_low_dim");
+  EXPECT_EQ(rnn["train"]["seq_length"], 10);
+  EXPECT_EQ(rnn["algo"]["rnn"]["hidden_dim"], 400);
+  EXPECT_TRUE(rnn["algo"]["gmm"]["enabled"].get<bool>());
+  EXPECT_EQ(rnn["train"]["data"], "/d/lift_low_dim.hdf5");
+  EXPECT_TRUE(names.count("diffusion_policy_pusht_image"));
+}
+
+// --- TensorBoard -----------------------------------------------------------------------------
+
+TEST(TensorBoard, Crc32cKnownAnswers) {
+  EXPECT_EQ(log::crc32c("123456789", 9), 0xE3069283u);
+  EXPECT_EQ(log::crc32c("", 0), 0u);
+  const std::string zeros(32, '\0');
+  EXPECT_EQ(log::crc32c(zeros.data(), 32), 0x8A9136AAu);  // RFC 3720 test vector
+}
+
+TEST(TensorBoard, EventFileParsesWithAnIndependentReader) {
+  if (std::system("python3 -c 'pass' > /dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  const fs::path dir = temp_dir("tb");
+  std::string path;
+  {
+    log::EventWriter w(dir.string());
+    w.add_scalar("Train/Loss", 0.5, 1);
+    w.add_scalar("Train/Loss", 0.25, 2);
+    w.add_scalar("Rollout/Success_Rate/Lift", 1.0, 2);
+    w.flush();
+    path = w.path();
+  }
+  const std::string out = (dir / "out.txt").string();
+  const std::string cmd = "python3 " + std::string(MIMIC_SOURCE_DIR) +
+                          "/tests/train/read_tfevents.py '" + path + "' > '" + out + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(),
+            "1 Train/Loss 0.5\n2 Train/Loss 0.25\n2 Rollout/Success_Rate/Lift 1.0\nrecords 4\n");
+  // A flipped payload byte is caught by the CRC.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-6, std::ios::end);
+    f.put('\x7f');
+  }
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+}
+
+// --- dataset and loader ----------------------------------------------------------------------
+
+data::SequenceDatasetOptions lift_options(const std::string& cache) {
+  data::SequenceDatasetOptions o;
+  o.path = shared_lift_dataset();
+  o.obs_keys = {"robot0_eef_pos", "object"};
+  o.dataset_keys = {"actions", "rewards"};
+  o.seq_length = 10;
+  o.frame_stack = 2;
+  o.get_pad_mask = true;
+  o.goal_mode = "last";
+  o.load_next_obs = true;
+  o.cache_mode = cache;
+  return o;
+}
+
+TEST(SequenceDataset, SamplesFollowTheWindowRulesInEveryCacheMode) {
+  data::SequenceDataset all(lift_options("all")), low(lift_options("low_dim")),
+      none(lift_options("none"));
+  ASSERT_EQ(all.size(), none.size());
+  data::RobomimicReader r(shared_lift_dataset());
+  const data::RobomimicSequence rule{10, 2, true, true};
+  std::vector<int64_t> idx(size_t(all.size()));
+  std::iota(idx.begin(), idx.end(), int64_t(0));
+  data::Batch a = all.make_batch_like(all.size()), b = low.make_batch_like(all.size()),
+              c = none.make_batch_like(all.size());
+  all.fill(idx.data(), all.size(), a);
+  low.fill(idx.data(), all.size(), b);
+  none.fill(idx.data(), all.size(), c);
+  for (const auto& [k, t] : a.obs) {
+    EXPECT_EQ(t.to_vector(), b.obs.at(k).to_vector()) << k;
+    EXPECT_EQ(t.to_vector(), c.obs.at(k).to_vector()) << k;
+  }
+  EXPECT_EQ(a.data.at("actions").to_vector(), c.data.at("actions").to_vector());
+  EXPECT_EQ(a.goal_obs.at("object").to_vector(), c.goal_obs.at("object").to_vector());
+  // Against the demos read directly with the (fixture-tested) window rule.
+  int64_t i = 0;
+  for (const std::string& name : all.demos()) {
+    const data::Demo d = r.read_demo(name);
+    for (int64_t k = 0; k < rule.samples_in(d.num_samples, name); ++k, ++i) {
+      const data::SampleSteps s = rule.sample(d.num_samples, k, true);
+      ASSERT_EQ(s.steps.size(), 11u);
+      for (size_t j = 0; j < s.steps.size(); ++j) {
+        for (int q = 0; q < 7; ++q)
+          ASSERT_EQ(a.data["actions"][(i * 11 + int64_t(j)) * 7 + q],
+                    d.actions.f32[size_t(s.steps[j] * 7 + q)]);
+        for (int q = 0; q < 3; ++q)
+          ASSERT_EQ(a.obs["robot0_eef_pos"][(i * 11 + int64_t(j)) * 3 + q],
+                    d.obs.at("robot0_eef_pos").f32[size_t(s.steps[j] * 3 + q)]);
+        ASSERT_EQ(a.pad_mask[i * 11 + int64_t(j)], float(s.pad_mask[j]));
+      }
+      for (int q = 0; q < 10; ++q)
+        ASSERT_EQ(a.goal_obs["object"][i * 10 + q],
+                  d.next_obs.at("object").f32[size_t((d.num_samples - 1) * 10 + q)]);
+    }
+  }
+  EXPECT_EQ(i, all.size());
+}
+
+TEST(Loader, DeterministicForAnyWorkerCountAndEachSampleOncePerEpoch) {
+  data::SequenceDataset ds(lift_options("all"));
+  data::Loader one(ds, 16, 7, true, 1), three(ds, 16, 7, true, 3);
+  const int64_t per_epoch = one.batches_per_epoch();
+  ASSERT_EQ(per_epoch, ds.size() / 16);
+  std::multiset<int64_t> seen;
+  for (int64_t g = 0; g < per_epoch; ++g)
+    for (int64_t v : one.indices_of(g)) seen.insert(v);
+  EXPECT_EQ(int64_t(seen.size()), per_epoch * 16);
+  EXPECT_EQ(int64_t(std::set<int64_t>(seen.begin(), seen.end()).size()), per_epoch * 16);
+  EXPECT_NE(one.indices_of(0), one.indices_of(per_epoch));  // reshuffled next epoch
+  for (int64_t g = 0; g < 2 * per_epoch + 3; ++g) {
+    const std::vector<float> x = one.next().data.at("actions").to_vector();
+    const std::vector<float> y = three.next().data.at("actions").to_vector();
+    ASSERT_EQ(x, y) << "batch " << g;
+  }
+  data::Loader resumed(ds, 16, 7, true, 2);
+  resumed.seek(5);
+  EXPECT_EQ(resumed.next().obs.at("object").to_vector(), [&] {
+    data::Loader fresh(ds, 16, 7, true, 1);
+    for (int k = 0; k < 5; ++k) fresh.next();
+    return fresh.next().obs.at("object").to_vector();
+  }());
+}
+
+TEST(SequenceDataset, BadInputGetsClearErrors) {
+  data::SequenceDatasetOptions o = lift_options("all");
+  o.obs_keys = {"no_such_key"};
+  try {
+    data::SequenceDataset ds(o);
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("obs/no_such_key"), std::string::npos) << e.what();
+  }
+  o = lift_options("all");
+  o.filter_key = "missing_mask";
+  EXPECT_THROW(data::SequenceDataset{o}, Error);
+  // A truncated copy of the file fails cleanly.
+  const fs::path dir = temp_dir("trunc");
+  const fs::path cut = dir / "cut.hdf5";
+  fs::copy_file(shared_lift_dataset(), cut);
+  fs::resize_file(cut, fs::file_size(cut) / 2);
+  o = lift_options("all");
+  o.path = cut.string();
+  EXPECT_THROW(data::SequenceDataset{o}, Error);
+}
+
+// --- training runs ---------------------------------------------------------------------------
+
+json small_config(const std::string& algo, const fs::path& out) {
+  json c = config::default_config(algo == "bc_rnn" ? "bc" : algo);
+  c["train"]["data"] = shared_lift_dataset();
+  c["train"]["output_dir"] = out.string();
+  c["train"]["batch_size"] = 8;
+  c["train"]["num_epochs"] = 4;
+  c["train"]["hdf5_filter_key"] = "train";
+  c["train"]["hdf5_validation_filter_key"] = "valid";
+  c["experiment"]["validate"] = true;
+  c["experiment"]["name"] = algo;
+  c["experiment"]["epoch_every_n_steps"] = 10;
+  c["algo"]["optim_params"]["policy"]["learning_rate"]["initial"] = 1e-3;
+  c["experiment"]["validation_epoch_every_n_steps"] = 2;
+  c["experiment"]["rollout"]["enabled"] = false;
+  c["observation"]["modalities"]["obs"]["low_dim"] = {"robot0_eef_pos", "object"};
+  if (algo == "bc") c["algo"]["actor_layer_dims"] = {32, 32};
+  if (algo == "bc_rnn") {
+    c["train"]["seq_length"] = 5;
+    c["algo"]["actor_layer_dims"] = json::array();
+    c["algo"]["rnn"]["enabled"] = true;
+    c["algo"]["rnn"]["hidden_dim"] = 16;
+    c["algo"]["gmm"]["enabled"] = true;
+  }
+  if (algo == "diffusion_policy") {
+    c["train"]["seq_length"] = 8;
+    c["algo"]["horizon"] = {
+        {"observation_horizon", 2}, {"action_horizon", 4}, {"prediction_horizon", 8}};
+    c["algo"]["unet"]["down_dims"] = {16, 32};
+    c["algo"]["unet"]["diffusion_step_embed_dim"] = 16;
+    c["algo"]["unet"]["n_groups"] = 4;
+    c["algo"]["optim_params"]["policy"]["learning_rate"]["warmup_steps"] = 3;
+  }
+  if (algo == "ibc") {
+    c["algo"]["energy"]["layer_dims"] = {32, 32};
+    c["algo"]["train"]["num_negatives"] = 16;
+    c["algo"]["inference"]["num_samples"] = 32;
+  }
+  return config::load_config(c);
+}
+
+std::vector<float> first_actions(policy::Policy<float>& p) {
+  env::LiftEnv e;
+  e.reset(3);
+  policy::PolicyRollout<float> r(p);
+  r.reset(0);
+  std::vector<env::Observation> h(size_t(p.n_obs_steps()), e.observe());
+  return r.act({0}, {h})[0][0];
+}
+
+TEST(Trainer, EveryAlgorithmTrainsSavesAndRoundTripsItsCheckpoint) {
+  const fs::path out = temp_dir("algos");
+  for (const std::string algo : {"bc", "bc_rnn", "diffusion_policy", "ibc"}) {
+    SCOPED_TRACE(algo);
+    json c = small_config(algo, out);
+    c["train"]["num_epochs"] = 6;
+    train::TrainOverrides o;
+    o.quiet = true;
+    const train::TrainSummary s = train::Trainer(c, o).run();
+    ASSERT_EQ(s.epoch_losses.size(), 6u);
+    // Loss falls: the mean of the last two epochs is below the first epoch's.
+    EXPECT_LT((s.epoch_losses[4] + s.epoch_losses[5]) / 2, s.epoch_losses[0]);
+    for (const char* f :
+         {"config.json", "logs/log.txt", "models/last.safetensors", "models/last_bak.safetensors"})
+      EXPECT_TRUE(fs::exists(fs::path(s.run_dir) / f)) << f;
+    EXPECT_FALSE(fs::is_empty(fs::path(s.run_dir) / "logs" / "tb"));
+    // Reloading the checkpoint gives a policy whose actions are identical to a second reload.
+    const policy::Checkpoint ck = policy::load_checkpoint(s.last_checkpoint);
+    auto a = policy::policy_from_checkpoint<float>(ck),
+         b = policy::policy_from_checkpoint<float>(ck);
+    EXPECT_EQ(a->algo_name(), algo);
+    EXPECT_EQ(first_actions(*a), first_actions(*b));
+    // The weights are stored under their state-dict names.
+    EXPECT_TRUE(ck.tensors.count(a->params().entries()[0].name));
+  }
+}
+
+TEST(Trainer, ResumingFromLastGivesTheSameLossesAsAnUninterruptedRun) {
+  for (const std::string algo : {"bc_rnn", "diffusion_policy"}) {
+    SCOPED_TRACE(algo);
+    const fs::path out = temp_dir("resume_" + algo);
+    train::TrainOverrides o;
+    o.quiet = true;
+    json full = small_config(algo, out);
+    full["experiment"]["name"] = "full";
+    const auto whole = train::Trainer(full, o).run().epoch_losses;
+    json part = small_config(algo, out);
+    part["experiment"]["name"] = "part";
+    o.stop_after_epoch = 2;  // as if the process had been killed after epoch 2
+    const auto first = train::Trainer(part, o).run().epoch_losses;
+    o.stop_after_epoch = 0;
+    o.resume = true;
+    const auto rest = train::Trainer(part, o).run().epoch_losses;
+    ASSERT_EQ(whole.size(), 4u);
+    ASSERT_EQ(first.size(), 2u);
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(first[0], whole[0]);
+    EXPECT_EQ(first[1], whole[1]);
+    EXPECT_EQ(rest[0], whole[2]);
+    EXPECT_EQ(rest[1], whole[3]);
+  }
+}
+
+TEST(Trainer, DebugRunWithRolloutsAndVideoThroughTheCli) {
+  const fs::path out = temp_dir("cli");
+  const std::string cmd = std::string(MIMIC_CLI) + " train --algo bc --dataset " +
+                          shared_lift_dataset() + " --output_dir " + out.string() + " --debug > " +
+                          (out / "log.txt").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out / "log.txt");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string log = ss.str();
+  EXPECT_NE(log.find("Rollout Epoch 2"), std::string::npos) << log;
+  EXPECT_NE(log.find("video: "), std::string::npos) << log;
+  const std::string video = log.substr(
+      log.find("video: ") + 7, log.find(".mp4", log.find("video: ")) - log.find("video: ") - 3);
+  EXPECT_TRUE(fs::exists(video)) << video;
+  const std::string ckpt = log.substr(log.find("last checkpoint: ") + 17,
+                                      log.find(".safetensors", log.find("last checkpoint: ")) + 12 -
+                                          log.find("last checkpoint: ") - 17);
+  const std::string eval = std::string(MIMIC_CLI) + " eval --agent " + ckpt +
+                           " --n_rollouts 2 --horizon 5 --dataset_path " +
+                           (out / "rollouts.hdf5").string() + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(eval.c_str()), 0);
+  data::RobomimicReader r((out / "rollouts.hdf5").string());
+  ASSERT_EQ(r.demos().size(), 2u);
+  EXPECT_EQ(r.num_samples("demo_0"), 5);
+}
+
+TEST(Checkpoint, DamagedFilesGiveClearErrors) {
+  const fs::path dir = temp_dir("ckpt");
+  json c = small_config("bc", dir);
+  c["train"]["num_epochs"] = 1;
+  train::TrainOverrides o;
+  o.quiet = true;
+  const auto s = train::Trainer(c, o).run();
+  const fs::path cut = dir / "cut.safetensors";
+  fs::copy_file(s.last_checkpoint, cut);
+  fs::resize_file(cut, fs::file_size(cut) - 100);
+  EXPECT_THROW(policy::load_checkpoint(cut.string()), IoError);
+  EXPECT_THROW(policy::load_checkpoint((dir / "missing.safetensors").string()), IoError);
+}
+
+}  // namespace
+}  // namespace mimic
