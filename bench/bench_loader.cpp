@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "mimic/core/philox.hpp"
 #include "mimic/data/loader.hpp"
 
 namespace mimic {

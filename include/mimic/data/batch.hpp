@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "mimic/backend/cpu/kernels.hpp"
 #include "mimic/core/tensor.hpp"
 
 namespace mimic::data {
