@@ -264,6 +264,28 @@ TEST(SequenceDataset, BadInputGetsClearErrors) {
   o = lift_options("all");
   o.filter_key = "missing_mask";
   EXPECT_THROW(data::SequenceDataset{o}, Error);
+  // NaN in an observation is reported with demo, key and step.
+  {
+    const fs::path nan_dir = temp_dir("nan");
+    data::RobomimicReader r(shared_lift_dataset());
+    data::Demo d = r.read_demo("demo_0");
+    d.obs.at("object").f32[3 * 10 + 2] = NAN;
+    const std::string nan_path = (nan_dir / "nan.hdf5").string();
+    data::RobomimicWriter w(nan_path, r.env_args());
+    w.add_demo(d);
+    w.finish();
+    o = lift_options("all");
+    o.path = nan_path;
+    try {
+      data::SequenceDataset ds(o);
+      FAIL() << "no error";
+    } catch (const ValueError& e) {
+      EXPECT_NE(
+          std::string(e.what()).find("/data/demo_0/obs/object: non-finite value at step 3, dim 2"),
+          std::string::npos)
+          << e.what();
+    }
+  }
   // A truncated copy of the file fails cleanly.
   const fs::path dir = temp_dir("trunc");
   const fs::path cut = dir / "cut.hdf5";

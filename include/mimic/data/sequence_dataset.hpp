@@ -5,6 +5,7 @@
 // arrays and reads image rows per sample, "none" reads everything per sample (hyperslabs).
 // fill() may run on several threads at once: HDF5 access is serialized by a mutex of the dataset.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -167,6 +168,14 @@ class SequenceDataset {
           !(o_.cache_mode != "all" && reader_->data_group().group(d.name).group("obs").exists(k)))
         throw ValueError(o_.path + ": /data/" + d.name + "/obs/" + k + ": missing observation key");
     for (const std::string& k : o_.dataset_keys) dataset_array(d, k);
+    for (const auto& [k, a] : d.obs) {  // NaN or inf in low-dim observations, with its place
+      const int64_t w = a.shape.rank > 1 ? a.shape[1] : 1;
+      for (size_t i = 0; i < a.f32.size(); ++i)
+        if (!std::isfinite(a.f32[i]))
+          throw ValueError(o_.path + ": /data/" + d.name + "/obs/" + k +
+                           ": non-finite value at step " + std::to_string(int64_t(i) / w) +
+                           ", dim " + std::to_string(int64_t(i) % w));
+    }
     if (!demos_.empty() && d.actions.shape[1] != demos_.front().actions.shape[1])
       throw ShapeError(
           o_.path + ": /data/" + d.name + "/actions: " + std::to_string(d.actions.shape[1]) +
