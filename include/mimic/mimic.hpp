@@ -14,6 +14,7 @@
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/activation.hpp"
 #include "mimic/nn/conv.hpp"
+#include "mimic/nn/dropout.hpp"
 #include "mimic/nn/gmm_head.hpp"
 #include "mimic/nn/linear.hpp"
 #include "mimic/nn/mlp.hpp"

@@ -234,3 +234,27 @@ TEST(GradCheck, ConditionalUnet1DLocalCond) {
 
 }  // namespace
 }  // namespace mimic
+
+namespace mimic {
+namespace {
+
+TEST(Layers, DropoutLayerTrainsWithAMaskAndIsTheIdentityInEvaluation) {
+  Tape<double> tape;
+  auto x = Tensor<double>::full({4, 256}, 1.0);
+  nn::Dropout drop(0.25);
+  PhiloxStream rng{7, 0};
+  const Tensor<double> y = drop(tape.constant(x), rng, true).value();
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    ASSERT_TRUE(y[i] == 0.0 || std::abs(y[i] - 1.0 / 0.75) < 1e-12) << y[i];
+    zeros += y[i] == 0.0;
+  }
+  EXPECT_NEAR(double(zeros) / double(y.numel()), 0.25, 0.05);
+  EXPECT_EQ(rng.offset, uint64_t(y.numel()));  // the stream advanced by one draw per element
+  const Tensor<double> z = drop(tape.constant(x), rng, false).value();
+  EXPECT_EQ(z.to_vector(), x.to_vector());
+  EXPECT_THROW(nn::Dropout(1.0), ValueError);
+}
+
+}  // namespace
+}  // namespace mimic

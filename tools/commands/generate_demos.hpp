@@ -29,16 +29,17 @@ inline int generate_demos(const Flags& flags) {
   const bool tty = isatty(STDERR_FILENO);
   std::mutex print_m;
   int64_t last_line = 0;
-  auto progress = [&](int64_t done, int64_t kept) {
+  auto progress = [&](int64_t done, int64_t) {
     std::lock_guard<std::mutex> lock(print_m);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int width = 20, filled = int(std::min<int64_t>(width, width * done / n));
     char buf[200];
-    std::snprintf(buf, sizeof buf, "generate-demos %s [%s%s] %lld episodes (%lld kept so far) %s",
-                  task.c_str(), std::string(size_t(filled), '#').c_str(),
-                  std::string(size_t(width - filled), '.').c_str(), (long long)done,
-                  (long long)kept, log::format_duration(secs).c_str());
+    std::snprintf(buf, sizeof buf,
+                  "generate-demos %s [%s%s] %lld expert episodes for %lld demos %s", task.c_str(),
+                  std::string(size_t(filled), '#').c_str(),
+                  std::string(size_t(width - filled), '.').c_str(), (long long)done, (long long)n,
+                  log::format_duration(secs).c_str());
     if (tty) {
       std::fprintf(stderr, "\r%s", buf);
     } else if (done - last_line >= std::max<int64_t>(1, n / 10)) {

@@ -8,7 +8,6 @@
 // (mean of per-episode max reward) and timing; optionally records a video of the first episodes
 // and the rollouts themselves (to write them as a dataset).
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "mimic/env/env.hpp"
+#include "mimic/env/multistep.hpp"
 #include "mimic/env/video.hpp"
 
 namespace mimic::env {
@@ -83,18 +83,20 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
   using clock = std::chrono::steady_clock;
   const int n_slots = std::max(1, std::min<int>(opt.n_envs, int(opt.seeds.size())));
   if (opt.horizon < 1) throw ValueError("rollout horizon must be >= 1");
-  const size_t keep = size_t(std::max(1, policy.n_obs_steps()));
   struct Slot {
     std::unique_ptr<Env> env;
+    std::unique_ptr<MultiStep> ms;
     int episode = -1;
-    std::deque<Observation> history;
     EpisodeResult result;
     clock::time_point start;
-    bool finished = false;
     std::vector<std::vector<float>> chunk;
   };
   std::vector<Slot> slots(static_cast<size_t>(n_slots));
-  for (auto& s : slots) s.env = make_env();
+  for (auto& s : slots) {
+    s.env = make_env();
+    s.ms = std::make_unique<MultiStep>(*s.env, std::max(1, policy.n_obs_steps()), opt.horizon,
+                                       opt.terminate_on_success);
+  }
   std::unique_ptr<VideoWriter> video;
   std::string camera = opt.camera;
   if (!opt.video_path.empty()) {
@@ -109,15 +111,6 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
   const auto t_all = clock::now();
   // Video episodes [0, video_eps) run in order on slot 0; the rest go to whichever slot is free.
   int next_video = 0, next_episode = video_eps, done_count = 0;
-  auto record_step = [&](Slot& s, const std::vector<float>* action, double reward, int done) {
-    if (!opt.record) return;
-    auto& r = s.result.record;
-    if (action) {
-      r.actions.push_back(*action);
-      r.rewards.push_back(reward);
-      r.dones.push_back(done);
-    }
-  };
   while (done_count < int(opt.seeds.size())) {
     for (int i = 0; i < n_slots; ++i) {
       Slot& s = slots[size_t(i)];
@@ -130,16 +123,13 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
         continue;
       s.result = EpisodeResult{};
       s.result.seed = opt.seeds[size_t(s.episode)];
-      s.env->reset(s.result.seed);
+      s.ms->reset(s.result.seed);
       policy.reset(i);
-      s.history.clear();
-      s.history.push_back(s.env->observe());
       if (opt.record) {
         s.result.record.states.push_back(s.env->get_state());
-        s.result.record.obs.push_back(s.history.back());
+        s.result.record.obs.push_back(s.ms->latest());
       }
       s.start = clock::now();
-      s.finished = false;
       if (video && s.episode < video_eps)
         video->add_frame(s.env->render(camera, opt.width, opt.height));
     }
@@ -148,7 +138,7 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
     for (int i = 0; i < n_slots; ++i)
       if (slots[size_t(i)].episode >= 0) {
         ids.push_back(i);
-        hist.emplace_back(slots[size_t(i)].history.begin(), slots[size_t(i)].history.end());
+        hist.push_back(slots[size_t(i)].ms->observations());
       }
     if (ids.empty()) break;
     auto chunks = policy.act(ids, hist);
@@ -164,36 +154,25 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
     auto run_chunk = [&](size_t b, bool render) {
       Slot& s = slots[size_t(ids[b])];
       try {
-        for (const auto& a : s.chunk) {
-          const StepResult r = s.env->step(a);
-          s.result.ret += r.reward;
-          s.result.max_reward = std::max(s.result.max_reward, r.reward);
-          s.result.success = s.result.success || r.success || s.env->is_success();
-          ++s.result.horizon;
-          s.history.push_back(s.env->observe());
-          while (s.history.size() > keep) s.history.pop_front();
-          const bool end = r.done || s.result.horizon >= opt.horizon ||
-                           (opt.terminate_on_success && s.result.success);
-          record_step(s, &a, r.reward, end ? 1 : 0);
+        s.ms->step(s.chunk, [&](const std::vector<float>& a, const StepResult& r, bool end) {
           if (opt.record) {  // obs holds N + 1 observations (the last is the final next_obs)
-            s.result.record.obs.push_back(s.history.back());
-            if (!end) s.result.record.states.push_back(s.env->get_state());
+            auto& rec = s.result.record;
+            rec.actions.push_back(a);
+            rec.rewards.push_back(r.reward);
+            rec.dones.push_back(end ? 1 : 0);
+            rec.obs.push_back(s.ms->latest());
+            if (!end) rec.states.push_back(s.env->get_state());
           }
-          if (render && s.result.horizon % std::max(1, opt.video_skip) == 0)
+          if (render && s.ms->steps() % std::max(1, opt.video_skip) == 0)
             video->add_frame(s.env->render(camera, opt.width, opt.height));
-          if (end) {
-            s.finished = true;
-            break;
-          }
-        }
+        });
       } catch (...) {
         errors[b] = std::current_exception();
       }
     };
     std::vector<size_t> parallel;
     for (size_t b = 0; b < ids.size(); ++b) {
-      const Slot& s = slots[size_t(ids[b])];
-      if (video && s.episode < video_eps)
+      if (video && slots[size_t(ids[b])].episode < video_eps)
         run_chunk(b, true);
       else
         parallel.push_back(b);
@@ -204,7 +183,11 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
       if (e) std::rethrow_exception(e);
     for (int id : ids) {
       Slot& s = slots[size_t(id)];
-      if (!s.finished) continue;
+      if (!s.ms->done()) continue;
+      s.result.ret = s.ms->episode_return();
+      s.result.max_reward = s.ms->max_reward();
+      s.result.horizon = s.ms->steps();
+      s.result.success = s.ms->success();
       s.result.seconds = std::chrono::duration<double>(clock::now() - s.start).count();
       out.episodes[size_t(s.episode)] = std::move(s.result);
       s.episode = -1;

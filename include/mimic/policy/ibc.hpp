@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mimic/loss/losses.hpp"
+#include "mimic/nn/dropout.hpp"
 #include "mimic/nn/linear.hpp"
 #include "mimic/ops/dropout.hpp"
 #include "mimic/ops/shape.hpp"
@@ -180,7 +181,7 @@ class Ibc : public Policy<T, D> {
   }
   Var<T, D> energy_of(Var<T, D> x, bool training) {
     for (size_t i = 0; i + 1 < layers_.size(); ++i)
-      x = ops::dropout(ops::relu(layers_[i](this->store_, x)), s_.dropout, this->rng_, training);
+      x = nn::Dropout(s_.dropout)(ops::relu(layers_[i](this->store_, x)), this->rng_, training);
     return layers_.back()(this->store_, x);
   }
   std::vector<float> evaluate(const Tensor<float>& obs, const std::vector<float>& samples) {
