@@ -12,7 +12,6 @@ the C++ test runs the same weights in float and double.
 import math
 import os
 
-import h5py
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -135,6 +134,8 @@ def write_safetensors(path, arrays):
 
 
 def main():
+    import h5py  # only the fixture writer needs it; bench/reference imports the model
+
     torch.manual_seed(0)
     cfg = dict(input_dim=2, global_cond_dim=6, dsed=16, down_dims=[8, 16, 32], k=5, groups=4)
     net = Unet(**cfg).double()
