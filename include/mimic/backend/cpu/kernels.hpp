@@ -8,6 +8,7 @@
 #include "mimic/backend/cpu/norm.hpp"
 #include "mimic/backend/cpu/optim.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
+#include "mimic/backend/cpu/spatial.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
 
@@ -15,6 +16,7 @@ namespace mimic {
 
 template <>
 struct Kernels<Cpu>
-    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm, cpu::Optim {};
+    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm, cpu::Optim,
+      cpu::Spatial {};
 
 }  // namespace mimic

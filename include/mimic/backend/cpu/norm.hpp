@@ -164,6 +164,104 @@ struct Norm {
       });
     }
   }
+  // Batch norm over x viewed as [N, C, S]: statistics per channel across N and S. Threads own
+  // channels. mean and var (biased) are accumulated in double, two passes.
+  template <class T>
+  static void batch_norm_stats(int64_t n, int64_t c, int64_t s, const T* x, T* mean, T* var) {
+    parallel_for(c, 1 + 16384 / (n * s + 1), [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        double sum = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* xr = x + (i * c + ch) * s;
+          for (int64_t j = 0; j < s; ++j) sum += xr[j];
+        }
+        const double mu = sum / double(n * s);
+        double sq = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* xr = x + (i * c + ch) * s;
+          for (int64_t j = 0; j < s; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
+        }
+        mean[ch] = T(mu);
+        var[ch] = T(sq / double(n * s));
+      }
+    });
+  }
+
+  // running = (1 - momentum) running + momentum batch, with the unbiased variance as PyTorch
+  // keeps it; rstd[c] = 1 / sqrt(var + eps) of the (biased) batch variance.
+  template <class T>
+  static void batch_norm_update(int64_t c, int64_t count, double momentum, double eps,
+                                const T* mean, T* var_to_rstd, T* running_mean, T* running_var) {
+    const double unbias = count > 1 ? double(count) / double(count - 1) : 1.0;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double v = var_to_rstd[ch];
+      if (running_mean)
+        running_mean[ch] = T((1 - momentum) * running_mean[ch] + momentum * mean[ch]);
+      if (running_var) running_var[ch] = T((1 - momentum) * running_var[ch] + momentum * v * unbias);
+      var_to_rstd[ch] = T(1.0 / std::sqrt(v + eps));
+    }
+  }
+
+  // rstd[c] = 1 / sqrt(running_var[c] + eps) for evaluation.
+  template <class T>
+  static void batch_norm_eval_rstd(int64_t c, double eps, const T* running_var, T* rstd) {
+    for (int64_t ch = 0; ch < c; ++ch) rstd[ch] = T(1.0 / std::sqrt(double(running_var[ch]) + eps));
+  }
+
+  // y = (x - mean[c]) * rstd[c] * gamma[c] + beta[c]; gamma, beta nullable.
+  template <class T>
+  static void batch_norm_apply(int64_t n, int64_t c, int64_t s, const T* x, const T* mean,
+                               const T* rstd, const T* gamma, const T* beta, T* y) {
+    parallel_for(n * c, 1 + 16384 / (s + 1), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t ch = r % c;
+        const T scale = rstd[ch] * (gamma ? gamma[ch] : T(1));
+        const T shift = (beta ? beta[ch] : T(0)) - mean[ch] * scale;
+        const T* xr = x + r * s;
+        T* yr = y + r * s;
+        for (int64_t j = 0; j < s; ++j) yr[j] = xr[j] * scale + shift;
+      }
+    });
+  }
+
+  // With batch statistics (training):
+  //   dx = gamma rstd / M (M dy - sum dy - xhat sum(dy xhat)), M = N*S;
+  // with fixed statistics (evaluation): dx = gamma rstd dy. In both dgamma = sum dy xhat and
+  // dbeta = sum dy. Null output pointers are skipped.
+  template <class T>
+  static void batch_norm_backward(int64_t n, int64_t c, int64_t s, bool batch_stats, const T* x,
+                                  const T* gamma, const T* mean, const T* rstd, const T* dy, T* dx,
+                                  bool dx_acc, T* dgamma, bool dgamma_acc, T* dbeta,
+                                  bool dbeta_acc) {
+    parallel_for(c, 1 + 16384 / (n * s + 1), [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const double mu = mean[ch], rs = rstd[ch];
+        double sum_dy = 0, sum_dy_xh = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* xr = x + (i * c + ch) * s;
+          const T* dyr = dy + (i * c + ch) * s;
+          for (int64_t j = 0; j < s; ++j) {
+            sum_dy += dyr[j];
+            sum_dy_xh += dyr[j] * (xr[j] - mu) * rs;
+          }
+        }
+        if (dgamma) dgamma[ch] = T((dgamma_acc ? double(dgamma[ch]) : 0.0) + sum_dy_xh);
+        if (dbeta) dbeta[ch] = T((dbeta_acc ? double(dbeta[ch]) : 0.0) + sum_dy);
+        if (!dx) continue;
+        const double m = double(n * s), k = (gamma ? double(gamma[ch]) : 1.0) * rs;
+        for (int64_t i = 0; i < n; ++i) {
+          const T* xr = x + (i * c + ch) * s;
+          const T* dyr = dy + (i * c + ch) * s;
+          T* dxr = dx + (i * c + ch) * s;
+          for (int64_t j = 0; j < s; ++j) {
+            double g = dyr[j];
+            if (batch_stats) g = g - sum_dy / m - (xr[j] - mu) * rs * sum_dy_xh / m;
+            dxr[j] = T((dx_acc ? double(dxr[j]) : 0.0) + k * g);
+          }
+        }
+      }
+    });
+  }
 };
 
 }  // namespace mimic::cpu

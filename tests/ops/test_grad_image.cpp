@@ -1,0 +1,211 @@
+// Gradient checks and values of the image ops: conv2d, max_pool2d, adaptive_avg_pool2d,
+// batch_norm, crop2d.
+#include "support/gradcheck.hpp"
+
+namespace mimic {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::random_tensor;
+using testing::TapeD;
+using testing::TensorD;
+using testing::VarD;
+using Vars = std::vector<VarD>;
+
+// Direct definition of a grouped, strided, padded, dilated 2-D convolution.
+TensorD naive_conv2d(const TensorD& x, const TensorD& w, const TensorD* b,
+                     const ops::Conv2dOptions& o) {
+  const int64_t n = x.shape()[0], cin = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const int64_t cout = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+  const int64_t ho = (h + 2 * o.pad_h - o.dil_h * (kh - 1) - 1) / o.stride_h + 1;
+  const int64_t wo = (wd + 2 * o.pad_w - o.dil_w * (kw - 1) - 1) / o.stride_w + 1;
+  TensorD y = TensorD::zeros(Shape{n, cout, ho, wo});
+  const int64_t coutg = cout / o.groups;
+  for (int64_t s = 0; s < n; ++s)
+    for (int64_t co = 0; co < cout; ++co)
+      for (int64_t i = 0; i < ho; ++i)
+        for (int64_t j = 0; j < wo; ++j) {
+          double acc = b ? (*b)[co] : 0.0;
+          const int64_t g = co / coutg;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t a = 0; a < kh; ++a)
+              for (int64_t q = 0; q < kw; ++q) {
+                const int64_t r = i * o.stride_h - o.pad_h + a * o.dil_h;
+                const int64_t c = j * o.stride_w - o.pad_w + q * o.dil_w;
+                if (r < 0 || r >= h || c < 0 || c >= wd) continue;
+                acc += x[((s * cin + g * cg + ci) * h + r) * wd + c] *
+                       w[((co * cg + ci) * kh + a) * kw + q];
+              }
+          y[((s * cout + co) * ho + i) * wo + j] = acc;
+        }
+  return y;
+}
+
+struct Conv2dCase {
+  Shape x, w;
+  ops::Conv2dOptions o;
+  bool bias;
+};
+
+const Conv2dCase kConv2dCases[] = {
+    {{2, 3, 5, 6}, {4, 3, 3, 3}, {1, 1, 1, 1, 1, 1, 1}, true},
+    {{1, 1, 4, 4}, {1, 1, 1, 1}, {1, 1, 0, 0, 1, 1, 1}, true},
+    {{2, 4, 7, 7}, {6, 2, 3, 3}, {2, 2, 1, 1, 1, 1, 2}, false},   // groups
+    {{1, 2, 9, 8}, {3, 2, 3, 2}, {1, 2, 2, 0, 2, 1, 1}, true},    // dilation, rectangular
+    {{3, 3, 9, 9}, {2, 3, 7, 7}, {2, 2, 3, 3, 1, 1, 1}, false},   // ResNet stem shape
+    {{1, 4, 5, 3}, {4, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 4}, true},    // depthwise
+    {{2, 3, 6, 6}, {5, 3, 1, 1}, {2, 2, 0, 0, 1, 1, 1}, false},   // strided 1x1 (downsample)
+};
+
+TEST(Conv2d, MatchesDirectDefinition) {
+  for (const Conv2dCase& c : kConv2dCases) {
+    const TensorD x = random_tensor(c.x, 1), w = random_tensor(c.w, 2);
+    const TensorD b = random_tensor({c.w[0]}, 3);
+    TapeD tape;
+    VarD y = ops::conv2d(tape.constant(x), tape.constant(w),
+                         c.bias ? tape.constant(b) : VarD{}, c.o);
+    const TensorD want = naive_conv2d(x, w, c.bias ? &b : nullptr, c.o);
+    ASSERT_EQ(y.shape(), want.shape()) << c.x.str();
+    for (int64_t i = 0; i < want.numel(); ++i)
+      ASSERT_NEAR(y.value()[i], want[i], 1e-12) << c.x.str() << " " << c.w.str() << " at " << i;
+  }
+}
+
+TEST(GradCheck, Conv2d) {
+  for (const Conv2dCase& c : kConv2dCases) {
+    std::vector<TensorD> in = {random_tensor(c.x, 1), random_tensor(c.w, 2)};
+    if (c.bias) in.push_back(random_tensor({c.w[0]}, 3));
+    expect_gradients_match(
+        "conv2d " + c.x.str() + " " + c.w.str(),
+        [&](TapeD&, const Vars& v) {
+          return ops::conv2d(v[0], v[1], c.bias ? v[2] : VarD{}, c.o);
+        },
+        in);
+  }
+}
+
+TEST(Conv2d, RejectsBadShapes) {
+  TapeD tape;
+  VarD x = tape.constant(random_tensor({1, 4, 5, 5}, 1));
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 3, 3, 3}, 2))), ShapeError);
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({3, 2, 3, 3}, 2)), VarD{}, 1, 0, 1, 2),
+               ValueError);  // 3 output channels in 2 groups
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 4, 7, 7}, 2))), ShapeError);
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 4, 3, 3}, 2)), VarD{}, 0), ValueError);
+}
+
+TEST(MaxPool2d, ValuesAndGradients) {
+  // A 4x4 plane, 3x3 window, stride 2, padding 1 (the ResNet stem pool): output 2x2.
+  TensorD x = TensorD::empty(Shape{1, 1, 4, 4});
+  for (int64_t i = 0; i < 16; ++i) x[i] = double((i * 7) % 16);  // a permutation of 0..15
+  TapeD tape;
+  VarD y = ops::max_pool2d(tape.constant(x), 3, 2, 1);
+  ASSERT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  // Windows: rows/cols {0,1}, {0..2}: maxima by hand.
+  auto at = [&](int r, int c) { return x[r * 4 + c]; };
+  auto window_max = [&](int r0, int r1, int c0, int c1) {
+    double m = -1;
+    for (int r = r0; r <= r1; ++r)
+      for (int c = c0; c <= c1; ++c) m = std::max(m, at(r, c));
+    return m;
+  };
+  EXPECT_EQ(y.value()[0], window_max(0, 1, 0, 1));
+  EXPECT_EQ(y.value()[1], window_max(0, 1, 1, 3));
+  EXPECT_EQ(y.value()[2], window_max(1, 3, 0, 1));
+  EXPECT_EQ(y.value()[3], window_max(1, 3, 1, 3));
+  const struct {
+    Shape x;
+    int64_t k, s, p;
+  } cases[] = {{{2, 3, 7, 6}, 3, 2, 1}, {{1, 2, 4, 4}, 2, 2, 0}, {{1, 1, 5, 5}, 3, 1, 1}};
+  for (const auto& c : cases)
+    expect_gradients_match(
+        "max_pool2d", [&](TapeD&, const Vars& v) { return ops::max_pool2d(v[0], c.k, c.s, c.p); },
+        {random_tensor(c.x, 4)});
+}
+
+TEST(AdaptiveAvgPool2d, ValuesAndGradients) {
+  TensorD x = random_tensor({2, 3, 5, 7}, 5);
+  TapeD tape;
+  VarD y = ops::adaptive_avg_pool2d(tape.constant(x), 3, 2);
+  ASSERT_EQ(y.shape(), (Shape{2, 3, 3, 2}));
+  // Output (1, 1) of plane 0 covers rows [1, 4) and columns [3, 7).
+  double sum = 0;
+  for (int r = 1; r < 4; ++r)
+    for (int c = 3; c < 7; ++c) sum += x[r * 7 + c];
+  EXPECT_NEAR(y.value()[3], sum / 12, 1e-14);
+  VarD g = ops::adaptive_avg_pool2d(tape.constant(x), 1, 1);  // global average
+  double plane = 0;
+  for (int i = 0; i < 35; ++i) plane += x[35 + i];
+  EXPECT_NEAR(g.value()[1], plane / 35, 1e-14);
+  expect_gradients_match(
+      "adaptive_avg_pool2d",
+      [&](TapeD&, const Vars& v) { return ops::adaptive_avg_pool2d(v[0], 3, 2); }, {x});
+}
+
+TEST(BatchNorm, TrainingNormalizesAndMovesRunningStatistics) {
+  const TensorD x = random_tensor({4, 3, 2, 5}, 6, -3, 5);
+  TensorD rm = TensorD::zeros(Shape{3}), rv = TensorD::zeros(Shape{3});
+  for (int c = 0; c < 3; ++c) rv[c] = 1.0;
+  TapeD tape;
+  VarD y = ops::batch_norm(tape.constant(x), VarD{}, VarD{}, rm, rv, true, 0.1, 1e-5);
+  for (int c = 0; c < 3; ++c) {
+    double mean = 0, sq = 0, ymean = 0, ysq = 0;
+    for (int n = 0; n < 4; ++n)
+      for (int s = 0; s < 10; ++s) {
+        mean += x[(n * 3 + c) * 10 + s] / 40;
+        ymean += y.value()[(n * 3 + c) * 10 + s] / 40;
+      }
+    for (int n = 0; n < 4; ++n)
+      for (int s = 0; s < 10; ++s) {
+        sq += std::pow(x[(n * 3 + c) * 10 + s] - mean, 2);
+        ysq += std::pow(y.value()[(n * 3 + c) * 10 + s] - ymean, 2) / 40;
+      }
+    EXPECT_NEAR(ymean, 0.0, 1e-12);
+    EXPECT_NEAR(ysq, (sq / 40) / (sq / 40 + 1e-5), 1e-9);
+    EXPECT_NEAR(rm[c], 0.1 * mean, 1e-12);
+    EXPECT_NEAR(rv[c], 0.9 + 0.1 * sq / 39, 1e-12);  // unbiased
+  }
+  // Evaluation uses the running statistics.
+  VarD e = ops::batch_norm(tape.constant(x), VarD{}, VarD{}, rm, rv, false, 0.1, 1e-5);
+  EXPECT_NEAR(e.value()[7], (x[7] - rm[0]) / std::sqrt(rv[0] + 1e-5), 1e-12);
+  EXPECT_THROW(ops::batch_norm(tape.constant(random_tensor({1, 3}, 1)), VarD{}, VarD{}, rm, rv,
+                               true),
+               ShapeError);
+}
+
+TEST(GradCheck, BatchNorm) {
+  for (bool training : {true, false}) {
+    TensorD rm = random_tensor({3}, 7), rv = random_tensor({3}, 8, 0.5, 2.0);
+    std::vector<TensorD> in = {random_tensor({3, 3, 2, 2}, 9, -2, 2),
+                               random_tensor({3}, 10, 0.5, 1.5), random_tensor({3}, 11)};
+    expect_gradients_match(
+        std::string("batch_norm ") + (training ? "train" : "eval"),
+        [&](TapeD&, const Vars& v) {
+          return ops::batch_norm(v[0], v[1], v[2], rm, rv, training, 0.1, 1e-5);
+        },
+        in);
+  }
+  expect_gradients_match(
+      "batch_norm without affine or running statistics",
+      [&](TapeD&, const Vars& v) {
+        return ops::batch_norm(v[0], VarD{}, VarD{}, TensorD{}, TensorD{}, false);
+      },
+      {random_tensor({2, 4, 3}, 12, -2, 2)});
+}
+
+TEST(Crop2d, ValuesAndGradients) {
+  const TensorD x = random_tensor({2, 3, 6, 5}, 13);
+  const std::vector<int64_t> offsets = {0, 0, 2, 1, 1, 2, 2, 2};  // 2 crops of 4x3 per image
+  TapeD tape;
+  VarD y = ops::crop2d(tape.constant(x), 4, 3, 2, offsets);
+  ASSERT_EQ(y.shape(), (Shape{4, 3, 4, 3}));
+  // Output 3 is image 1's second crop at (2, 2): element (c=1, r=3, col=2).
+  EXPECT_EQ(y.value()[((3 * 3 + 1) * 4 + 3) * 3 + 2], x[((1 * 3 + 1) * 6 + 5) * 5 + 4]);
+  expect_gradients_match(
+      "crop2d", [&](TapeD&, const Vars& v) { return ops::crop2d(v[0], 4, 3, 2, offsets); }, {x});
+  EXPECT_THROW(ops::crop2d(tape.constant(x), 4, 3, 2, {0, 0, 3, 0, 0, 0, 0, 0}), ValueError);
+  EXPECT_THROW(ops::crop2d(tape.constant(x), 7, 3, 1, {0, 0, 0, 0}), ShapeError);
+}
+
+}  // namespace
+}  // namespace mimic
