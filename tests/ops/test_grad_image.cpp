@@ -50,11 +50,11 @@ struct Conv2dCase {
 const Conv2dCase kConv2dCases[] = {
     {{2, 3, 5, 6}, {4, 3, 3, 3}, {1, 1, 1, 1, 1, 1, 1}, true},
     {{1, 1, 4, 4}, {1, 1, 1, 1}, {1, 1, 0, 0, 1, 1, 1}, true},
-    {{2, 4, 7, 7}, {6, 2, 3, 3}, {2, 2, 1, 1, 1, 1, 2}, false},   // groups
-    {{1, 2, 9, 8}, {3, 2, 3, 2}, {1, 2, 2, 0, 2, 1, 1}, true},    // dilation, rectangular
-    {{3, 3, 9, 9}, {2, 3, 7, 7}, {2, 2, 3, 3, 1, 1, 1}, false},   // ResNet stem shape
-    {{1, 4, 5, 3}, {4, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 4}, true},    // depthwise
-    {{2, 3, 6, 6}, {5, 3, 1, 1}, {2, 2, 0, 0, 1, 1, 1}, false},   // strided 1x1 (downsample)
+    {{2, 4, 7, 7}, {6, 2, 3, 3}, {2, 2, 1, 1, 1, 1, 2}, false},  // groups
+    {{1, 2, 9, 8}, {3, 2, 3, 2}, {1, 2, 2, 0, 2, 1, 1}, true},   // dilation, rectangular
+    {{3, 3, 9, 9}, {2, 3, 7, 7}, {2, 2, 3, 3, 1, 1, 1}, false},  // ResNet stem shape
+    {{1, 4, 5, 3}, {4, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 4}, true},   // depthwise
+    {{2, 3, 6, 6}, {5, 3, 1, 1}, {2, 2, 0, 0, 1, 1, 1}, false},  // strided 1x1 (downsample)
 };
 
 TEST(Conv2d, MatchesDirectDefinition) {
@@ -62,8 +62,8 @@ TEST(Conv2d, MatchesDirectDefinition) {
     const TensorD x = random_tensor(c.x, 1), w = random_tensor(c.w, 2);
     const TensorD b = random_tensor({c.w[0]}, 3);
     TapeD tape;
-    VarD y = ops::conv2d(tape.constant(x), tape.constant(w),
-                         c.bias ? tape.constant(b) : VarD{}, c.o);
+    VarD y =
+        ops::conv2d(tape.constant(x), tape.constant(w), c.bias ? tape.constant(b) : VarD{}, c.o);
     const TensorD want = naive_conv2d(x, w, c.bias ? &b : nullptr, c.o);
     ASSERT_EQ(y.shape(), want.shape()) << c.x.str();
     for (int64_t i = 0; i < want.numel(); ++i)
@@ -77,9 +77,7 @@ TEST(GradCheck, Conv2d) {
     if (c.bias) in.push_back(random_tensor({c.w[0]}, 3));
     expect_gradients_match(
         "conv2d " + c.x.str() + " " + c.w.str(),
-        [&](TapeD&, const Vars& v) {
-          return ops::conv2d(v[0], v[1], c.bias ? v[2] : VarD{}, c.o);
-        },
+        [&](TapeD&, const Vars& v) { return ops::conv2d(v[0], v[1], c.bias ? v[2] : VarD{}, c.o); },
         in);
   }
 }
@@ -91,7 +89,8 @@ TEST(Conv2d, RejectsBadShapes) {
   EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({3, 2, 3, 3}, 2)), VarD{}, 1, 0, 1, 2),
                ValueError);  // 3 output channels in 2 groups
   EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 4, 7, 7}, 2))), ShapeError);
-  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 4, 3, 3}, 2)), VarD{}, 0), ValueError);
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 4, 3, 3}, 2)), VarD{}, 0),
+               ValueError);
 }
 
 TEST(MaxPool2d, ValuesAndGradients) {
@@ -168,9 +167,9 @@ TEST(BatchNorm, TrainingNormalizesAndMovesRunningStatistics) {
   // Evaluation uses the running statistics.
   VarD e = ops::batch_norm(tape.constant(x), VarD{}, VarD{}, rm, rv, false, 0.1, 1e-5);
   EXPECT_NEAR(e.value()[7], (x[7] - rm[0]) / std::sqrt(rv[0] + 1e-5), 1e-12);
-  EXPECT_THROW(ops::batch_norm(tape.constant(random_tensor({1, 3}, 1)), VarD{}, VarD{}, rm, rv,
-                               true),
-               ShapeError);
+  EXPECT_THROW(
+      ops::batch_norm(tape.constant(random_tensor({1, 3}, 1)), VarD{}, VarD{}, rm, rv, true),
+      ShapeError);
 }
 
 TEST(GradCheck, BatchNorm) {
@@ -185,12 +184,12 @@ TEST(GradCheck, BatchNorm) {
         },
         in);
   }
-  expect_gradients_match(
-      "batch_norm without affine or running statistics",
-      [&](TapeD&, const Vars& v) {
-        return ops::batch_norm(v[0], VarD{}, VarD{}, TensorD{}, TensorD{}, false);
-      },
-      {random_tensor({2, 4, 3}, 12, -2, 2)});
+  expect_gradients_match("batch_norm without affine or running statistics",
+                         [&](TapeD&, const Vars& v) {
+                           return ops::batch_norm(v[0], VarD{}, VarD{}, TensorD{}, TensorD{},
+                                                  false);
+                         },
+                         {random_tensor({2, 4, 3}, 12, -2, 2)});
 }
 
 TEST(Crop2d, ValuesAndGradients) {

@@ -24,12 +24,12 @@ void batch_norm_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   GradTarget<T, D> gx = tape.grad_target(n, 0);
   GradTarget<T, D> gg = gi > 0 ? tape.grad_target(n, gi) : GradTarget<T, D>{};
   GradTarget<T, D> gb = bi > 0 ? tape.grad_target(n, bi) : GradTarget<T, D>{};
-  Kernels<D>::batch_norm_backward(
-      a.n, a.c, a.s, a.training, tape.value(tape.input(n, 0)).data(),
-      gi > 0 ? tape.value(tape.input(n, gi)).data() : nullptr, tape.saved(n, 0).data(),
-      tape.saved(n, 1).data(), tape.out_grad(n).data(), gx ? gx.tensor.data() : nullptr,
-      gx.accumulate, gg ? gg.tensor.data() : nullptr, gg.accumulate,
-      gb ? gb.tensor.data() : nullptr, gb.accumulate);
+  Kernels<D>::batch_norm_backward(a.n, a.c, a.s, a.training, tape.value(tape.input(n, 0)).data(),
+                                  gi > 0 ? tape.value(tape.input(n, gi)).data() : nullptr,
+                                  tape.saved(n, 0).data(), tape.saved(n, 1).data(),
+                                  tape.out_grad(n).data(), gx ? gx.tensor.data() : nullptr,
+                                  gx.accumulate, gg ? gg.tensor.data() : nullptr, gg.accumulate,
+                                  gb ? gb.tensor.data() : nullptr, gb.accumulate);
 }
 
 }  // namespace detail
@@ -65,9 +65,10 @@ Var<T, D> batch_norm(Var<T, D> x, Var<T, D> gamma, Var<T, D> beta, const Tensor<
   Tensor<T, D> mean = tape.alloc(Shape{c}), rstd = tape.alloc(Shape{c});
   if (batch_stats) {
     Kernels<D>::batch_norm_stats(n, c, s, xv.data(), mean.data(), rstd.data());
-    Kernels<D>::batch_norm_update(c, n * s, momentum, eps, mean.data(), rstd.data(),
-                                  training && running_mean.defined() ? running_mean.data() : nullptr,
-                                  training && running_var.defined() ? running_var.data() : nullptr);
+    Kernels<D>::batch_norm_update(
+        c, n * s, momentum, eps, mean.data(), rstd.data(),
+        training && running_mean.defined() ? running_mean.data() : nullptr,
+        training && running_var.defined() ? running_var.data() : nullptr);
   } else {
     mean.copy_from(running_mean);
     Kernels<D>::batch_norm_eval_rstd(c, eps, running_var.data(), rstd.data());

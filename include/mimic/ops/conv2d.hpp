@@ -1,6 +1,7 @@
 #pragma once
 // conv2d (PyTorch semantics, with groups) as im2col + one GEMM per group over the whole batch:
-//   y'[Cout, N*Ho*Wo] = W[Cout, Cin/G*KH*KW] @ col[Cin*KH*KW, N*Ho*Wo], laid out as [N, Cout, Ho, Wo].
+//   y'[Cout, N*Ho*Wo] = W[Cout, Cin/G*KH*KW] @ col[Cin*KH*KW, N*Ho*Wo], laid out as [N, Cout, Ho,
+//   Wo].
 // FLOPs: 2 * N * Ho * Wo * Cout * Cin/G * KH * KW forward, twice that backward. Batching every
 // sample into one GEMM keeps the late ResNet stages (3x3 outputs) GEMM-shaped.
 #include <string>
@@ -84,8 +85,8 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   if (o.groups < 1 || (xs.rank == 4 && xs[1] % o.groups != 0) ||
       (ws.rank == 4 && ws[0] % o.groups != 0))
     throw ValueError("conv2d: " + std::to_string(o.groups) + " groups must divide the " +
-                     (xs.rank == 4 ? std::to_string(xs[1]) : std::string("?")) +
-                     " input and the " + (ws.rank == 4 ? std::to_string(ws[0]) : std::string("?")) +
+                     (xs.rank == 4 ? std::to_string(xs[1]) : std::string("?")) + " input and the " +
+                     (ws.rank == 4 ? std::to_string(ws[0]) : std::string("?")) +
                      " output channels");
   if (xs.rank != 4 || ws.rank != 4 || ws[1] * o.groups != xs[1])
     throw ShapeError("conv2d: input " + xs.str() + " does not fit weight " + ws.str() + " with " +
@@ -98,9 +99,19 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
     throw ShapeError("conv2d: input " + xs.str() + " is smaller than the dilated kernel of " +
                      ws.str() + " with padding " + std::to_string(o.pad_h) + "x" +
                      std::to_string(o.pad_w));
-  const Conv2dGeometry g{xs[0],           xs[1],     xs[2],     xs[3],      ws[2],
-                         ws[3],           span_h / o.stride_h + 1, span_w / o.stride_w + 1,
-                         o.stride_h,      o.stride_w, o.pad_h,  o.pad_w,    o.dil_h,
+  const Conv2dGeometry g{xs[0],
+                         xs[1],
+                         xs[2],
+                         xs[3],
+                         ws[2],
+                         ws[3],
+                         span_h / o.stride_h + 1,
+                         span_w / o.stride_w + 1,
+                         o.stride_h,
+                         o.stride_w,
+                         o.pad_h,
+                         o.pad_w,
+                         o.dil_h,
                          o.dil_w};
   const int64_t cout = ws[0], ck = g.c * g.kh * g.kw, cols = g.n * g.out_plane();
   const int64_t ckg = ck / o.groups, coutg = cout / o.groups;
@@ -109,8 +120,7 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   Tensor<T, D> yc = tape.alloc(Shape{cout, cols});
   for (int64_t gi = 0; gi < o.groups; ++gi)
     Kernels<D>::gemm(false, false, coutg, cols, ckg, T(1), wv.data() + gi * coutg * ckg, ckg,
-                     col.data() + gi * ckg * cols, cols, T(0), yc.data() + gi * coutg * cols,
-                     cols);
+                     col.data() + gi * ckg * cols, cols, T(0), yc.data() + gi * coutg * cols, cols);
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, g.ho, g.wo});
   detail::from_channel_major<T, D>(g.n, cout, g.out_plane(), yc.data(),
                                    b.defined() ? b.value().data() : nullptr, y.data(), false);

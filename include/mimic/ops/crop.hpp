@@ -36,8 +36,8 @@ Var<T, D> crop2d(Var<T, D> x, int64_t ch, int64_t cw, int64_t crops,
   if (xs.rank != 4)
     throw ShapeError("crop2d: input " + xs.str() + " is not an image batch [N, C, H, W]");
   if (ch < 1 || cw < 1 || ch > xs[2] || cw > xs[3] || crops < 1)
-    throw ShapeError("crop2d: a " + std::to_string(ch) + "x" + std::to_string(cw) +
-                     " crop (x" + std::to_string(crops) + ") does not fit input " + xs.str());
+    throw ShapeError("crop2d: a " + std::to_string(ch) + "x" + std::to_string(cw) + " crop (x" +
+                     std::to_string(crops) + ") does not fit input " + xs.str());
   const int64_t outputs = xs[0] * crops;
   if (static_cast<int64_t>(offsets.size()) != 2 * outputs)
     throw ShapeError("crop2d: " + std::to_string(offsets.size()) + " offsets for " +

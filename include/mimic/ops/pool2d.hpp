@@ -10,7 +10,9 @@ namespace detail {
 
 struct MaxPoolAttrs {
   int32_t n, c, h, w, k, stride, padding, ho, wo;
-  Conv2dGeometry geometry() const { return {n, c, h, w, k, k, ho, wo, stride, stride, padding, padding, 1, 1}; }
+  Conv2dGeometry geometry() const {
+    return {n, c, h, w, k, k, ho, wo, stride, stride, padding, padding, 1, 1};
+  }
 };
 
 template <class T, class D>
@@ -60,8 +62,13 @@ Var<T, D> max_pool2d(Var<T, D> x, int64_t kernel, int64_t stride = 0, int64_t pa
   if (xs[2] + 2 * padding < kernel || xs[3] + 2 * padding < kernel)
     throw ShapeError("max_pool2d: input " + xs.str() + " is smaller than the " +
                      std::to_string(kernel) + "x" + std::to_string(kernel) + " window");
-  const detail::MaxPoolAttrs a{int32_t(xs[0]), int32_t(xs[1]), int32_t(xs[2]), int32_t(xs[3]),
-                               int32_t(kernel), int32_t(stride), int32_t(padding),
+  const detail::MaxPoolAttrs a{int32_t(xs[0]),
+                               int32_t(xs[1]),
+                               int32_t(xs[2]),
+                               int32_t(xs[3]),
+                               int32_t(kernel),
+                               int32_t(stride),
+                               int32_t(padding),
                                int32_t((xs[2] + 2 * padding - kernel) / stride + 1),
                                int32_t((xs[3] + 2 * padding - kernel) / stride + 1)};
   Tensor<T, D> y = tape.alloc(Shape{xs[0], xs[1], a.ho, a.wo});

@@ -70,8 +70,7 @@ struct Conv {
   // or 0 outside the image. Rows are independent, so threads split them.
   template <class T>
   static void im2col_2d(const Conv2dGeometry& g, const T* x, T* col) {
-    const int64_t taps = g.kh * g.kw, rows = g.c * taps, plane = g.out_plane(),
-                  cols = g.n * plane;
+    const int64_t taps = g.kh * g.kw, rows = g.c * taps, plane = g.out_plane(), cols = g.n * plane;
     parallel_for(rows, 1 + 16384 / (cols + 1), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t c = r / taps, i = (r % taps) / g.kw, j = r % g.kw;

@@ -15,8 +15,14 @@
 namespace mimic {
 
 template <>
-struct Kernels<Cpu>
-    : cpu::Memory, cpu::Gemm, cpu::Elementwise, cpu::Softmax, cpu::Copy, cpu::Conv, cpu::Norm, cpu::Optim,
-      cpu::Spatial {};
+struct Kernels<Cpu> : cpu::Memory,
+                      cpu::Gemm,
+                      cpu::Elementwise,
+                      cpu::Softmax,
+                      cpu::Copy,
+                      cpu::Conv,
+                      cpu::Norm,
+                      cpu::Optim,
+                      cpu::Spatial {};
 
 }  // namespace mimic

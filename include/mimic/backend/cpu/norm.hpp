@@ -197,7 +197,8 @@ struct Norm {
       const double v = var_to_rstd[ch];
       if (running_mean)
         running_mean[ch] = T((1 - momentum) * running_mean[ch] + momentum * mean[ch]);
-      if (running_var) running_var[ch] = T((1 - momentum) * running_var[ch] + momentum * v * unbias);
+      if (running_var)
+        running_var[ch] = T((1 - momentum) * running_var[ch] + momentum * v * unbias);
       var_to_rstd[ch] = T(1.0 / std::sqrt(v + eps));
     }
   }
