@@ -66,8 +66,10 @@ inline int eval(const Flags& flags) {
   opt.camera = flags.get("camera");
   opt.record = flags.has("dataset_path");
   policy::PolicyRollout<float> adapter(*pol);
+  const int images = policy::needs_images(pol->shape_meta()) ? 1 : 0;
+  opt.parallel = images == 0;  // off-screen rendering stays on one thread
   const env::RunnerResult r =
-      env::run_episodes([&] { return env::make_env(env_args, 0); }, adapter, opt);
+      env::run_episodes([&] { return env::make_env(env_args, images); }, adapter, opt);
   for (size_t i = 0; i < r.episodes.size(); ++i) {
     const auto& e = r.episodes[i];
     std::cout << "episode " << i << " (seed " << e.seed << "): return " << e.ret << ", horizon "
@@ -76,7 +78,7 @@ inline int eval(const Flags& flags) {
   std::cout << r.to_json().dump(4) << "\n";
   if (opt.record) {
     const std::string out = flags.get("dataset_path");
-    data::RobomimicWriter w(out, env::make_env(env_args, 0)->env_args().dump());
+    data::RobomimicWriter w(out, env::make_env(env_args, images)->env_args().dump());
     for (size_t i = 0; i < r.episodes.size(); ++i) {
       const auto& rec = r.episodes[i].record;
       w.add_demo(env::make_demo("demo_" + std::to_string(i), rec.states, rec.obs, rec.actions,

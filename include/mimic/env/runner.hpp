@@ -43,7 +43,8 @@ struct RunnerOptions {
   int video_skip = 5;
   std::string camera;  // empty: the env's first camera
   int width = 256, height = 256;
-  bool record = false;  // keep states, observations, actions, rewards, dones per episode
+  bool record = false;   // keep states, observations, actions, rewards, dones per episode
+  bool parallel = true;  // step environments on parallel threads (off for camera observations)
 };
 
 struct EpisodeRecord {
@@ -177,7 +178,7 @@ inline RunnerResult run_episodes(const std::function<std::unique_ptr<Env>()>& ma
       else
         parallel.push_back(b);
     }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (opt.parallel)
     for (size_t j = 0; j < parallel.size(); ++j) run_chunk(parallel[j], false);
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);

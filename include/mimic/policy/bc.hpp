@@ -13,6 +13,7 @@ struct BcSettings {
   std::vector<int64_t> layer_dims{1024, 1024};
   ActionHeadSettings head;
   OptimizerSettings optim;
+  EncoderSettings encoder;  // for rgb observations
 
   // From a full robomimic config (algo and train sections).
   static BcSettings from_config(const nlohmann::json& config) {
@@ -24,6 +25,7 @@ struct BcSettings {
       if (d < 1) throw ValueError("algo.actor_layer_dims: widths must be >= 1");
     s.head = ActionHeadSettings::from_json(algo);
     s.optim = OptimizerSettings::from_json(algo.at("optim_params").at("policy"));
+    s.encoder = EncoderSettings::from_config(config, "bc");
     const auto& train = config.at("train");
     if (train.contains("max_grad_norm") && train["max_grad_norm"].is_number())
       s.optim.max_grad_norm = train["max_grad_norm"].get<double>();
@@ -36,8 +38,8 @@ class Bc : public Policy<T, D> {
  public:
   Bc(const ShapeMeta& meta, const Normalization& norm, const BcSettings& s, uint64_t seed,
      int64_t schedule_units)
-      : Policy<T, D>("bc", meta, norm, seed), settings_(s) {
-    std::vector<int64_t> widths{meta.obs_dim()};
+      : Policy<T, D>("bc", meta, norm, seed, s.encoder), settings_(s) {
+    std::vector<int64_t> widths{this->feature_dim()};
     widths.insert(widths.end(), s.layer_dims.begin(), s.layer_dims.end());
     if (widths.size() > 1)
       mlp_ = nn::Mlp<T, D>(this->store_, "actor.mlp", widths, nn::Activation::kRelu, true);
@@ -45,24 +47,26 @@ class Bc : public Policy<T, D> {
     this->finish_setup(s.optim, schedule_units);
   }
 
-  // Normalized features [B, obs_dim] -> actions [B, A] in the dataset's action space.
+  // Observation rows [B, obs_dim] (low-dim part normalized) -> actions [B, A] in the dataset's
+  // action space.
   Tensor<float> act(const Tensor<float>& features, const nn::ParamStore<T, D>* weights = nullptr) {
     const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
     this->tape_.reset();
     auto guard = this->tape_.no_grad();
-    Tensor<float> a = head_.act(store, trunk(store, upload(this->tape_, features)), this->rng_);
+    Var<T, D> x = this->encode(store, upload(this->tape_, features), false);
+    Tensor<float> a = head_.act(store, trunk(store, x), this->rng_);
     unnormalize_rows(this->norm_.action, a.data(), a.dim(0), a.dim(1));
     return a;
   }
 
  protected:
-  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool,
+  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool training,
                          Scalars& scalars) override {
     const ShapeMeta& m = this->meta_;
     Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, 1);
     Tensor<float> act = gather_actions(this->norm_.action, batch.data.at("actions"), 0, 1);
     const int64_t b = obs.dim(0);
-    Var<T, D> x = upload(tape, obs.reshape({b, m.obs_dim()}));
+    Var<T, D> x = this->encode(this->store_, upload(tape, obs.reshape({b, m.obs_dim()})), training);
     Var<T, D> y = upload(tape, act.reshape({b, m.action_dim}));
     return head_.loss(this->store_, trunk(this->store_, x), y, scalars);
   }

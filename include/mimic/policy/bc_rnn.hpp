@@ -46,11 +46,11 @@ class BcRnn : public Policy<T, D> {
  public:
   BcRnn(const ShapeMeta& meta, const Normalization& norm, const BcRnnSettings& s, uint64_t seed,
         int64_t schedule_units)
-      : Policy<T, D>("bc_rnn", meta, norm, seed),
+      : Policy<T, D>("bc_rnn", meta, norm, seed, s.encoder),
         settings_(s),
         rnn_(this->store_, "actor.rnn",
              s.rnn_type == "GRU" ? nn::Rnn<T, D>::Cell::kGru : nn::Rnn<T, D>::Cell::kLstm,
-             meta.obs_dim(), s.hidden_dim, s.num_layers) {
+             this->feature_dim(), s.hidden_dim, s.num_layers) {
     std::vector<int64_t> widths{s.hidden_dim};
     widths.insert(widths.end(), s.layer_dims.begin(), s.layer_dims.end());
     if (widths.size() > 1)
@@ -60,7 +60,7 @@ class BcRnn : public Policy<T, D> {
   }
   const BcRnnSettings& settings() const { return settings_; }
 
-  // One control step for B rollouts: features [B, obs_dim] and their carried state (empty =
+  // One control step for B rollouts: observation rows [B, obs_dim] and their carried state (empty =
   // zeros, updated in place) -> actions [B, A].
   Tensor<float> act_step(const Tensor<float>& features, RnnCarry& carry,
                          const nn::ParamStore<T, D>* weights = nullptr) {
@@ -74,7 +74,8 @@ class BcRnn : public Policy<T, D> {
       state.h.push_back(upload(tape, carry.h[l]));
       if (!carry.c.empty()) state.c.push_back(upload(tape, carry.c[l]));
     }
-    Var<T, D> x = upload(tape, features.reshape({b, 1, this->meta_.obs_dim()}));
+    Var<T, D> x =
+        this->encode(store, upload(tape, features.reshape({b, 1, this->meta_.obs_dim()})), false);
     nn::RnnOutput<T, D> out = rnn_(store, x, state);
     carry.h.clear();
     carry.c.clear();
@@ -86,7 +87,7 @@ class BcRnn : public Policy<T, D> {
     return a;
   }
 
-  // The whole window at once from zero state: features [B, T, obs_dim] -> actions [B, T, A].
+  // The whole window at once from zero state: rows [B, T, obs_dim] -> actions [B, T, A].
   Tensor<float> act_sequence(const Tensor<float>& features,
                              const nn::ParamStore<T, D>* weights = nullptr) {
     const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
@@ -94,7 +95,7 @@ class BcRnn : public Policy<T, D> {
     tape.reset();
     auto guard = tape.no_grad();
     const int64_t b = features.dim(0), steps = features.dim(1);
-    nn::RnnOutput<T, D> out = rnn_(store, upload(tape, features));
+    nn::RnnOutput<T, D> out = rnn_(store, this->encode(store, upload(tape, features), false));
     Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
     Tensor<float> a = head_.act(store, trunk(store, f), this->rng_);
     unnormalize_rows(this->norm_.action, a.data(), a.dim(0), a.dim(1));
@@ -102,7 +103,7 @@ class BcRnn : public Policy<T, D> {
   }
 
  protected:
-  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool,
+  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool training,
                          Scalars& scalars) override {
     const ShapeMeta& m = this->meta_;
     const Tensor<float>& actions = batch.data.at("actions");
@@ -110,7 +111,8 @@ class BcRnn : public Policy<T, D> {
     Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, steps);
     Tensor<float> act = gather_actions(this->norm_.action, actions, 0, steps);
     const int64_t b = obs.dim(0);
-    nn::RnnOutput<T, D> out = rnn_(this->store_, upload(tape, obs));
+    nn::RnnOutput<T, D> out =
+        rnn_(this->store_, this->encode(this->store_, upload(tape, obs), training));
     Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
     Var<T, D> y = upload(tape, act.reshape({b * steps, m.action_dim}));
     return head_.loss(this->store_, trunk(this->store_, f), y, scalars);

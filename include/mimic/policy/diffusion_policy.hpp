@@ -24,6 +24,7 @@ struct DiffusionPolicySettings {
   diffusion::SchedulerConfig scheduler;
   int64_t num_inference_steps = 100;
   OptimizerSettings optim;
+  EncoderSettings encoder = EncoderSettings::from_config({}, "diffusion_policy");
 
   static DiffusionPolicySettings from_config(const nlohmann::json& config) {
     DiffusionPolicySettings s;
@@ -67,6 +68,7 @@ struct DiffusionPolicySettings {
     s.scheduler.set_alpha_to_one = sc.value("set_alpha_to_one", true);
     s.scheduler.steps_offset = sc.value("steps_offset", int64_t(0));
     s.optim = OptimizerSettings::from_json(algo.at("optim_params").at("policy"));
+    s.encoder = EncoderSettings::from_config(config, "diffusion_policy");
     const auto& train = config.at("train");
     if (train.contains("max_grad_norm") && train["max_grad_norm"].is_number())
       s.optim.max_grad_norm = train["max_grad_norm"].get<double>();
@@ -79,9 +81,9 @@ class DiffusionPolicy : public Policy<T, D> {
  public:
   DiffusionPolicy(const ShapeMeta& meta, const Normalization& norm,
                   const DiffusionPolicySettings& s, uint64_t seed, int64_t schedule_units)
-      : Policy<T, D>("diffusion_policy", meta, norm, seed),
+      : Policy<T, D>("diffusion_policy", meta, norm, seed, s.encoder),
         s_(s),
-        unet_(this->store_, unet_config(meta, s), "model"),
+        unet_(this->store_, unet_config(this->feature_dim(), meta, s), "model"),
         scheduler_(s.sampler, s.scheduler) {
     this->finish_setup(s.optim, schedule_units);
     scheduler_.set_timesteps(s.num_inference_steps);
@@ -94,12 +96,21 @@ class DiffusionPolicy : public Policy<T, D> {
   const DiffusionPolicySettings& settings() const { return s_; }
   optim::Ema<T, D>* ema() { return ema_.get(); }
 
-  // Normalized observation features [B, To, obs_dim] -> executable actions [B, Ta, A] (in the
-  // dataset's action space), sampled with the EMA weights when enabled.
+  // Observation rows [B, To, obs_dim] (low-dim part normalized) -> executable actions [B, Ta, A]
+  // (in the dataset's action space), sampled with the EMA weights when enabled. Images are
+  // encoded once per chunk.
   Tensor<float> predict(const Tensor<float>& obs_features) {
     const int64_t b = obs_features.dim(0), a = this->meta_.action_dim, h = s_.horizon;
     const nn::ParamStore<T, D>& store = inference_store();
     Tape<T, D>& tape = this->tape_;
+    Tensor<T, D> encoded;  // [B, To * feature_dim] when there are images
+    if (this->encoder_.has_rgb()) {
+      tape.reset();
+      auto guard = tape.no_grad();
+      Var<T, D> f = this->encode(store, upload(tape, obs_features), false);
+      encoded = Tensor<T, D>::empty({b, s_.n_obs_steps * this->feature_dim()});
+      encoded.copy_from(f.value().reshape(encoded.shape()));
+    }
     auto x = Tensor<T, D>::empty({b, h, a}), next = Tensor<T, D>::empty({b, h, a});
     Kernels<D>::generate(
         x.numel(),
@@ -110,7 +121,9 @@ class DiffusionPolicy : public Policy<T, D> {
       tape.reset();
       auto guard = tape.no_grad();
       Var<T, D> cond =
-          upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}));
+          encoded.defined()
+              ? tape.constant(encoded)
+              : upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}));
       steps.fill(float(t));
       Var<T, D> out = unet_(store, tape.constant(x), upload(tape, steps), cond);
       scheduler_.step(out.value(), t, x, next, Tensor<T, D>(), &this->rng_);
@@ -152,7 +165,7 @@ class DiffusionPolicy : public Policy<T, D> {
   }
 
  protected:
-  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool,
+  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool training,
                          Scalars& scalars) override {
     const ShapeMeta& m = this->meta_;
     Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, s_.n_obs_steps);
@@ -174,7 +187,8 @@ class DiffusionPolicy : public Policy<T, D> {
       steps[i] = float(t[size_t(i)]);
     }
     scheduler_.add_noise(x0.value(), noise, t, noisy);
-    Var<T, D> cond = upload(tape, obs.reshape({b, s_.n_obs_steps * m.obs_dim()}));
+    Var<T, D> cond = ops::reshape(this->encode(this->store_, upload(tape, obs), training),
+                                  Shape{b, s_.n_obs_steps * this->feature_dim()});
     Var<T, D> pred = unet_(this->store_, tape.constant(noisy), upload(tape, steps), cond);
     Var<T, D> target =
         s_.scheduler.prediction_type == diffusion::Prediction::kEpsilon ? tape.constant(noise) : x0;
@@ -190,10 +204,11 @@ class DiffusionPolicy : public Policy<T, D> {
   }
 
  private:
-  static nn::UnetConfig unet_config(const ShapeMeta& meta, const DiffusionPolicySettings& s) {
+  static nn::UnetConfig unet_config(int64_t feature_dim, const ShapeMeta& meta,
+                                    const DiffusionPolicySettings& s) {
     nn::UnetConfig c = s.unet;
     c.input_dim = meta.action_dim;
-    c.global_cond_dim = meta.obs_dim() * s.n_obs_steps;
+    c.global_cond_dim = feature_dim * s.n_obs_steps;
     return c;
   }
   const nn::ParamStore<T, D>& inference_store() {

@@ -1,12 +1,13 @@
 #pragma once
-// Low-dimensional observation features as the policies see them: keys in sorted order, each
-// flattened, concatenated along the last axis, then normalized per dimension with an affine map
-// (robomimic's mean/std statistics or Diffusion Policy's limits, both expressed as offset and
-// scale: y = (x - offset) / scale).
+// Observation rows as the policies see them: low-dim keys in sorted order, each flattened,
+// concatenated along the last axis and normalized per dimension with an affine map (robomimic's
+// mean/std statistics or Diffusion Policy's limits, both expressed as offset and scale:
+// y = (x - offset) / scale), followed by any images as CHW pixels in [0, 1].
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,14 +18,31 @@
 
 namespace mimic::policy {
 
-// Which observation keys a policy reads and the per-step size of each, plus the action size.
+// Which observation keys a policy reads and the per-step shape of each ([C, H, W] for rgb
+// keys), plus the action size. A policy's raw observation row holds the low-dim keys (sorted,
+// flattened) first, then the rgb keys (sorted) as CHW pixels in [0, 1]; normalization statistics
+// cover the low-dim block only, and the policy's observation encoder turns the row into features.
 struct ShapeMeta {
   std::map<std::string, std::vector<int64_t>> obs_shapes;  // per-step shape of every used key
+  std::set<std::string> rgb_keys;                          // keys of obs_shapes holding images
   int64_t action_dim = 0;
 
+  bool is_rgb(const std::string& key) const { return rgb_keys.count(key) > 0; }
   std::vector<std::string> keys() const {  // std::map iterates in sorted order
     std::vector<std::string> k;
     for (const auto& [name, shape] : obs_shapes) k.push_back(name);
+    return k;
+  }
+  std::vector<std::string> low_dim_keys() const {
+    std::vector<std::string> k;
+    for (const auto& [name, shape] : obs_shapes)
+      if (!is_rgb(name)) k.push_back(name);
+    return k;
+  }
+  // Keys in the order of the raw observation row: low-dim keys, then rgb keys.
+  std::vector<std::string> row_keys() const {
+    std::vector<std::string> k = low_dim_keys();
+    k.insert(k.end(), rgb_keys.begin(), rgb_keys.end());
     return k;
   }
   int64_t key_size(const std::string& key) const {
@@ -32,18 +50,39 @@ struct ShapeMeta {
     for (int64_t d : obs_shapes.at(key)) n *= d;
     return n;
   }
+  int64_t low_dim_dim() const {
+    int64_t n = 0;
+    for (const std::string& k : low_dim_keys()) n += key_size(k);
+    return n;
+  }
+  // Values per step of the raw observation row.
   int64_t obs_dim() const {
     int64_t n = 0;
     for (const auto& [name, shape] : obs_shapes) n += key_size(name);
     return n;
   }
+  // Checks that every rgb key is a used key with a [C, H, W] shape.
+  void validate() const {
+    for (const std::string& k : rgb_keys) {
+      auto it = obs_shapes.find(k);
+      if (it == obs_shapes.end())
+        throw ValueError("shape metadata: rgb key '" + k + "' is not an observation key");
+      if (it->second.size() != 3)
+        throw ShapeError("shape metadata: rgb key '" + k + "' has " +
+                         std::to_string(it->second.size()) + " dims (expected [C, H, W])");
+    }
+  }
   nlohmann::json to_json() const {
-    return {{"obs_shapes", obs_shapes}, {"action_dim", action_dim}};
+    nlohmann::json j = {{"obs_shapes", obs_shapes}, {"action_dim", action_dim}};
+    if (!rgb_keys.empty()) j["rgb_keys"] = rgb_keys;
+    return j;
   }
   static ShapeMeta from_json(const nlohmann::json& j) {
     ShapeMeta m;
     m.obs_shapes = j.at("obs_shapes").get<std::map<std::string, std::vector<int64_t>>>();
     m.action_dim = j.at("action_dim").get<int64_t>();
+    if (j.contains("rgb_keys")) m.rgb_keys = j["rgb_keys"].get<std::set<std::string>>();
+    m.validate();
     return m;
   }
 };
@@ -67,15 +106,18 @@ inline data::AffineStats stats_from_limits(const data::LimitsNormalizer& n) {
   return a;
 }
 
-// Normalizes rows of `dims` values in place; `stats` may be empty (identity).
-inline void normalize_rows(const data::AffineStats& stats, float* x, int64_t rows, int64_t dims) {
+// Normalizes the first `dims` values of each row (rows `stride` apart, default dims) in place;
+// `stats` may be empty (identity).
+inline void normalize_rows(const data::AffineStats& stats, float* x, int64_t rows, int64_t dims,
+                           int64_t stride = 0) {
   if (stats.offset.empty()) return;
   if (int64_t(stats.offset.size()) != dims)
     throw ShapeError("normalization statistics have " + std::to_string(stats.offset.size()) +
                      " dims, data has " + std::to_string(dims));
+  if (stride == 0) stride = dims;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t d = 0; d < dims; ++d)
-      x[r * dims + d] = float((x[r * dims + d] - stats.offset[d]) / stats.scale[d]);
+      x[r * stride + d] = float((x[r * stride + d] - stats.offset[d]) / stats.scale[d]);
 }
 inline void unnormalize_rows(const data::AffineStats& stats, float* x, int64_t rows, int64_t dims) {
   if (stats.offset.empty()) return;
@@ -84,8 +126,8 @@ inline void unnormalize_rows(const data::AffineStats& stats, float* x, int64_t r
       x[r * dims + d] = float(x[r * dims + d] * stats.scale[d] + stats.offset[d]);
 }
 
-// Batch observations (key -> [B, T_b, ...]) to normalized features [B, steps, obs_dim] from
-// step t0 on.
+// Batch observations (key -> [B, T_b, ...]) to raw observation rows [B, steps, obs_dim] from
+// step t0 on, the low-dim block normalized.
 inline Tensor<float> gather_features(const ShapeMeta& meta, const data::AffineStats& stats,
                                      const std::map<std::string, Tensor<float>>& obs, int64_t t0,
                                      int64_t steps) {
@@ -108,7 +150,7 @@ inline Tensor<float> gather_features(const ShapeMeta& meta, const data::AffineSt
   if (batch < 0) throw ValueError("policy has no observation keys");
   auto out = Tensor<float>::empty({batch, steps, dim});
   int64_t col = 0;
-  for (const auto& [key, shape] : meta.obs_shapes) {
+  for (const std::string& key : meta.row_keys()) {
     const Tensor<float> t = obs.at(key);
     const int64_t k = meta.key_size(key), tb = t.dim(1);
     for (int64_t b = 0; b < batch; ++b)
@@ -116,15 +158,34 @@ inline Tensor<float> gather_features(const ShapeMeta& meta, const data::AffineSt
         std::copy_n(t.data() + (b * tb + t0 + s) * k, k, out.data() + (b * steps + s) * dim + col);
     col += k;
   }
-  normalize_rows(stats, out.data(), batch * steps, dim);
+  normalize_rows(stats, out.data(), batch * steps, meta.low_dim_dim(), dim);
   return out;
 }
 
-// One environment observation to a normalized feature row of obs_dim values.
+// One environment observation to a raw observation row of obs_dim values (images: HWC uint8 to
+// CHW in [0, 1], as the dataset reader gives them).
 inline void observation_features(const ShapeMeta& meta, const data::AffineStats& stats,
                                  const env::Observation& o, float* out) {
   int64_t col = 0;
-  for (const auto& [key, shape] : meta.obs_shapes) {
+  for (const std::string& key : meta.row_keys()) {
+    if (meta.is_rgb(key)) {
+      auto im = o.images.find(key);
+      if (im == o.images.end())
+        throw ValueError("observation has no image '" + key +
+                         "' (is the environment rendering camera observations?)");
+      const auto& shape = meta.obs_shapes.at(key);
+      const int64_t c = shape[0], hw = shape[1] * shape[2];
+      if (int64_t(im->second.size()) != c * hw)
+        throw ShapeError("image '" + key + "' has " + std::to_string(im->second.size()) +
+                         " bytes, expected " + std::to_string(c * hw) + " for " +
+                         std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + "x" +
+                         std::to_string(c));
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t ch = 0; ch < c; ++ch)
+          out[col + ch * hw + p] = float(im->second[size_t(p * c + ch)]) / 255.f;
+      col += c * hw;
+      continue;
+    }
     auto it = o.low_dim.find(key);
     if (it == o.low_dim.end()) throw ValueError("observation has no key '" + key + "'");
     const int64_t k = meta.key_size(key);
@@ -134,7 +195,7 @@ inline void observation_features(const ShapeMeta& meta, const data::AffineStats&
     std::copy_n(it->second.data(), k, out + col);
     col += k;
   }
-  normalize_rows(stats, out, 1, meta.obs_dim());
+  normalize_rows(stats, out, 1, meta.low_dim_dim());
 }
 
 // Batch actions [B, T_b, A] -> normalized [B, steps, A] from step t0.

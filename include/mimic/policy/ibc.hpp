@@ -76,6 +76,9 @@ class Ibc : public Policy<T, D> {
   Ibc(const ShapeMeta& meta, const Normalization& norm, const IbcSettings& s, uint64_t seed,
       int64_t schedule_units)
       : Policy<T, D>("ibc", meta, norm, seed), s_(s) {
+    if (!meta.rgb_keys.empty())
+      throw UnsupportedError("ibc: image observations ('" + *meta.rgb_keys.begin() +
+                             "') are not supported by the energy MLP; use low-dim keys");
     obs_width_ = s.n_obs_steps * meta.obs_dim();
     act_width_ = s.n_action_steps * meta.action_dim;
     int64_t in = obs_width_ + act_width_, index = 0;

@@ -12,6 +12,7 @@
 #include "mimic/core/philox.hpp"
 #include "mimic/data/batch.hpp"
 #include "mimic/policy/features.hpp"
+#include "mimic/policy/obs_encoder.hpp"
 #include "mimic/policy/optimizer.hpp"
 
 namespace mimic::policy {
@@ -60,12 +61,16 @@ Tensor<float> download(const Tensor<T, D>& x) {
 template <class T = float, class D = Cpu>
 class Policy {
  public:
-  Policy(std::string algo, ShapeMeta meta, Normalization norm, uint64_t seed)
+  // Declares the observation encoder's parameters (one VisualCore per rgb key) first.
+  Policy(std::string algo, ShapeMeta meta, Normalization norm, uint64_t seed,
+         const EncoderSettings& encoder = {})
       : algo_(std::move(algo)),
         meta_(std::move(meta)),
         norm_(std::move(norm)),
         rng_{seed, 0},
-        seed_(seed) {}
+        seed_(seed) {
+    encoder_ = ObservationEncoder<T, D>(store_, "encoder", meta_, encoder);
+  }
   virtual ~Policy() = default;
   Policy(const Policy&) = delete;
   Policy& operator=(const Policy&) = delete;
@@ -76,6 +81,8 @@ class Policy {
   nn::ParamStore<T, D>& params() { return store_; }
   const nn::ParamStore<T, D>& params() const { return store_; }
   PolicyOptimizer<T, D>& optimizer() { return *optimizer_; }
+  // Features per observation step after the encoder (obs_dim when there are no images).
+  int64_t feature_dim() const { return encoder_.output_dim(); }
   // Observation steps a rollout must supply per call (Diffusion Policy and IBC: n_obs_steps).
   virtual int64_t n_obs_steps() const { return 1; }
 
@@ -140,6 +147,19 @@ class Policy {
                                  Scalars& scalars) = 0;
   virtual void after_optimizer_step() {}
 
+  // Raw observation rows [..., obs_dim] -> features [..., feature_dim] (the identity without
+  // images). `training` selects random crops and batch statistics.
+  Var<T, D> encode(const nn::ParamStore<T, D>& store, Var<T, D> raw, bool training) {
+    if (!encoder_.has_rgb()) return raw;
+    const Shape s = raw.shape();
+    const int64_t width = s[s.rank - 1];
+    Var<T, D> y =
+        encoder_(store, ops::reshape(raw, Shape{s.numel() / width, width}), &rng_, training);
+    Shape out = s;
+    out.dims[s.rank - 1] = feature_dim();
+    return ops::reshape(y, out);
+  }
+
   // Called by the algorithm's constructor once every module is declared.
   void finish_setup(const OptimizerSettings& settings, int64_t schedule_units) {
     store_.allocate();
@@ -174,6 +194,7 @@ class Policy {
   ShapeMeta meta_;
   Normalization norm_;
   nn::ParamStore<T, D> store_;
+  ObservationEncoder<T, D> encoder_;
   std::unique_ptr<PolicyOptimizer<T, D>> optimizer_;
   Tape<T, D> tape_{size_t(1) << 24};
   PhiloxStream rng_;

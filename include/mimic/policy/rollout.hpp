@@ -10,6 +10,9 @@
 
 namespace mimic::policy {
 
+// Whether rollouts must render camera observations for this policy.
+inline bool needs_images(const ShapeMeta& meta) { return !meta.rgb_keys.empty(); }
+
 template <class T = float, class D = Cpu>
 class PolicyRollout : public env::RolloutPolicy {
  public:

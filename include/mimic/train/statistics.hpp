@@ -12,17 +12,18 @@
 
 namespace mimic::train {
 
-// Rows of every demo's features ([N, obs_dim], keys sorted and concatenated) in one buffer.
+// Rows of every demo's low-dim features ([N, low_dim_dim], keys sorted and concatenated) in one
+// buffer; images are not normalized by statistics.
 inline std::vector<float> feature_rows(const policy::ShapeMeta& meta,
                                        const std::vector<data::Demo>& demos, int64_t& rows) {
-  const int64_t dim = meta.obs_dim();
+  const int64_t dim = meta.low_dim_dim();
   rows = 0;
   for (const auto& d : demos) rows += d.num_samples;
   std::vector<float> out(size_t(rows * dim));
   int64_t r0 = 0;
   for (const auto& d : demos) {
     int64_t col = 0;
-    for (const auto& [key, shape] : meta.obs_shapes) {
+    for (const std::string& key : meta.low_dim_keys()) {
       auto it = d.obs.find(key);
       if (it == d.obs.end()) throw ValueError(d.name + ": no observation key '" + key + "'");
       const int64_t k = meta.key_size(key);
@@ -44,7 +45,7 @@ inline policy::Normalization compute_normalization(const std::string& algorithm,
                                                    const policy::ShapeMeta& meta,
                                                    const std::vector<data::Demo>& demos) {
   policy::Normalization n;
-  const int64_t dim = meta.obs_dim(), a = meta.action_dim;
+  const int64_t dim = meta.low_dim_dim(), a = meta.action_dim;
   if (algorithm == "diffusion_policy" || algorithm == "ibc") {
     int64_t rows = 0;
     const std::vector<float> obs = feature_rows(meta, demos, rows);

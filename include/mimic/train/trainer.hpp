@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "mimic/data/loader.hpp"
@@ -54,18 +55,27 @@ inline void apply_debug(nlohmann::json& c) {
   c["train"]["output_dir"] = (std::filesystem::temp_directory_path() / "mimic_debug").string();
 }
 
-inline std::vector<std::string> low_dim_keys(const nlohmann::json& config) {
+// Every observation key of the config (low_dim and rgb); `rgb` receives the rgb ones.
+inline std::vector<std::string> observation_keys(const nlohmann::json& config,
+                                                 std::set<std::string>* rgb = nullptr) {
   const auto& mods = config.at("observation").at("modalities").at("obs");
   std::vector<std::string> keys;
   for (const char* modality : {"low_dim", "rgb", "depth", "scan"}) {
     if (!mods.contains(modality) || mods[modality].is_null()) continue;
     const auto list = mods[modality].get<std::vector<std::string>>();
-    if (std::string(modality) != "low_dim" && !list.empty())
-      throw UnsupportedError("observation.modalities.obs." + std::string(modality) +
-                             ": this build trains low-dim policies only");
-    keys.insert(keys.end(), list.begin(), list.end());
+    const std::string m = modality;
+    if ((m == "depth" || m == "scan") && !list.empty())
+      throw UnsupportedError("observation.modalities.obs." + m +
+                             ": depth and scan observations are not supported (use low_dim or "
+                             "rgb)");
+    for (const std::string& k : list) {
+      if (std::find(keys.begin(), keys.end(), k) != keys.end())
+        throw ValueError("observation.modalities.obs: key '" + k + "' is listed twice");
+      keys.push_back(k);
+      if (m == "rgb" && rgb) rgb->insert(k);
+    }
   }
-  if (keys.empty()) throw ValueError("observation.modalities.obs.low_dim: no observation keys");
+  if (keys.empty()) throw ValueError("observation.modalities.obs: no observation keys");
   return keys;
 }
 
@@ -75,7 +85,7 @@ inline data::SequenceDatasetOptions dataset_options(const nlohmann::json& config
   const auto& t = config.at("train");
   data::SequenceDatasetOptions o;
   o.path = path;
-  o.obs_keys = low_dim_keys(config);
+  o.obs_keys = observation_keys(config);
   o.dataset_keys = {"actions"};
   o.filter_key = filter_key;
   o.seq_length = t.value("seq_length", int64_t(1));
@@ -129,8 +139,10 @@ class Trainer {
     }
     policy::ShapeMeta meta;
     const auto shapes = train_set.obs_shapes();
-    for (const std::string& k : low_dim_keys(config_)) meta.obs_shapes[k] = shapes.at(k);
+    for (const std::string& k : observation_keys(config_, &meta.rgb_keys))
+      meta.obs_shapes[k] = shapes.at(k);
     meta.action_dim = train_set.action_dim();
+    meta.validate();
     check_window(algorithm, train);
 
     const int64_t batch_size = train.value("batch_size", int64_t(100));
@@ -345,8 +357,10 @@ class Trainer {
     opt.video_path = video;
     opt.video_skip = int(video_skip);
     policy::PolicyRollout<float> adapter(pol);
+    const int images = policy::needs_images(pol.shape_meta()) ? 1 : 0;
+    opt.parallel = images == 0;  // off-screen rendering stays on one thread
     const env::RunnerResult r =
-        env::run_episodes([&] { return env::make_env(env_args, 0); }, adapter, opt);
+        env::run_episodes([&] { return env::make_env(env_args, images); }, adapter, opt);
     return r.to_json();
   }
 
