@@ -2,8 +2,11 @@
 # mimic vs PyTorch on the CPU, side by side: the same computations, 2 threads on both sides,
 # alternating mimic_bench and bench/reference/torch_rows.py for ROUNDS rounds; prints median
 # times and the ratio mimic / PyTorch per row and writes bench/results/latest.json.
-#   bash bench/compare_pytorch.sh [PYTHON]     (PYTHON: an interpreter with torch; default
-#                                               /usr/bin/python3, i.e. Debian's python3-torch)
+#   bash bench/compare_pytorch.sh [PYTHON]     (PYTHON: an interpreter with torch and torchvision;
+#                                               default /usr/bin/python3, i.e. Debian's
+#                                               python3-torch and python3-torchvision)
+#   ROWS="resnet18_train_b16_84 dp_image_chunk_b1" bash bench/compare_pytorch.sh   (a subset;
+#   bench/results/latest.json then holds only those rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-/usr/bin/python3}
@@ -19,8 +22,12 @@ declare -A BM=(
   [bcrnn_train_b100]='BM_LstmTrainStep'
   [bcrnn_step_b1]='BM_BcRnnStep/1'
   [ibc_dfo_b1]='BM_IbcDfo/1'
+  [resnet18_train_b16_84]='BM_ResNet18Train/16'
+  [dp_image_chunk_b1]='BM_DpImageChunk/1'
 )
-ROWS=(unet_train_b256 unet_denoise_b1 dp_chunk_ddim10_b1 bc_train_b100 bcrnn_train_b100 bcrnn_step_b1 ibc_dfo_b1)
+ALL_ROWS=(unet_train_b256 unet_denoise_b1 dp_chunk_ddim10_b1 bc_train_b100 bcrnn_train_b100 bcrnn_step_b1
+  ibc_dfo_b1 resnet18_train_b16_84 dp_image_chunk_b1)
+read -r -a ROWS <<< "${ROWS:-${ALL_ROWS[*]}}"  # ROWS="a b" runs a subset
 TMP=$(mktemp -d)
 for r in $(seq 1 "$ROUNDS"); do
   for row in "${ROWS[@]}"; do

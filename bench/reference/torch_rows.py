@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch versions of the rows bench/compare_pytorch.sh times: the same computations as
 mimic_bench's BM_UnetTrainStep/256, BM_UnetDenoise/1, BM_DpChunkDdim10/1, BM_BcTrainStep/100,
-BM_LstmTrainStep, BM_BcRnnStep/1 and BM_IbcDfo/1. Prints one JSON object {row: median ms}.
+BM_LstmTrainStep, BM_BcRnnStep/1, BM_IbcDfo/1, BM_ResNet18Train/16 and BM_DpImageChunk/1. Prints one JSON object {row: median ms}.
 
     python3 bench/reference/torch_rows.py [--rows a,b] [--repeats N]     (2 threads)
 """
@@ -148,8 +148,63 @@ def ibc_dfo_b1():
     return step
 
 
+class SpatialSoftmax(nn.Module):
+    """robomimic's SpatialSoftmax (1x1 conv to keypoints, softmax over positions, expected x/y)."""
+
+    def __init__(self, c, h, w, num_kp=32):
+        super().__init__()
+        self.nets = nn.Conv2d(c, num_kp, 1)
+        self.num_kp, self.h, self.w = num_kp, h, w
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+        self.register_buffer("pos", torch.stack([xs.reshape(-1), ys.reshape(-1)], 1))
+
+    def forward(self, x):
+        att = torch.softmax(self.nets(x).reshape(-1, self.h * self.w), dim=-1)
+        return (att @ self.pos).reshape(-1, self.num_kp * 2)
+
+
+def visual_core(group_norm):
+    import torchvision
+    kwargs = {"norm_layer": (lambda c: nn.GroupNorm(c // 16, c))} if group_norm else {}
+    trunk = nn.Sequential(*list(torchvision.models.resnet18(**kwargs).children())[:-2])
+    return nn.Sequential(trunk, SpatialSoftmax(512, 3, 3), nn.Linear(64, 64))
+
+
+def resnet18_train_b16_84():
+    core = visual_core(False).train()
+    x, w = torch.rand(16, 3, 84, 84), torch.rand(16, 64)
+
+    def step():
+        core.zero_grad()
+        (core(x) * w).sum().backward()
+    return step
+
+
+def dp_image_chunk_b1():
+    core = visual_core(True).eval()
+    net = Unet(2, 2 * (64 + 2), 256, [256, 512, 1024], 5, 8).eval()
+    abar = squaredcos_alphas_cumprod()
+    image, pos_raw = torch.rand(1, 2, 3, 96, 96), torch.rand(1, 2, 2) * 512
+    scale, offset = 2 / 512.0, -1.0
+
+    def step():
+        with torch.no_grad():
+            img = image[:, :, :, 6:90, 6:90].reshape(2, 3, 84, 84) * 2 - 1  # centre crop
+            feats = torch.relu(core(img)).reshape(1, 2, 64)
+            cond = torch.cat([pos_raw * scale + offset, feats], -1).reshape(1, -1)
+            x = torch.randn(1, 16, 2)
+            for t in reversed(range(0, 100, 10)):
+                eps = net(x, torch.full((1,), float(t)), cond)
+                a_t, a_prev = abar[t], abar[t - 10] if t >= 10 else 1.0
+                x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
+                x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+            (x[:, 1:9] - offset) / scale
+    return step
+
+
 ROWS = {f.__name__: f for f in [unet_train_b256, unet_denoise_b1, dp_chunk_ddim10_b1, bc_train_b100,
-                                bcrnn_train_b100, bcrnn_step_b1, ibc_dfo_b1]}
+                                bcrnn_train_b100, bcrnn_step_b1, ibc_dfo_b1, resnet18_train_b16_84,
+                                dp_image_chunk_b1]}
 
 
 def time_row(make, repeats, min_seconds=1.0):

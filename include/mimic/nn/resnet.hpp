@@ -12,6 +12,7 @@
 #include "mimic/nn/batch_norm.hpp"
 #include "mimic/nn/conv2d.hpp"
 #include "mimic/nn/norm.hpp"
+#include "mimic/ops/binary.hpp"
 #include "mimic/ops/pool2d.hpp"
 #include "mimic/ops/unary.hpp"
 

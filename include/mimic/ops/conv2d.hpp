@@ -52,8 +52,13 @@ void conv2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   Tensor<T, D> dyc = tape.alloc(Shape{a.cout, cols});
   to_channel_major<T, D>(g.n, a.cout, g.out_plane(), dy.data(), dyc.data());
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
-    Tensor<T, D> col = tape.alloc(Shape{ck, cols});  // recomputed: cheaper than keeping it alive
-    Kernels<D>::im2col_2d(g, x.data(), col.data());
+    // The forward pass keeps col when the weight needs a gradient: rebuilding it would cost a
+    // second pass over C*KH*KW*N*Ho*Wo values (as much traffic as the GEMM's operands).
+    Tensor<T, D> col = n.n_saved > 0 ? tape.saved(n, 0) : Tensor<T, D>();
+    if (!col.defined()) {
+      col = tape.alloc(Shape{ck, cols});
+      Kernels<D>::im2col_2d(g, x.data(), col.data());
+    }
     for (int64_t gi = 0; gi < a.groups; ++gi)
       Kernels<D>::gemm(false, true, coutg, ckg, cols, T(1), dyc.data() + gi * coutg * cols, cols,
                        col.data() + gi * ckg * cols, cols, T(gw.accumulate ? 1 : 0),
@@ -128,10 +133,12 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   Var<T, D> out = tape.output(y, rg);
   if (rg) {
     const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined()};
+    std::initializer_list<Tensor<T, D>> saved = {col};
+    if (!w.requires_grad()) saved = {};
     if (b.defined())
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w, b}).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w, b}, saved).put(attrs);
     else
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w}).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w}, saved).put(attrs);
   }
   return out;
 }

@@ -9,6 +9,7 @@ namespace mimic::ops {
 namespace detail {
 
 struct MaxPoolAttrs {
+  const int32_t* argmax;  // per output, the index of its maximum in the plane (tape arena)
   int32_t n, c, h, w, k, stride, padding, ho, wo;
   Conv2dGeometry geometry() const {
     return {n, c, h, w, k, k, ho, wo, stride, stride, padding, padding, 1, 1};
@@ -20,8 +21,8 @@ void max_pool2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   GradTarget<T, D> gx = tape.grad_target(n, 0);
   if (!gx) return;
   const MaxPoolAttrs a = n.template get<MaxPoolAttrs>();
-  Kernels<D>::max_pool2d_backward(a.geometry(), tape.value(tape.input(n, 0)).data(),
-                                  tape.out_grad(n).data(), gx.tensor.data(), gx.accumulate);
+  Kernels<D>::max_pool2d_backward_indexed(a.geometry(), a.argmax, tape.out_grad(n).data(),
+                                          gx.tensor.data(), gx.accumulate);
 }
 
 struct AdaptivePoolAttrs {
@@ -62,18 +63,26 @@ Var<T, D> max_pool2d(Var<T, D> x, int64_t kernel, int64_t stride = 0, int64_t pa
   if (xs[2] + 2 * padding < kernel || xs[3] + 2 * padding < kernel)
     throw ShapeError("max_pool2d: input " + xs.str() + " is smaller than the " +
                      std::to_string(kernel) + "x" + std::to_string(kernel) + " window");
-  const detail::MaxPoolAttrs a{int32_t(xs[0]),
-                               int32_t(xs[1]),
-                               int32_t(xs[2]),
-                               int32_t(xs[3]),
-                               int32_t(kernel),
-                               int32_t(stride),
-                               int32_t(padding),
-                               int32_t((xs[2] + 2 * padding - kernel) / stride + 1),
-                               int32_t((xs[3] + 2 * padding - kernel) / stride + 1)};
+  if (xs[2] * xs[3] >= (int64_t(1) << 31))
+    throw ShapeError("max_pool2d: input " + xs.str() + " has more than 2^31 pixels per plane");
+  detail::MaxPoolAttrs a{nullptr,
+                         int32_t(xs[0]),
+                         int32_t(xs[1]),
+                         int32_t(xs[2]),
+                         int32_t(xs[3]),
+                         int32_t(kernel),
+                         int32_t(stride),
+                         int32_t(padding),
+                         int32_t((xs[2] + 2 * padding - kernel) / stride + 1),
+                         int32_t((xs[3] + 2 * padding - kernel) / stride + 1)};
   Tensor<T, D> y = tape.alloc(Shape{xs[0], xs[1], a.ho, a.wo});
-  Kernels<D>::max_pool2d_forward(a.geometry(), xv.data(), y.data());
   const bool rg = tape.needs_grad({x});
+  Tensor<int32_t, D> argmax;
+  if (rg) {
+    argmax = tape.template alloc_as<int32_t>(y.shape());
+    a.argmax = argmax.data();
+  }
+  Kernels<D>::max_pool2d_forward(a.geometry(), xv.data(), y.data(), rg ? argmax.data() : nullptr);
   Var<T, D> out = tape.output(y, rg);
   if (rg) tape.record("max_pool2d", &detail::max_pool2d_backward<T, D>, out, {x}).put(a);
   return out;

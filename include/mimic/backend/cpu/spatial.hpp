@@ -35,8 +35,9 @@ struct Spatial {
     return best;
   }
 
+  // y = window maxima; argmax (nullable) receives each maximum's index within its plane.
   template <class T>
-  static void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  static void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y, int32_t* argmax) {
     const int64_t out = g.out_plane();
     parallel_for(g.n * g.c, 1 + 4096 / (out + 1), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
@@ -45,27 +46,24 @@ struct Spatial {
           for (int64_t wo = 0; wo < g.wo; ++wo) {
             const int64_t at = window_argmax(g, plane, ho, wo);
             y[p * out + ho * g.wo + wo] = at < 0 ? T(-INFINITY) : plane[at];
+            if (argmax) argmax[p * out + ho * g.wo + wo] = int32_t(at);
           }
       }
     });
   }
 
-  // dx[argmax] += dy; the argmax is recomputed from x rather than stored.
+  // dx[argmax] += dy with the indices saved by the forward pass.
   template <class T>
-  static void max_pool2d_backward(const Conv2dGeometry& g, const T* x, const T* dy, T* dx,
-                                  bool accumulate) {
+  static void max_pool2d_backward_indexed(const Conv2dGeometry& g, const int32_t* argmax,
+                                          const T* dy, T* dx, bool accumulate) {
     const int64_t out = g.out_plane();
     parallel_for(g.n * g.c, 1 + 4096 / (out + 1), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        const T* plane = x + p * g.in_plane();
         T* dplane = dx + p * g.in_plane();
         if (!accumulate)
           for (int64_t e = 0; e < g.in_plane(); ++e) dplane[e] = T(0);
-        for (int64_t ho = 0; ho < g.ho; ++ho)
-          for (int64_t wo = 0; wo < g.wo; ++wo) {
-            const int64_t at = window_argmax(g, plane, ho, wo);
-            if (at >= 0) dplane[at] += dy[p * out + ho * g.wo + wo];
-          }
+        for (int64_t o = 0; o < out; ++o)
+          if (argmax[p * out + o] >= 0) dplane[argmax[p * out + o]] += dy[p * out + o];
       }
     });
   }
