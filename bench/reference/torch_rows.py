@@ -66,6 +66,17 @@ def squaredcos_alphas_cumprod(n=100):
     return out
 
 
+def ddim10(net, abar, cond):
+    """10 DDIM steps (eta 0, epsilon prediction, clipped x0) of a [1, 16, 2] action chunk."""
+    x = torch.randn(1, 16, 2)
+    for t in reversed(range(0, 100, 10)):
+        eps = net(x, torch.full((1,), float(t)), cond)
+        a_t, a_prev = abar[t], abar[t - 10] if t >= 10 else 1.0
+        x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
+        x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+    return x
+
+
 def dp_chunk_ddim10_b1():
     net = pusht_unet().eval()
     abar = squaredcos_alphas_cumprod()
@@ -75,12 +86,7 @@ def dp_chunk_ddim10_b1():
     def step():
         with torch.no_grad():
             cond = (obs_raw * scale + offset).reshape(1, 40)
-            x = torch.randn(1, 16, 2)
-            for t in reversed(range(0, 100, 10)):
-                eps = net(x, torch.full((1,), float(t)), cond)
-                a_t, a_prev = abar[t], abar[t - 10] if t >= 10 else 1.0
-                x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
-                x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+            x = ddim10(net, abar, cond)
             (x[:, 1:9] - offset) / scale
     return step
 
@@ -192,12 +198,7 @@ def dp_image_chunk_b1():
             img = image[:, :, :, 6:90, 6:90].reshape(2, 3, 84, 84) * 2 - 1  # centre crop
             feats = torch.relu(core(img)).reshape(1, 2, 64)
             cond = torch.cat([pos_raw * scale + offset, feats], -1).reshape(1, -1)
-            x = torch.randn(1, 16, 2)
-            for t in reversed(range(0, 100, 10)):
-                eps = net(x, torch.full((1,), float(t)), cond)
-                a_t, a_prev = abar[t], abar[t - 10] if t >= 10 else 1.0
-                x0 = ((x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)).clamp(-1, 1)
-                x = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
+            x = ddim10(net, abar, cond)
             (x[:, 1:9] - offset) / scale
     return step
 

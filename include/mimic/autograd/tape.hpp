@@ -89,7 +89,8 @@ class Tape {
   using TensorT = Tensor<T, D>;
   using NodeT = Node<T, D>;
 
-  explicit Tape(size_t arena_block_bytes = size_t(1) << 20) : arena_(arena_block_bytes) {}
+  explicit Tape(size_t arena_block_bytes = size_t(1) << 20)
+      : arena_(arena_block_bytes), scratch_(arena_block_bytes) {}
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -119,6 +120,24 @@ class Tape {
   Tensor<U, D> alloc_as(const Shape& shape) {
     return Tensor<U, D>::view(arena_.template allocate_array<U>(shape.numel()), shape);
   }
+  // Temporary memory for the op (forward or backward) running now: a separate arena rewound when
+  // the enclosing ScratchScope ends (every backward function runs inside one), so buffers such
+  // as im2col matrices are reused from op to op instead of piling up until reset().
+  TensorT scratch(const Shape& shape) {
+    return TensorT::view(scratch_.template allocate_array<T>(shape.numel()), shape);
+  }
+  class ScratchScope {
+   public:
+    explicit ScratchScope(Tape& t) : tape_(t), mark_(t.scratch_.mark()) {}
+    ~ScratchScope() { tape_.scratch_.rewind(mark_); }
+    ScratchScope(const ScratchScope&) = delete;
+    ScratchScope& operator=(const ScratchScope&) = delete;
+
+   private:
+    Tape& tape_;
+    typename Arena<D>::Mark mark_;
+  };
+  [[nodiscard]] ScratchScope scratch_scope() { return ScratchScope(*this); }
 
   // --- recording (used by ops) ---------------------------------------------------------------
   bool recording() const { return recording_; }
@@ -207,6 +226,7 @@ class Tape {
       if (n.out > loss.id) continue;
       const Slot& o = slots_[n.out];
       if (!o.has_grad) continue;  // nothing flowed into this node's output
+      ScratchScope scope(*this);
       n.backward(*this, n);
     }
   }
@@ -229,6 +249,7 @@ class Tape {
     slots_.clear();
     links_.clear();
     arena_.reset();
+    scratch_.reset();
   }
 
   // Turns recording off for its lifetime (inference, EMA updates, metrics).
@@ -263,7 +284,7 @@ class Tape {
     return VarT{this, static_cast<int32_t>(slots_.size() - 1)};
   }
 
-  Arena<D> arena_;
+  Arena<D> arena_, scratch_;
   std::vector<NodeT> nodes_;
   std::vector<Slot> slots_;
   std::vector<int32_t> links_;  // inputs and saved slots of all nodes, back to back

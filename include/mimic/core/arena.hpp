@@ -47,6 +47,21 @@ class Arena {
     return static_cast<T*>(allocate(static_cast<size_t>(n) * sizeof(T)));
   }
 
+  // A position in the allocation sequence; rewind() frees everything allocated after it, so
+  // short-lived buffers can reuse the same memory (allocations must be released LIFO).
+  struct Mark {
+    size_t block = 0, used = 0, in_use = 0;
+  };
+  Mark mark() const {
+    return {current_, current_ < blocks_.size() ? blocks_[current_].used : 0, in_use_};
+  }
+  void rewind(const Mark& m) {
+    for (size_t i = m.block + 1; i < blocks_.size(); ++i) blocks_[i].used = 0;
+    if (m.block < blocks_.size()) blocks_[m.block].used = m.used;
+    current_ = m.block;
+    in_use_ = m.in_use;
+  }
+
   // Forget every allocation; memory is kept for the next step.
   void reset() {
     for (Block& b : blocks_) b.used = 0;

@@ -59,6 +59,7 @@ class ParamStore {
     grads_ = Tensor<T, D>::zeros(Shape{total_});
   }
   bool allocated() const { return values_.defined(); }
+  bool has_grads() const { return grads_.defined(); }
   // A store with the same layout and its own copy of the values (zero gradients): modules hold
   // only ParamIds, so the same modules run on either store (for example on EMA weights).
   ParamStore clone() const {
@@ -71,6 +72,22 @@ class ParamStore {
       c.grads_ = Tensor<T, D>::zeros(Shape{total_});
     }
     return c;
+  }
+
+  // A store with the same layout whose values are `values` (a flat buffer laid out like this
+  // store, for example EMA weights), shared rather than copied, and without gradients: for
+  // running the same modules on other weights.
+  ParamStore view_with_values(const Tensor<T, D>& values) const {
+    if (!allocated() || values.numel() != values_.numel())
+      throw ShapeError("ParamStore::view_with_values: a buffer of " +
+                       std::to_string(values.numel()) + " values for a store of " +
+                       std::to_string(total_));
+    ParamStore v;
+    v.entries_ = entries_;
+    v.index_ = index_;
+    v.total_ = total_;
+    v.values_ = values;
+    return v;
   }
 
   // Draws every parameter from its Init. Element j of a parameter at flat offset o uses Philox
@@ -94,10 +111,12 @@ class ParamStore {
 
   Tensor<T, D> value(ParamId id) const { return view(values_, id); }
   Tensor<T, D> grad(ParamId id) const { return view(grads_, id); }
-  // The parameter as a tape leaf whose gradient accumulates into the flat gradient buffer.
+  // The parameter as a tape leaf whose gradient accumulates into the flat gradient buffer (a
+  // constant in a store without gradients).
   Var<T, D> on(Tape<T, D>& tape, ParamId id) const {
     const Entry& e = entries_.at(id.index);
-    return e.trainable ? tape.parameter(value(id), grad(id)) : tape.constant(value(id));
+    return e.trainable && has_grads() ? tape.parameter(value(id), grad(id))
+                                      : tape.constant(value(id));
   }
 
   const std::vector<Entry>& entries() const { return entries_; }

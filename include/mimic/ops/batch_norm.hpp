@@ -2,7 +2,6 @@
 // batch_norm (PyTorch's F.batch_norm) on x [N, C, *]. In training it normalizes with the batch
 // statistics and moves the running ones by `momentum` (running variance unbiased, as PyTorch);
 // in evaluation it uses the running statistics, which makes it a per-channel affine map.
-#include <span>
 #include <string>
 
 #include "mimic/ops/norm.hpp"
@@ -76,20 +75,10 @@ Var<T, D> batch_norm(Var<T, D> x, Var<T, D> gamma, Var<T, D> beta, const Tensor<
   Tensor<T, D> y = tape.alloc(xs);
   Kernels<D>::batch_norm_apply(n, c, s, xv.data(), mean.data(), rstd.data(),
                                detail::data_or_null(gamma), detail::data_or_null(beta), y.data());
-  Var<T, D> ins[3] = {x};
-  int k = 1;
-  if (gamma.defined()) ins[k++] = gamma;
-  if (beta.defined()) ins[k++] = beta;
-  const std::span<const Var<T, D>> inputs(ins, k);
-  const bool rg = tape.needs_grad_range(inputs);
-  Var<T, D> out = tape.output(y, rg);
-  if (rg) {
-    const Tensor<T, D> saved[2] = {mean, rstd};
-    tape.record("batch_norm", &detail::batch_norm_backward<T, D>, out, inputs,
-                std::span<const Tensor<T, D>>(saved, 2))
-        .put(detail::BatchNormAttrs{n, c, s, batch_stats, gamma.defined(), beta.defined()});
-  }
-  return out;
+  return detail::record_norm("batch_norm", &detail::batch_norm_backward<T, D>, x, gamma, beta, y,
+                             mean, rstd,
+                             detail::BatchNormAttrs{n, c, s, batch_stats, gamma.defined(),
+                                                    beta.defined()});
 }
 
 }  // namespace mimic::ops

@@ -62,16 +62,16 @@ void conv1d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   const Tensor<T, D> x = tape.value(tape.input(n, 0)), w = tape.value(tape.input(n, 1));
   const Tensor<T, D>& dy = tape.out_grad(n);
   const int64_t ck = g.c * g.k, cols = g.n * g.lo;
-  Tensor<T, D> dyc = tape.alloc(Shape{a.cout, cols});
+  Tensor<T, D> dyc = tape.scratch(Shape{a.cout, cols});
   to_channel_major<T, D>(g.n, a.cout, g.lo, dy.data(), dyc.data());
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
-    Tensor<T, D> col = tape.alloc(Shape{ck, cols});  // recomputed: cheaper than keeping it alive
+    Tensor<T, D> col = tape.scratch(Shape{ck, cols});  // recomputed: cheaper than keeping it alive
     Kernels<D>::im2col_1d(g, x.data(), col.data());
     Kernels<D>::gemm(false, true, a.cout, ck, cols, T(1), dyc.data(), cols, col.data(), cols,
                      T(gw.accumulate ? 1 : 0), gw.tensor.data(), ck);
   }
   if (GradTarget<T, D> gx = tape.grad_target(n, 0)) {
-    Tensor<T, D> dcol = tape.alloc(Shape{ck, cols});
+    Tensor<T, D> dcol = tape.scratch(Shape{ck, cols});
     Kernels<D>::gemm(true, false, ck, cols, a.cout, T(1), w.data(), ck, dyc.data(), cols, T(0),
                      dcol.data(), cols);
     Kernels<D>::col2im_1d(g, dcol.data(), gx.tensor.data(), gx.accumulate);
@@ -114,9 +114,10 @@ Var<T, D> conv1d(Var<T, D> x, Var<T, D> w, Var<T, D> b = {}, int64_t stride = 1,
                      ws.str() + " with padding " + std::to_string(padding));
   const Conv1dGeometry g{xs[0], xs[1], xs[2], ws[2], lo, stride, padding, dilation};
   const int64_t cout = ws[0], ck = g.c * g.k, cols = g.n * lo;
-  Tensor<T, D> col = tape.alloc(Shape{ck, cols});
+  auto scope = tape.scratch_scope();  // col and yc live only during this call
+  Tensor<T, D> col = tape.scratch(Shape{ck, cols});
   Kernels<D>::im2col_1d(g, xv.data(), col.data());
-  Tensor<T, D> yc = tape.alloc(Shape{cout, cols});
+  Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
   Kernels<D>::gemm(false, false, cout, cols, ck, T(1), wv.data(), ck, col.data(), cols, T(0),
                    yc.data(), cols);
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, lo});

@@ -49,14 +49,14 @@ void conv2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   const Tensor<T, D>& dy = tape.out_grad(n);
   const int64_t cols = g.n * g.out_plane(), ck = g.c * g.kh * g.kw;
   const int64_t ckg = ck / a.groups, coutg = a.cout / a.groups;
-  Tensor<T, D> dyc = tape.alloc(Shape{a.cout, cols});
+  Tensor<T, D> dyc = tape.scratch(Shape{a.cout, cols});
   to_channel_major<T, D>(g.n, a.cout, g.out_plane(), dy.data(), dyc.data());
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
     // The forward pass keeps col when the weight needs a gradient: rebuilding it would cost a
     // second pass over C*KH*KW*N*Ho*Wo values (as much traffic as the GEMM's operands).
     Tensor<T, D> col = n.n_saved > 0 ? tape.saved(n, 0) : Tensor<T, D>();
     if (!col.defined()) {
-      col = tape.alloc(Shape{ck, cols});
+      col = tape.scratch(Shape{ck, cols});
       Kernels<D>::im2col_2d(g, x.data(), col.data());
     }
     for (int64_t gi = 0; gi < a.groups; ++gi)
@@ -65,7 +65,7 @@ void conv2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
                        gw.tensor.data() + gi * coutg * ckg, ckg);
   }
   if (GradTarget<T, D> gx = tape.grad_target(n, 0)) {
-    Tensor<T, D> dcol = tape.alloc(Shape{ck, cols});
+    Tensor<T, D> dcol = tape.scratch(Shape{ck, cols});
     for (int64_t gi = 0; gi < a.groups; ++gi)
       Kernels<D>::gemm(true, false, ckg, cols, coutg, T(1), w.data() + gi * coutg * ckg, ckg,
                        dyc.data() + gi * coutg * cols, cols, T(0), dcol.data() + gi * ckg * cols,
@@ -120,9 +120,12 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
                          o.dil_w};
   const int64_t cout = ws[0], ck = g.c * g.kh * g.kw, cols = g.n * g.out_plane();
   const int64_t ckg = ck / o.groups, coutg = cout / o.groups;
-  Tensor<T, D> col = tape.alloc(Shape{ck, cols});
+  // col is kept for the weight gradient when one is needed; yc lives only during this call.
+  auto scope = tape.scratch_scope();
+  const bool keep_col = tape.recording() && w.requires_grad();
+  Tensor<T, D> col = keep_col ? tape.alloc(Shape{ck, cols}) : tape.scratch(Shape{ck, cols});
   Kernels<D>::im2col_2d(g, xv.data(), col.data());
-  Tensor<T, D> yc = tape.alloc(Shape{cout, cols});
+  Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
   for (int64_t gi = 0; gi < o.groups; ++gi)
     Kernels<D>::gemm(false, false, coutg, cols, ckg, T(1), wv.data() + gi * coutg * ckg, ckg,
                      col.data() + gi * ckg * cols, cols, T(0), yc.data() + gi * coutg * cols, cols);
@@ -134,7 +137,7 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   if (rg) {
     const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined()};
     std::initializer_list<Tensor<T, D>> saved = {col};
-    if (!w.requires_grad()) saved = {};
+    if (!keep_col) saved = {};
     if (b.defined())
       tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w, b}, saved).put(attrs);
     else

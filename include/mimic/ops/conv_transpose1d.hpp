@@ -21,17 +21,17 @@ void conv_transpose1d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   const Tensor<T, D> x = tape.value(tape.input(n, 0)), w = tape.value(tape.input(n, 1));
   const Tensor<T, D>& dy = tape.out_grad(n);
   const int64_t ck = g.c * g.k, cols = g.n * g.lo;
-  Tensor<T, D> dcol = tape.alloc(Shape{ck, cols});
+  Tensor<T, D> dcol = tape.scratch(Shape{ck, cols});
   Kernels<D>::im2col_1d(g, dy.data(), dcol.data());
   if (GradTarget<T, D> gx = tape.grad_target(n, 0)) {
-    Tensor<T, D> dxc = tape.alloc(Shape{a.cin, cols});
+    Tensor<T, D> dxc = tape.scratch(Shape{a.cin, cols});
     Kernels<D>::gemm(false, false, a.cin, cols, ck, T(1), w.data(), ck, dcol.data(), cols, T(0),
                      dxc.data(), cols);
     from_channel_major<T, D>(g.n, a.cin, g.lo, dxc.data(), nullptr, gx.tensor.data(),
                              gx.accumulate);
   }
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
-    Tensor<T, D> xc = tape.alloc(Shape{a.cin, cols});
+    Tensor<T, D> xc = tape.scratch(Shape{a.cin, cols});
     to_channel_major<T, D>(g.n, a.cin, g.lo, x.data(), xc.data());
     Kernels<D>::gemm(false, true, a.cin, ck, cols, T(1), xc.data(), cols, dcol.data(), cols,
                      T(gw.accumulate ? 1 : 0), gw.tensor.data(), ck);
@@ -66,9 +66,10 @@ Var<T, D> conv_transpose1d(Var<T, D> x, Var<T, D> w, Var<T, D> b = {}, int64_t s
   const int64_t cin = xs[1], cout = ws[1];
   const Conv1dGeometry g{xs[0], cout, lo, ws[2], xs[2], stride, padding, dilation};
   const int64_t ck = cout * g.k, cols = g.n * g.lo;
-  Tensor<T, D> xc = tape.alloc(Shape{cin, cols});
+  auto scope = tape.scratch_scope();  // xc and col live only during this call
+  Tensor<T, D> xc = tape.scratch(Shape{cin, cols});
   detail::to_channel_major<T, D>(g.n, cin, xs[2], xv.data(), xc.data());
-  Tensor<T, D> col = tape.alloc(Shape{ck, cols});
+  Tensor<T, D> col = tape.scratch(Shape{ck, cols});
   Kernels<D>::gemm(true, false, ck, cols, cin, T(1), wv.data(), ck, xc.data(), cols, T(0),
                    col.data(), cols);
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, lo});

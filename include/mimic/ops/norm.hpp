@@ -53,10 +53,11 @@ void layer_norm_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   norm_backward(tape, n, true);
 }
 
-template <class T, class D>
+// Records a normalization node: inputs x (+ gamma, beta when given), saved mean and rstd.
+template <class T, class D, class Attrs>
 Var<T, D> record_norm(const char* name, typename Node<T, D>::BackwardFn fn, Var<T, D> x,
                       Var<T, D> gamma, Var<T, D> beta, const Tensor<T, D>& y,
-                      const Tensor<T, D>& mean, const Tensor<T, D>& rstd, const NormAttrs& a) {
+                      const Tensor<T, D>& mean, const Tensor<T, D>& rstd, const Attrs& a) {
   Tape<T, D>& tape = *x.tape;
   Var<T, D> ins[3] = {x};
   int k = 1;

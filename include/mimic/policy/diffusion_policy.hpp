@@ -89,7 +89,7 @@ class DiffusionPolicy : public Policy<T, D> {
     scheduler_.set_timesteps(s.num_inference_steps);
     if (s.use_ema) {
       ema_ = std::make_unique<optim::Ema<T, D>>(this->store_, s.ema);
-      ema_store_ = this->store_.clone();
+      ema_store_ = this->store_.view_with_values(ema_->averaged());  // shares the EMA buffer
     }
   }
   int64_t n_obs_steps() const override { return s_.n_obs_steps; }
@@ -160,7 +160,6 @@ class DiffusionPolicy : public Policy<T, D> {
       else
         ema_->averaged().copy_from(this->store_.values());
       if (j.contains("ema")) ema_->set_steps(j["ema"].value("steps", int64_t(0)));
-      ema_dirty_ = true;
     }
   }
 
@@ -197,10 +196,7 @@ class DiffusionPolicy : public Policy<T, D> {
     return l;
   }
   void after_optimizer_step() override {
-    if (ema_) {
-      ema_->update();
-      ema_dirty_ = true;
-    }
+    if (ema_) ema_->update();
   }
 
  private:
@@ -211,21 +207,13 @@ class DiffusionPolicy : public Policy<T, D> {
     c.global_cond_dim = feature_dim * s.n_obs_steps;
     return c;
   }
-  const nn::ParamStore<T, D>& inference_store() {
-    if (!ema_) return this->store_;
-    if (ema_dirty_) {
-      ema_->copy_to(ema_store_);
-      ema_dirty_ = false;
-    }
-    return ema_store_;
-  }
+  const nn::ParamStore<T, D>& inference_store() const { return ema_ ? ema_store_ : this->store_; }
 
   DiffusionPolicySettings s_;
   nn::ConditionalUnet1D<T, D> unet_;
   diffusion::Scheduler<T, D> scheduler_;
   std::unique_ptr<optim::Ema<T, D>> ema_;
   nn::ParamStore<T, D> ema_store_;
-  bool ema_dirty_ = true;
 };
 
 }  // namespace mimic::policy
