@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mimic/core/arena.hpp"
+#include "mimic/core/buffer_pool.hpp"
 #include "mimic/core/error.hpp"
 #include "mimic/core/hd.hpp"
 #include "mimic/core/tensor.hpp"
@@ -197,7 +198,11 @@ class Tape {
     Slot& s = slots_[id];
     if (!s.requires_grad) return {};
     if (!s.grad.defined()) {
-      s.grad = alloc(s.value.shape());
+      // Pooled, so that it can be handed on once the node producing this value has run.
+      s.grad = TensorT::view(
+          static_cast<T*>(grad_pool_.acquire(size_t(s.value.numel()) * sizeof(T))),
+          s.value.shape());
+      s.pooled_grad = true;
       s.has_grad = true;
       return {s.grad, false};
     }
@@ -226,13 +231,25 @@ class Tape {
       if (n.out > loss.id) continue;
       const Slot& o = slots_[n.out];
       if (!o.has_grad) continue;  // nothing flowed into this node's output
-      ScratchScope scope(*this);
-      n.backward(*this, n);
+      {
+        ScratchScope scope(*this);
+        n.backward(*this, n);
+      }
+      // Every consumer of n's output ran before n: its gradient is dead, so its buffer can serve
+      // a later (older) node. Leaves and parameters are never node outputs and keep theirs.
+      Slot& done = slots_[n.out];
+      if (done.pooled_grad && n.out != loss.id) {
+        grad_pool_.release(done.grad.data(), size_t(done.grad.numel()) * sizeof(T));
+        done.grad = TensorT();
+        done.pooled_grad = false;
+      }
     }
   }
 
   // --- inspection ----------------------------------------------------------------------------
   TensorT value(VarT v) const { return slots_.at(v.id).value; }
+  // The gradient of a leaf or parameter after backward(). Gradients of op outputs are handed back
+  // to the pool as backward passes their producers, so they read as undefined afterwards.
   TensorT grad(VarT v) const {
     const Slot& s = slots_.at(v.id);
     return s.has_grad || s.external_grad ? s.grad : TensorT();
@@ -250,6 +267,7 @@ class Tape {
     links_.clear();
     arena_.reset();
     scratch_.reset();
+    grad_pool_.reset();
   }
 
   // Turns recording off for its lifetime (inference, EMA updates, metrics).
@@ -273,6 +291,7 @@ class Tape {
     bool requires_grad = false;
     bool has_grad = false;       // a gradient has been written into `grad` during this backward
     bool external_grad = false;  // `grad` is caller memory that accumulates
+    bool pooled_grad = false;    // `grad` comes from grad_pool_
   };
   VarT add_slot(const TensorT& value, const TensorT& grad, bool requires_grad, bool external) {
     Slot s;
@@ -285,6 +304,7 @@ class Tape {
   }
 
   Arena<D> arena_, scratch_;
+  BufferPool<D> grad_pool_;
   std::vector<NodeT> nodes_;
   std::vector<Slot> slots_;
   std::vector<int32_t> links_;  // inputs and saved slots of all nodes, back to back

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -92,17 +93,26 @@ inline SafetensorsFile read_safetensors(const std::string& path) {
 }
 
 // Writes float32 tensors (any order is valid; names are sorted for reproducible files).
+// One tensor to write: its bytes come from `write` when the file is written, so callers can
+// stream from existing buffers (or convert one tensor at a time) instead of copying everything
+// into memory first.
+struct SafetensorsSource {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  uint64_t bytes = 0;
+  std::function<void(std::ostream&)> write;  // writes exactly `bytes` bytes
+};
+
+// Writes atomically: a temporary file in the same folder, renamed into place when complete.
 inline void write_safetensors(const std::string& path,
-                              const std::map<std::string, SafetensorsTensor>& tensors,
+                              const std::map<std::string, SafetensorsSource>& tensors,
                               const std::map<std::string, std::string>& metadata = {}) {
   nlohmann::json j = nlohmann::json::object();
   if (!metadata.empty()) j["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    j[name] = {{"dtype", t.dtype},
-               {"shape", t.shape},
-               {"data_offsets", {offset, offset + t.bytes.size()}}};
-    offset += t.bytes.size();
+    j[name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes}}};
+    offset += t.bytes;
   }
   std::string header = j.dump();
   header.append((8 - header.size() % 8) % 8, ' ');  // keep the data 8-byte aligned
@@ -115,9 +125,17 @@ inline void write_safetensors(const std::string& path,
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& [name, t] : tensors)
-      out.write(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size()));
+    for (const auto& [name, t] : tensors) {
+      const std::streamoff before = out.tellp();
+      t.write(out);
+      if (out && uint64_t(out.tellp() - before) != t.bytes) {
+        out.close();
+        std::remove(tmp.c_str());
+        throw IoError(path + ": tensor '" + name + "' wrote the wrong number of bytes");
+      }
+    }
     if (!out.flush()) {
+      out.close();
       std::remove(tmp.c_str());
       throw IoError(path + ": write failed");
     }
@@ -126,6 +144,17 @@ inline void write_safetensors(const std::string& path,
     std::remove(tmp.c_str());
     throw IoError(path + ": cannot rename " + tmp + " into place");
   }
+}
+
+inline void write_safetensors(const std::string& path,
+                              const std::map<std::string, SafetensorsTensor>& tensors,
+                              const std::map<std::string, std::string>& metadata = {}) {
+  std::map<std::string, SafetensorsSource> sources;
+  for (const auto& [name, t] : tensors)
+    sources[name] = {t.dtype, t.shape, t.bytes.size(), [&t](std::ostream& out) {
+                       out.write(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size()));
+                     }};
+  write_safetensors(path, sources, metadata);
 }
 
 // Saves every parameter of `store` as F32 under its state-dict name.

@@ -23,14 +23,23 @@ template <class T, class D>
 void save_checkpoint(const std::string& path, const Policy<T, D>& policy,
                      const nlohmann::json& config, int64_t schedule_units,
                      const nlohmann::json& extra = nlohmann::json::object()) {
-  std::map<std::string, nn::SafetensorsTensor> out;
-  for (const auto& [name, t] : policy.state_tensors()) {
-    const Tensor<float> host = download(t);
-    nn::SafetensorsTensor st{
-        "F32", std::vector<int64_t>(host.shape().dims, host.shape().dims + host.rank()), {}};
-    st.bytes.resize(host.bytes());
-    std::memcpy(st.bytes.data(), host.data(), host.bytes());
-    out.emplace(name, std::move(st));
+  // Tensors stream from the policy's buffers (converted one at a time when they are not host
+  // floats), so saving a checkpoint needs no second copy of the model, optimizer and EMA state.
+  const std::map<std::string, Tensor<T, D>> state = policy.state_tensors();
+  std::map<std::string, nn::SafetensorsSource> out;
+  for (const auto& [name, t] : state) {
+    const Shape s = t.shape();
+    out[name] = {"F32", std::vector<int64_t>(s.dims, s.dims + s.rank), uint64_t(s.numel()) * 4,
+                 [&t](std::ostream& o) {
+                   if constexpr (std::is_same_v<T, float> && is_cpu_v<D>) {
+                     o.write(reinterpret_cast<const char*>(t.data()),
+                             static_cast<std::streamsize>(t.numel() * 4));
+                   } else {
+                     const Tensor<float> host = download(t);
+                     o.write(reinterpret_cast<const char*>(host.data()),
+                             static_cast<std::streamsize>(host.numel() * 4));
+                   }
+                 }};
   }
   nlohmann::json meta = extra;
   meta["format"] = "mimic-checkpoint";
