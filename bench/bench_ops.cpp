@@ -32,9 +32,9 @@ BENCHMARK(BM_Gemm)
     ->Args({512, 512, 512})
     ->Args({1024, 1024, 1024})
     ->Args({1024, 4096, 1280})
-    ->Args({64, 7056, 576})   // ResNet18 layer1 3x3 conv at batch 16, 84x84 (forward)
-    ->Args({512, 144, 4608})  // layer4 3x3 conv (forward)
-    ->Args({128, 1936, 1152}) // layer2
+    ->Args({64, 7056, 576})    // ResNet18 layer1 3x3 conv at batch 16, 84x84 (forward)
+    ->Args({512, 144, 4608})   // layer4 3x3 conv (forward)
+    ->Args({128, 1936, 1152})  // layer2
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

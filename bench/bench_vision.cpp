@@ -61,11 +61,12 @@ void BM_DpImageChunk(benchmark::State& state) {
   policy::Normalization norm;
   norm.obs = {std::vector<double>(2, 256.0), std::vector<double>(2, 256.0)};
   norm.action = {std::vector<double>(2, 256.0), std::vector<double>(2, 256.0)};
-  policy::DiffusionPolicy<float> dp(
-      meta, norm,
-      policy::DiffusionPolicySettings::from_config(
-          {{"algo", algo}, {"train", json::object()}, {"observation", {{"encoder", {{"rgb", rgb}}}}}}),
-      1, 1);
+  policy::DiffusionPolicy<float> dp(meta, norm,
+                                    policy::DiffusionPolicySettings::from_config(
+                                        {{"algo", algo},
+                                         {"train", json::object()},
+                                         {"observation", {{"encoder", {{"rgb", rgb}}}}}}),
+                                    1, 1);
   const int64_t b = state.range(0), dim = meta.obs_dim();
   const Tensor<float> raw = unit_uniform({b, 2, dim}, 3);
   for (auto _ : state) {

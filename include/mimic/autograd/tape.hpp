@@ -199,9 +199,9 @@ class Tape {
     if (!s.requires_grad) return {};
     if (!s.grad.defined()) {
       // Pooled, so that it can be handed on once the node producing this value has run.
-      s.grad = TensorT::view(
-          static_cast<T*>(grad_pool_.acquire(size_t(s.value.numel()) * sizeof(T))),
-          s.value.shape());
+      s.grad =
+          TensorT::view(static_cast<T*>(grad_pool_.acquire(size_t(s.value.numel()) * sizeof(T))),
+                        s.value.shape());
       s.pooled_grad = true;
       s.has_grad = true;
       return {s.grad, false};

@@ -75,10 +75,9 @@ Var<T, D> batch_norm(Var<T, D> x, Var<T, D> gamma, Var<T, D> beta, const Tensor<
   Tensor<T, D> y = tape.alloc(xs);
   Kernels<D>::batch_norm_apply(n, c, s, xv.data(), mean.data(), rstd.data(),
                                detail::data_or_null(gamma), detail::data_or_null(beta), y.data());
-  return detail::record_norm("batch_norm", &detail::batch_norm_backward<T, D>, x, gamma, beta, y,
-                             mean, rstd,
-                             detail::BatchNormAttrs{n, c, s, batch_stats, gamma.defined(),
-                                                    beta.defined()});
+  return detail::record_norm(
+      "batch_norm", &detail::batch_norm_backward<T, D>, x, gamma, beta, y, mean, rstd,
+      detail::BatchNormAttrs{n, c, s, batch_stats, gamma.defined(), beta.defined()});
 }
 
 }  // namespace mimic::ops
