@@ -60,20 +60,6 @@ class ParamStore {
   }
   bool allocated() const { return values_.defined(); }
   bool has_grads() const { return grads_.defined(); }
-  // A store with the same layout and its own copy of the values (zero gradients): modules hold
-  // only ParamIds, so the same modules run on either store (for example on EMA weights).
-  ParamStore clone() const {
-    ParamStore c;
-    c.entries_ = entries_;
-    c.index_ = index_;
-    c.total_ = total_;
-    if (allocated()) {
-      c.values_ = values_.clone();
-      c.grads_ = Tensor<T, D>::zeros(Shape{total_});
-    }
-    return c;
-  }
-
   // A store with the same layout whose values are `values` (a flat buffer laid out like this
   // store, for example EMA weights), shared rather than copied, and without gradients: for
   // running the same modules on other weights.

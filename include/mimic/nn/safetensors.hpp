@@ -92,7 +92,6 @@ inline SafetensorsFile read_safetensors(const std::string& path) {
   return out;
 }
 
-// Writes float32 tensors (any order is valid; names are sorted for reproducible files).
 // One tensor to write: its bytes come from `write` when the file is written, so callers can
 // stream from existing buffers (or convert one tensor at a time) instead of copying everything
 // into memory first.
@@ -103,7 +102,8 @@ struct SafetensorsSource {
   std::function<void(std::ostream&)> write;  // writes exactly `bytes` bytes
 };
 
-// Writes atomically: a temporary file in the same folder, renamed into place when complete.
+// Writes the tensors (names sorted, for reproducible files) atomically: a temporary file in the
+// same folder, renamed into place when complete.
 inline void write_safetensors(const std::string& path,
                               const std::map<std::string, SafetensorsSource>& tensors,
                               const std::map<std::string, std::string>& metadata = {}) {

@@ -108,8 +108,7 @@ class DiffusionPolicy : public Policy<T, D> {
       tape.reset();
       auto guard = tape.no_grad();
       Var<T, D> f = this->encode(store, upload(tape, obs_features), false);
-      encoded = Tensor<T, D>::empty({b, s_.n_obs_steps * this->feature_dim()});
-      encoded.copy_from(f.value().reshape(encoded.shape()));
+      encoded = f.value().reshape({b, s_.n_obs_steps * this->feature_dim()}).clone();
     }
     auto x = Tensor<T, D>::empty({b, h, a}), next = Tensor<T, D>::empty({b, h, a});
     Kernels<D>::generate(
