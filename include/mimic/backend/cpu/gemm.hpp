@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 
 #include "mimic/backend/cpu/parallel.hpp"
@@ -29,6 +30,16 @@ struct Gemm {
         C *= beta;
       return;
     }
+    // Matrix-vector products read every weight once for 2 FLOPs each, so they are bound by
+    // memory bandwidth, which one core cannot saturate; Eigen runs them on one thread. Split the
+    // output across threads instead (e.g. an LSTM step at batch 1: 1600 x 400 floats = 2.6 MB per
+    // gate GEMV). Each output element is still computed by a single thread.
+    const int64_t vector_len = m == 1 ? n : (n == 1 ? m : 0);
+    if (vector_len >= 64 && vector_len * k >= (int64_t(1) << 16) && max_threads() > 1 &&
+        !in_parallel()) {
+      split_vector_product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
     RowMap<T> A(a, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
     RowMap<T> B(b, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
     auto run = [&](const auto& opa, const auto& opb) {
@@ -49,6 +60,27 @@ struct Gemm {
     if (!trans_a && trans_b) run(A, B.transpose());
     if (trans_a && !trans_b) run(A.transpose(), B);
     if (trans_a && trans_b) run(A.transpose(), B.transpose());
+  }
+
+  // A GEMM with m == 1 or n == 1 as one serial GEMM per thread over a slice of the long output
+  // dimension. Slices start on 16-element boundaries so each thread's stores stay aligned.
+  template <class T>
+  static void split_vector_product(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                                   T alpha, const T* a, int64_t lda, const T* b, int64_t ldb,
+                                   T beta, T* c, int64_t ldc) {
+    const bool row_vector = m == 1;  // else n == 1: a column of m outputs
+    const int64_t len = row_vector ? n : m, blocks = (len + 15) / 16;
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      const int64_t i0 = b0 * 16, i1 = std::min(len, b1 * 16);
+      if (row_vector) {
+        // Columns i0..i1 of op(B): rows of B when transposed, columns otherwise.
+        const T* bs = trans_b ? b + i0 * ldb : b + i0;
+        gemm(trans_a, trans_b, 1, i1 - i0, k, alpha, a, lda, bs, ldb, beta, c + i0, ldc);
+      } else {
+        const T* as = trans_a ? a + i0 : a + i0 * lda;
+        gemm(trans_a, trans_b, i1 - i0, 1, k, alpha, as, lda, b, ldb, beta, c + i0 * ldc, ldc);
+      }
+    });
   }
 
   // `batch` independent GEMMs with fixed element strides between consecutive matrices.

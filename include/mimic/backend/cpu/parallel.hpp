@@ -14,6 +14,15 @@ inline int max_threads() {
 #endif
 }
 
+// True inside an OpenMP parallel region, where nested parallel_for calls run inline.
+inline bool in_parallel() {
+#if defined(_OPENMP)
+  return omp_in_parallel() != 0;
+#else
+  return false;
+#endif
+}
+
 // Runs fn(begin, end) over [0, n) split into one contiguous chunk per thread. Chunks depend only
 // on n and the thread count, so results are deterministic for a given thread count. Work below
 // `grain` items runs inline: thread start-up (~1-5 us) costs more than it saves.

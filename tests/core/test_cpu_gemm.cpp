@@ -1,0 +1,60 @@
+// The CPU GEMM against a direct triple loop, including the matrix-vector products that are split
+// across threads (m == 1 or n == 1 with a long output), every transpose combination, padded
+// leading dimensions, alpha and beta.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "mimic/mimic.hpp"
+
+namespace mimic {
+namespace {
+
+struct GemmCase {
+  int64_t m, n, k;
+};
+
+void expect_gemm_matches_loop(const GemmCase& s, bool ta, bool tb, double alpha, double beta) {
+  const int64_t pad = 3;
+  const int64_t a_rows = ta ? s.k : s.m, a_cols = ta ? s.m : s.k;
+  const int64_t b_rows = tb ? s.n : s.k, b_cols = tb ? s.k : s.n;
+  const int64_t lda = a_cols + pad, ldb = b_cols + pad, ldc = s.n + pad;
+  std::vector<double> a(a_rows * lda), b(b_rows * ldb), c(s.m * ldc), expect;
+  for (size_t i = 0; i < a.size(); ++i) a[i] = philox_uniform<double>(1, i) - 0.5;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = philox_uniform<double>(2, i) - 0.5;
+  for (size_t i = 0; i < c.size(); ++i) c[i] = philox_uniform<double>(3, i) - 0.5;
+  expect = c;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double dot = 0;
+      for (int64_t p = 0; p < s.k; ++p)
+        dot += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      expect[i * ldc + j] = alpha * dot + beta * expect[i * ldc + j];
+    }
+  cpu::Gemm::gemm(ta, tb, s.m, s.n, s.k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j)
+      ASSERT_NEAR(c[i * ldc + j], expect[i * ldc + j], 1e-11)
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " ta=" << ta << " tb=" << tb << " at ("
+          << i << ", " << j << ")";
+  // The padding between rows is never written.
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = s.n; j < ldc; ++j)
+      ASSERT_EQ(c[i * ldc + j], philox_uniform<double>(3, i * ldc + j) - 0.5);
+}
+
+TEST(CpuGemm, MatrixVectorProductsSplitAcrossThreadsMatchLoop) {
+  // 1 x 1600 x 400 is an LSTM gate product at batch 1; 1000 and 333 leave partial 16-blocks.
+  const GemmCase cases[] = {{1, 1600, 400}, {1, 1000, 333}, {777, 1, 300},
+                            {1, 70, 1000},  {5, 7, 11},     {1, 3, 2}};
+  for (const auto& s : cases)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        expect_gemm_matches_loop(s, ta, tb, 1.0, 0.0);
+        expect_gemm_matches_loop(s, ta, tb, 0.5, 1.0);
+        expect_gemm_matches_loop(s, ta, tb, -2.0, 0.25);
+      }
+}
+
+}  // namespace
+}  // namespace mimic
