@@ -93,6 +93,110 @@ TEST(Conv2d, RejectsBadShapes) {
                ValueError);
 }
 
+// Stride-1 3x3 convolutions that Winograd F(2x2, 3x3) computes: odd and even sides, every
+// padding it supports, outputs smaller than a tile.
+struct WinogradCase {
+  Shape x;
+  int64_t cout, pad;
+  bool bias;
+};
+const WinogradCase kWinogradCases[] = {
+    {{2, 3, 5, 6}, 4, 1, true},  {{1, 4, 4, 4}, 3, 0, false}, {{2, 2, 3, 5}, 2, 2, true},
+    {{2, 16, 9, 7}, 8, 1, true}, {{1, 2, 1, 1}, 2, 1, false},
+};
+
+ops::Conv2dOptions winograd_options(int64_t pad, ops::Conv2dAlgorithm algorithm) {
+  ops::Conv2dOptions o = ops::Conv2dOptions::square(1, pad);
+  o.algorithm = algorithm;
+  return o;
+}
+
+TEST(Conv2d, WinogradMatchesDefinitionAndIm2colGradients) {
+  using ops::Conv2dAlgorithm;
+  for (const WinogradCase& c : kWinogradCases) {
+    const Shape ws{c.cout, c.x[1], 3, 3};
+    const TensorD x = random_tensor(c.x, 1), w = random_tensor(ws, 2);
+    const TensorD b = random_tensor({c.cout}, 3);
+    const TensorD want =
+        naive_conv2d(x, w, c.bias ? &b : nullptr, winograd_options(c.pad, Conv2dAlgorithm::im2col));
+    std::vector<TensorD> grads[2];
+    for (int alg = 0; alg < 2; ++alg) {
+      const auto o =
+          winograd_options(c.pad, alg == 0 ? Conv2dAlgorithm::winograd : Conv2dAlgorithm::im2col);
+      TapeD tape;
+      VarD xv = tape.leaf(x), wv = tape.leaf(w), bv = c.bias ? tape.leaf(b) : VarD{};
+      VarD y = ops::conv2d(xv, wv, bv, o);
+      ASSERT_EQ(y.shape(), want.shape()) << c.x.str();
+      for (int64_t i = 0; i < want.numel(); ++i)
+        ASSERT_NEAR(y.value()[i], want[i], 1e-12) << c.x.str() << " algorithm " << alg;
+      tape.backward(ops::sum(ops::mul(y, tape.constant(random_tensor(want.shape(), 4)))));
+      grads[alg] = {xv.grad().clone(), wv.grad().clone()};
+      if (c.bias) grads[alg].push_back(bv.grad().clone());
+    }
+    for (size_t k = 0; k < grads[0].size(); ++k)
+      for (int64_t i = 0; i < grads[0][k].numel(); ++i)
+        ASSERT_NEAR(grads[0][k][i], grads[1][k][i], 1e-12)
+            << c.x.str() << " gradient of input " << k << " at " << i;
+  }
+}
+
+TEST(GradCheck, Conv2dWinograd) {
+  for (const WinogradCase& c : kWinogradCases) {
+    std::vector<TensorD> in = {random_tensor(c.x, 1), random_tensor({c.cout, c.x[1], 3, 3}, 2)};
+    if (c.bias) in.push_back(random_tensor({c.cout}, 3));
+    const auto o = winograd_options(c.pad, ops::Conv2dAlgorithm::winograd);
+    expect_gradients_match(
+        "conv2d winograd " + c.x.str(),
+        [&](TapeD&, const Vars& v) { return ops::conv2d(v[0], v[1], c.bias ? v[2] : VarD{}, o); },
+        in);
+  }
+}
+
+// In float, on a ResNet layer1 shape, the Winograd path stays within float rounding of im2col.
+TEST(Conv2d, WinogradFloatAccuracyOnResNetShape) {
+  using TapeF = Tape<float, Cpu>;
+  auto to_float = [](const TensorD& t) {
+    Tensor<float> f = Tensor<float>::empty(t.shape());
+    for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
+    return f;
+  };
+  const Tensor<float> x = to_float(random_tensor({4, 64, 21, 21}, 1));
+  const Tensor<float> w = to_float(random_tensor({64, 64, 3, 3}, 2, -0.06, 0.06));
+  const Tensor<float> dy = to_float(random_tensor({4, 64, 21, 21}, 3));
+  std::vector<Tensor<float>> out[2];
+  for (int alg = 0; alg < 2; ++alg) {
+    const auto o = winograd_options(
+        1, alg == 0 ? ops::Conv2dAlgorithm::winograd : ops::Conv2dAlgorithm::im2col);
+    TapeF tape;
+    Var<float> xv = tape.leaf(x), wv = tape.leaf(w);
+    Var<float> y = ops::conv2d(xv, wv, Var<float>{}, o);
+    tape.backward(ops::sum(ops::mul(y, tape.constant(dy))));
+    out[alg] = {y.value().clone(), xv.grad().clone(), wv.grad().clone()};
+  }
+  const char* names[] = {"output", "input gradient", "weight gradient"};
+  for (int k = 0; k < 3; ++k) {
+    double max_ref = 0, max_err = 0;
+    for (int64_t i = 0; i < out[1][k].numel(); ++i) {
+      max_ref = std::max(max_ref, double(std::fabs(out[1][k][i])));
+      max_err = std::max(max_err, double(std::fabs(out[0][k][i] - out[1][k][i])));
+    }
+    EXPECT_LT(max_err, 2e-5 * max_ref) << names[k] << " (largest value " << max_ref << ")";
+  }
+}
+
+TEST(Conv2d, WinogradRejectsKernelsItCannotCompute) {
+  TapeD tape;
+  VarD x = tape.constant(random_tensor({1, 2, 6, 6}, 1));
+  ops::Conv2dOptions o = ops::Conv2dOptions::square(2, 1);
+  o.algorithm = ops::Conv2dAlgorithm::winograd;
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 2, 3, 3}, 2)), VarD{}, o),
+               ValueError);
+  o = ops::Conv2dOptions::square(1, 1);
+  o.algorithm = ops::Conv2dAlgorithm::winograd;
+  EXPECT_THROW(ops::conv2d(x, tape.constant(random_tensor({2, 2, 5, 5}, 2)), VarD{}, o),
+               ValueError);
+}
+
 TEST(MaxPool2d, ValuesAndGradients) {
   // A 4x4 plane, 3x3 window, stride 2, padding 1 (the ResNet stem pool): output 2x2.
   TensorD x = TensorD::empty(Shape{1, 1, 4, 4});
@@ -120,6 +224,48 @@ TEST(MaxPool2d, ValuesAndGradients) {
     expect_gradients_match(
         "max_pool2d", [&](TapeD&, const Vars& v) { return ops::max_pool2d(v[0], c.k, c.s, c.p); },
         {random_tensor(c.x, 4)});
+}
+
+// Against a direct definition on random planes with repeated values (ties go to the first
+// maximum) and a NaN (it propagates through every window that holds it).
+TEST(MaxPool2d, MatchesDirectDefinitionWithTiesAndNaN) {
+  const struct {
+    Shape x;
+    int64_t k, s, p;
+  } cases[] = {{{2, 3, 21, 21}, 3, 2, 1},
+               {{1, 2, 8, 5}, 2, 2, 0},
+               {{1, 1, 6, 7}, 3, 1, 1},
+               {{1, 1, 5, 5}, 4, 3, 2}};
+  for (const auto& c : cases) {
+    TensorD x = random_tensor(c.x, 5);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = std::round(x[i] * 3);  // many ties
+    x[x.numel() / 2] = std::nan("");
+    TapeD tape;
+    VarD y = ops::max_pool2d(tape.constant(x), c.k, c.s, c.p);
+    const int64_t h = c.x[2], w = c.x[3], ho = y.dim(2), wo = y.dim(3);
+    for (int64_t plane = 0; plane < c.x[0] * c.x[1]; ++plane)
+      for (int64_t i = 0; i < ho; ++i)
+        for (int64_t j = 0; j < wo; ++j) {
+          double want = -INFINITY;
+          for (int64_t a = 0; a < c.k; ++a)
+            for (int64_t b = 0; b < c.k; ++b) {
+              const int64_t r = i * c.s - c.p + a, q = j * c.s - c.p + b;
+              if (r < 0 || r >= h || q < 0 || q >= w) continue;
+              const double v = x[(plane * h + r) * w + q];
+              if (std::isnan(v) || std::isnan(want))
+                want = NAN;
+              else
+                want = std::max(want, v);
+            }
+          const double got = y.value()[(plane * ho + i) * wo + j];
+          if (std::isnan(want))
+            ASSERT_TRUE(std::isnan(got))
+                << c.x.str() << " plane " << plane << " (" << i << ", " << j << ")";
+          else
+            ASSERT_EQ(got, want) << c.x.str() << " plane " << plane << " (" << i << ", " << j
+                                 << ")";
+        }
+  }
 }
 
 TEST(AdaptiveAvgPool2d, ValuesAndGradients) {

@@ -21,4 +21,12 @@ struct Conv2dGeometry {
   int64_t in_plane() const { return h * w; }
 };
 
+// Winograd F(2x2, 3x3) keeps 16 matrices of [rows, cols] side by side. Its transforms walk all 16
+// at once, so a distance that is a multiple of 4 KiB would map the 16 streams onto one cache set
+// (batch 16 makes C * tiles * 4 bytes exactly that); the distance is padded to one cache line
+// past a 4 KiB multiple instead.
+inline int64_t winograd_stride(int64_t rows, int64_t cols) {
+  return (rows * cols + 1023) / 1024 * 1024 + 16;
+}
+
 }  // namespace mimic

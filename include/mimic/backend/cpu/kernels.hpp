@@ -9,6 +9,7 @@
 #include "mimic/backend/cpu/optim.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/cpu/spatial.hpp"
+#include "mimic/backend/cpu/winograd.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
 
@@ -23,6 +24,7 @@ struct Kernels<Cpu> : cpu::Memory,
                       cpu::Conv,
                       cpu::Norm,
                       cpu::Optim,
-                      cpu::Spatial {};
+                      cpu::Spatial,
+                      cpu::Winograd {};
 
 }  // namespace mimic

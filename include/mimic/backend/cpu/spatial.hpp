@@ -3,6 +3,7 @@
 // Each works plane by plane (one (n, c) pair); threads own planes of the tensor they write, so
 // writes never collide and sums run in a fixed order. All are memory-bound: one read of the
 // input window per output element.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -12,42 +13,46 @@
 namespace mimic::cpu {
 
 struct Spatial {
-  // Index (within the plane) of the window maximum; the first maximum wins and NaN propagates,
-  // as in PyTorch. Returns -1 for a window that lies entirely in the padding.
-  template <class T>
-  static int64_t window_argmax(const Conv2dGeometry& g, const T* plane, int64_t ho, int64_t wo) {
-    int64_t best = -1;
-    T best_value = T(0);
-    for (int64_t i = 0; i < g.kh; ++i) {
-      const int64_t ih = ho * g.sh - g.ph + i * g.dh;
-      if (ih < 0 || ih >= g.h) continue;
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t iw = wo * g.sw - g.pw + j * g.dw;
-        if (iw < 0 || iw >= g.w) continue;
-        const T v = plane[ih * g.w + iw];
-        if (best < 0 || v > best_value || std::isnan(v)) {
-          best = ih * g.w + iw;
-          best_value = v;
-          if (std::isnan(v)) return best;
-        }
-      }
-    }
-    return best;
-  }
-
   // y = window maxima; argmax (nullable) receives each maximum's index within its plane.
+  // The first maximum wins and NaN propagates, as in PyTorch; a window entirely in the padding
+  // gives -inf and index -1. The window's in-image rows and columns are found once per output
+  // row and column, so the inner loop is only loads and compares.
   template <class T>
   static void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y, int32_t* argmax) {
     const int64_t out = g.out_plane();
+    // First and one-past-last kernel tap i with 0 <= base + i * d < size.
+    auto taps = [](int64_t base, int64_t d, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
+      lo = base >= 0 ? 0 : (-base + d - 1) / d;
+      hi = base >= size ? 0 : std::min<int64_t>(k, (size - 1 - base) / d + 1);
+    };
     parallel_for(g.n * g.c, 1 + 4096 / (out + 1), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const T* plane = x + p * g.in_plane();
-        for (int64_t ho = 0; ho < g.ho; ++ho)
+        for (int64_t ho = 0; ho < g.ho; ++ho) {
+          const int64_t ih0 = ho * g.sh - g.ph;
+          int64_t i_lo, i_hi;
+          taps(ih0, g.dh, g.kh, g.h, i_lo, i_hi);
           for (int64_t wo = 0; wo < g.wo; ++wo) {
-            const int64_t at = window_argmax(g, plane, ho, wo);
-            y[p * out + ho * g.wo + wo] = at < 0 ? T(-INFINITY) : plane[at];
-            if (argmax) argmax[p * out + ho * g.wo + wo] = int32_t(at);
+            const int64_t iw0 = wo * g.sw - g.pw;
+            int64_t j_lo, j_hi;
+            taps(iw0, g.dw, g.kw, g.w, j_lo, j_hi);
+            int64_t best = -1;
+            T best_value = T(-INFINITY);
+            for (int64_t i = i_lo; i < i_hi && !(best >= 0 && best_value != best_value); ++i) {
+              const int64_t row = (ih0 + i * g.dh) * g.w + iw0;
+              for (int64_t j = j_lo; j < j_hi; ++j) {
+                const T v = plane[row + j * g.dw];
+                if (best < 0 || v > best_value || v != v) {
+                  best = row + j * g.dw;
+                  best_value = v;
+                  if (v != v) break;
+                }
+              }
+            }
+            y[p * out + ho * g.wo + wo] = best_value;
+            if (argmax) argmax[p * out + ho * g.wo + wo] = int32_t(best);
           }
+        }
       }
     });
   }
