@@ -4,18 +4,20 @@
 //     y'[Cout, N*Ho*Wo] = W[Cout, Cin/G*KH*KW] @ col[Cin*KH*KW, N*Ho*Wo], laid out as [N, Cout, Ho,
 //     Wo]. FLOPs: 2 * N * Ho * Wo * Cout * Cin/G * KH * KW forward, twice that backward. Batching
 //     every sample into one GEMM keeps the late ResNet stages (3x3 outputs) GEMM-shaped.
-// - Winograd F(2x2, 3x3) for stride-1 3x3 kernels (backend/cpu/winograd.hpp): 16 GEMMs of
-//     Cout x (N * tiles) x Cin, 2.25x fewer FLOPs than im2col on even outputs, in all three passes.
+// - Winograd F(2x2, 3x3) or F(4x4, 3x3) for stride-1 3x3 kernels (backend/cpu/winograd.hpp):
+//     a*a GEMMs of Cout x (N * tiles) x Cin (a = 4 or 6), 2.25x or 4x fewer multiplies than
+//     im2col on outputs that the tiles cover exactly, in all three passes.
 #include <string>
 
 #include "mimic/ops/conv1d.hpp"
 
 namespace mimic::ops {
 
-// Per-axis stride, padding and dilation, and the number of channel groups.
-// `automatic` picks Winograd where it fits and pays (see winograd_pays); the others force one.
-enum class Conv2dAlgorithm : uint8_t { automatic, im2col, winograd };
+// `automatic` picks Winograd where it fits and pays (see winograd_tile_for); `winograd` forces
+// it with the tile size chosen the same way; the others force one algorithm and tile.
+enum class Conv2dAlgorithm : uint8_t { automatic, im2col, winograd, winograd_2x2, winograd_4x4 };
 
+// Per-axis stride, padding and dilation, the number of channel groups and the algorithm.
 struct Conv2dOptions {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
   Conv2dAlgorithm algorithm = Conv2dAlgorithm::automatic;
@@ -27,19 +29,29 @@ struct Conv2dOptions {
 
 namespace detail {
 
-// Winograd F(2x2, 3x3) computes stride-1, undilated, ungrouped 3x3 convolutions whose padding
-// keeps the data gradient a 3x3 convolution too (0 <= padding <= 2).
+// Winograd computes stride-1, undilated, ungrouped 3x3 convolutions whose padding keeps the data
+// gradient a 3x3 convolution too (0 <= padding <= 2).
 inline bool winograd_fits(const Conv2dGeometry& g, int64_t groups) {
   return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
          groups == 1 && g.ph == g.pw && g.ph >= 0 && g.ph <= 2;
 }
-// Below 4x4 outputs the tiles are mostly padding (3x3 outputs: 64 multiplies per channel pair
-// against im2col's 81) and the 16 GEMMs get narrow, so im2col wins.
-inline bool winograd_pays(const Conv2dGeometry& g, int64_t groups) {
-  return winograd_fits(g, groups) && g.ho >= 4 && g.wo >= 4;
+inline int64_t winograd_tiles(const Conv2dGeometry& g, int tile) {
+  return g.n * ((g.ho + tile - 1) / tile) * ((g.wo + tile - 1) / tile);
 }
-inline int64_t winograd_tiles(const Conv2dGeometry& g) {
-  return g.n * ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+// Multiplies per channel pair and sample: (tile + 2)^2 per tile.
+inline int64_t winograd_cost(const Conv2dGeometry& g, int tile) {
+  return winograd_tiles(g, tile) / g.n * (tile + 2) * (tile + 2);
+}
+// The tile with fewer multiplies, 2x2 on a tie (its rounding error is smaller). On ResNet18 at
+// 84x84 the 4x4 tiles of the 21x21 and 11x11 maps take the step from 161 to 144 ms.
+inline int winograd_tile(const Conv2dGeometry& g) {
+  return winograd_cost(g, 4) < winograd_cost(g, 2) ? 4 : 2;
+}
+// The Winograd tile `automatic` uses, or 0 for im2col. Below 4x4 outputs the tiles are mostly
+// padding (3x3 outputs: 64 multiplies per channel pair against im2col's 81) and the GEMMs get
+// narrow, so im2col wins. E.g. ResNet18 at 84x84: 4x4 tiles on 21x21 and 11x11 maps, 2x2 on 6x6.
+inline int winograd_tile_for(const Conv2dGeometry& g, int64_t groups) {
+  return winograd_fits(g, groups) && g.ho >= 4 && g.wo >= 4 ? winograd_tile(g) : 0;
 }
 
 // The data-gradient convolution of a Winograd conv: dy [N, Cout, Ho, Wo] -> dx [N, Cin, H, W]
@@ -48,42 +60,42 @@ inline Conv2dGeometry winograd_data_grad_geometry(const Conv2dGeometry& g, int64
   return {g.n, cout, g.ho, g.wo, 3, 3, g.h, g.w, 1, 1, 2 - g.ph, 2 - g.pw, 1, 1};
 }
 
-// Scratch for the 16 Winograd matrices of [rows, cols], winograd_stride apart.
-template <class T, class D>
-Tensor<T, D> winograd_scratch(Tape<T, D>& tape, int64_t rows, int64_t cols) {
-  return tape.scratch(Shape{16 * winograd_stride(rows, cols)});
+// The (tile + 2)^2 Winograd matrices of [rows, cols], winograd_stride apart.
+inline Shape winograd_shape(int tile, int64_t rows, int64_t cols) {
+  return Shape{(tile + 2) * (tile + 2) * winograd_stride(rows, cols)};
 }
 
 // y (+)= the Winograd convolution of x (geometry g, cout output channels) with the transformed
-// kernels u [16, Cout, Cin]; v [16, Cin, tiles] receives the transformed input.
+// kernels u [a*a, Cout, Cin]; v [a*a, Cin, tiles] receives the transformed input.
 template <class T, class D>
-void winograd_conv(Tape<T, D>& tape, const Conv2dGeometry& g, int64_t cout, const T* x, const T* u,
-                   T* v, const T* bias, T* y, bool accumulate) {
-  const int64_t tiles = winograd_tiles(g);
+void winograd_conv(Tape<T, D>& tape, int tile, const Conv2dGeometry& g, int64_t cout, const T* x,
+                   const T* u, T* v, const T* bias, T* y, bool accumulate) {
+  const int64_t tiles = winograd_tiles(g, tile);
   const int64_t su = winograd_stride(cout, g.c), sv = winograd_stride(g.c, tiles);
   const int64_t sm = winograd_stride(cout, tiles);
-  Kernels<D>::winograd_input_transform(g, x, v, sv);
-  Tensor<T, D> m = winograd_scratch(tape, cout, tiles);
+  Kernels<D>::winograd_input_transform(tile, g, x, v, sv);
+  Tensor<T, D> m = tape.scratch(winograd_shape(tile, cout, tiles));
   Kernels<D>::gemm_strided_batched(false, false, cout, tiles, g.c, T(1), u, g.c, su, v, tiles, sv,
-                                   T(0), m.data(), tiles, sm, 16);
-  Kernels<D>::winograd_output_transform(g, cout, m.data(), sm, bias, y, accumulate);
+                                   T(0), m.data(), tiles, sm, (tile + 2) * (tile + 2));
+  Kernels<D>::winograd_output_transform(tile, g, cout, m.data(), sm, bias, y, accumulate);
 }
 
 // Packed in 32 bits to fit a tape node's payload; each size is far below 2^31.
 struct Conv2dAttrs {
   int32_t geometry[14];  // Conv2dGeometry, field by field; image side = input x
   int32_t cout, groups;
-  bool has_bias, winograd;
+  bool has_bias;
+  int8_t winograd_tile;  // 0: im2col
 
   Conv2dAttrs() = default;
-  Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, bool wino)
+  Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, int tile)
       : geometry{int32_t(g.n),  int32_t(g.c),  int32_t(g.h),  int32_t(g.w),  int32_t(g.kh),
                  int32_t(g.kw), int32_t(g.ho), int32_t(g.wo), int32_t(g.sh), int32_t(g.sw),
                  int32_t(g.ph), int32_t(g.pw), int32_t(g.dh), int32_t(g.dw)},
         cout(int32_t(cout_)),
         groups(int32_t(groups_)),
         has_bias(bias),
-        winograd(wino) {}
+        winograd_tile(int8_t(tile)) {}
   Conv2dGeometry unpack() const {
     const int32_t* v = geometry;
     return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
@@ -93,7 +105,8 @@ struct Conv2dAttrs {
 template <class T, class D>
 void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2dAttrs& a) {
   const Conv2dGeometry g = a.unpack();
-  const int64_t cout = a.cout, tiles = winograd_tiles(g);
+  const int tile = a.winograd_tile, elements = (tile + 2) * (tile + 2);
+  const int64_t cout = a.cout, tiles = winograd_tiles(g, tile);
   const Tensor<T, D> x = tape.value(tape.input(n, 0)), w = tape.value(tape.input(n, 1));
   const Tensor<T, D>& dy = tape.out_grad(n);
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
@@ -102,25 +115,25 @@ void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2
     const int64_t su = winograd_stride(cout, g.c);
     Tensor<T, D> v = n.n_saved > 0 ? tape.saved(n, 0) : Tensor<T, D>();
     if (!v.defined()) {
-      v = winograd_scratch(tape, g.c, tiles);
-      Kernels<D>::winograd_input_transform(g, x.data(), v.data(), sv);
+      v = tape.scratch(winograd_shape(tile, g.c, tiles));
+      Kernels<D>::winograd_input_transform(tile, g, x.data(), v.data(), sv);
     }
-    Tensor<T, D> dyt = winograd_scratch(tape, cout, tiles);
-    Kernels<D>::winograd_output_grad_transform(g, cout, dy.data(), dyt.data(), sy);
-    Tensor<T, D> du = winograd_scratch(tape, cout, g.c);
+    Tensor<T, D> dyt = tape.scratch(winograd_shape(tile, cout, tiles));
+    Kernels<D>::winograd_output_grad_transform(tile, g, cout, dy.data(), dyt.data(), sy);
+    Tensor<T, D> du = tape.scratch(winograd_shape(tile, cout, g.c));
     Kernels<D>::gemm_strided_batched(false, true, cout, g.c, tiles, T(1), dyt.data(), tiles, sy,
-                                     v.data(), tiles, sv, T(0), du.data(), g.c, su, 16);
-    Kernels<D>::winograd_weight_grad_transform(cout, g.c, du.data(), su, gw.tensor.data(),
+                                     v.data(), tiles, sv, T(0), du.data(), g.c, su, elements);
+    Kernels<D>::winograd_weight_grad_transform(tile, cout, g.c, du.data(), su, gw.tensor.data(),
                                                gw.accumulate);
   }
   if (GradTarget<T, D> gx = tape.grad_target(n, 0)) {
     const Conv2dGeometry gb = winograd_data_grad_geometry(g, cout);
-    Tensor<T, D> u = winograd_scratch(tape, g.c, cout);
-    Kernels<D>::winograd_weight_transform(cout, g.c, w.data(), u.data(), winograd_stride(g.c, cout),
-                                          true);
-    Tensor<T, D> v = winograd_scratch(tape, cout, winograd_tiles(gb));
-    winograd_conv(tape, gb, g.c, dy.data(), u.data(), v.data(), static_cast<const T*>(nullptr),
-                  gx.tensor.data(), gx.accumulate);
+    Tensor<T, D> u = tape.scratch(winograd_shape(tile, g.c, cout));
+    Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(),
+                                          winograd_stride(g.c, cout), true);
+    Tensor<T, D> v = tape.scratch(winograd_shape(tile, cout, winograd_tiles(gb, tile)));
+    winograd_conv(tape, tile, gb, g.c, dy.data(), u.data(), v.data(),
+                  static_cast<const T*>(nullptr), gx.tensor.data(), gx.accumulate);
   }
   if (a.has_bias) bias_grad(tape.grad_target(n, 2), dy);
 }
@@ -128,7 +141,7 @@ void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2
 template <class T, class D>
 void conv2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   const Conv2dAttrs a = n.template get<Conv2dAttrs>();
-  if (a.winograd) return conv2d_winograd_backward(tape, n, a);
+  if (a.winograd_tile) return conv2d_winograd_backward(tape, n, a);
   const Conv2dGeometry g = a.unpack();
   const Tensor<T, D> x = tape.value(tape.input(n, 0)), w = tape.value(tape.input(n, 1));
   const Tensor<T, D>& dy = tape.out_grad(n);
@@ -205,29 +218,48 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
                          o.dil_w};
   const int64_t cout = ws[0], ck = g.c * g.kh * g.kw, cols = g.n * g.out_plane();
   const int64_t ckg = ck / o.groups, coutg = cout / o.groups;
-  if (o.algorithm == Conv2dAlgorithm::winograd && !detail::winograd_fits(g, o.groups))
+  const bool forced_winograd = o.algorithm == Conv2dAlgorithm::winograd ||
+                               o.algorithm == Conv2dAlgorithm::winograd_2x2 ||
+                               o.algorithm == Conv2dAlgorithm::winograd_4x4;
+  if (forced_winograd && !detail::winograd_fits(g, o.groups))
     throw ValueError(
         "conv2d: Winograd needs a 3x3 kernel with stride 1, dilation 1, one group "
         "and equal padding of at most 2; got weight " +
         ws.str() + " with stride " + std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
         ", padding " + std::to_string(o.pad_h) + "x" + std::to_string(o.pad_w));
-  const bool winograd =
-      o.algorithm == Conv2dAlgorithm::winograd ||
-      (o.algorithm == Conv2dAlgorithm::automatic && detail::winograd_pays(g, o.groups));
+  int tile = 0;  // Winograd output tile, 0 for im2col
+  switch (o.algorithm) {
+    case Conv2dAlgorithm::automatic:
+      tile = detail::winograd_tile_for(g, o.groups);
+      break;
+    case Conv2dAlgorithm::im2col:
+      tile = 0;
+      break;
+    case Conv2dAlgorithm::winograd:
+      tile = detail::winograd_tile(g);
+      break;
+    case Conv2dAlgorithm::winograd_2x2:
+      tile = 2;
+      break;
+    case Conv2dAlgorithm::winograd_4x4:
+      tile = 4;
+      break;
+  }
   // col (or Winograd's V) is kept for the weight gradient when one is needed; the other
   // temporaries live only during this call.
   auto scope = tape.scratch_scope();
   const bool keep_col = tape.recording() && w.requires_grad();
   const T* bias = b.defined() ? b.value().data() : nullptr;
   const Shape col_shape =
-      winograd ? Shape{16 * winograd_stride(g.c, detail::winograd_tiles(g))} : Shape{ck, cols};
+      tile ? detail::winograd_shape(tile, g.c, detail::winograd_tiles(g, tile)) : Shape{ck, cols};
   Tensor<T, D> col = keep_col ? tape.alloc(col_shape) : tape.scratch(col_shape);
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, g.ho, g.wo});
-  if (winograd) {
-    Tensor<T, D> u = detail::winograd_scratch(tape, cout, g.c);
-    Kernels<D>::winograd_weight_transform(cout, g.c, wv.data(), u.data(),
+  if (tile) {
+    Tensor<T, D> u = tape.scratch(detail::winograd_shape(tile, cout, g.c));
+    Kernels<D>::winograd_weight_transform(tile, cout, g.c, wv.data(), u.data(),
                                           winograd_stride(cout, g.c), false);
-    detail::winograd_conv(tape, g, cout, xv.data(), u.data(), col.data(), bias, y.data(), false);
+    detail::winograd_conv(tape, tile, g, cout, xv.data(), u.data(), col.data(), bias, y.data(),
+                          false);
   } else {
     Kernels<D>::im2col_2d(g, xv.data(), col.data());
     Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
@@ -240,7 +272,7 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   const bool rg = b.defined() ? tape.needs_grad({x, w, b}) : tape.needs_grad({x, w});
   Var<T, D> out = tape.output(y, rg);
   if (rg) {
-    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), winograd};
+    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile};
     std::initializer_list<Tensor<T, D>> saved = {col};
     if (!keep_col) saved = {};
     if (b.defined())

@@ -1,15 +1,17 @@
 #pragma once
-// Winograd F(2x2, 3x3) transforms for stride-1 3x3 convolutions (Lavin & Gray, 2015). Each 2x2
-// output tile comes from a 4x4 input tile d and the 3x3 kernel g as
+// Winograd F(mxm, 3x3) transforms for stride-1 3x3 convolutions (Lavin & Gray, 2015), m = 2 or 4.
+// Each m x m output tile comes from an a x a input tile d (a = m + 2) and the 3x3 kernel g as
 //   y = A^T [ (G g G^T) . (B^T d B) ] A,
-// so after the transforms a convolution is 16 independent GEMMs (one per tile element e):
+// so after the transforms a convolution is a*a independent GEMMs (one per tile element e):
 //   M[e][Cout, P] = U[e][Cout, C] @ V[e][C, P],   P = N * tiles.
-// That is 16 multiplies per tile instead of 36: 2.25x fewer GEMM FLOPs on even outputs. The
-// transforms only add and halve, so they cost a few adds per value and are memory-bound:
-// V holds 16/4 = 4 values per input pixel, against 9 for an im2col column matrix.
+// Multiplies per output: 16/4 = 4 for F(2x2) and 36/16 = 2.25 for F(4x4), against 9 for a direct
+// or im2col convolution. V holds a*a/(m*m) values per input pixel (4 or 2.25, against im2col's 9).
+// The transforms are a few adds per value and memory-bound.
 // The backward pass uses the same tiles: the data gradient is the Winograd convolution of dy with
 // the flipped, transposed kernel, and the weight gradient is the adjoint of the forward
 // computation: dU[e] = dY[e] @ V[e]^T with dY = A dy A^T, then dg = G^T dU G.
+// F(4x4) has larger constants (up to 8 in A, 1/24 in G), so its float rounding error is a few
+// times that of F(2x2); it is still well under 1e-5 of the output's scale on ResNet layers.
 #include <cstdint>
 
 #include "mimic/backend/cpu/parallel.hpp"
@@ -17,14 +19,152 @@
 
 namespace mimic::cpu {
 
-// The 16 matrices of every transform lie winograd_stride (core/conv_geometry.hpp) apart.
+// The 1-D transforms of F(m, 3): input (B^T, a -> a), output (A^T, a -> m), kernel (G, 3 -> a)
+// and the adjoints of output and kernel for the weight gradient (A: m -> a, G^T: a -> 3).
+template <int M>
+struct WinogradF;
+
+template <>
+struct WinogradF<2> {
+  static constexpr int m = 2, a = 4;
+  template <class T>
+  static void input(const T* d, T* o) {
+    o[0] = d[0] - d[2];
+    o[1] = d[1] + d[2];
+    o[2] = d[2] - d[1];
+    o[3] = d[1] - d[3];
+  }
+  template <class T>
+  static void output(const T* x, T* o) {
+    o[0] = x[0] + x[1] + x[2];
+    o[1] = x[1] - x[2] - x[3];
+  }
+  template <class T>
+  static void kernel(const T* g, T* o) {
+    o[0] = g[0];
+    o[1] = T(0.5) * (g[0] + g[1] + g[2]);
+    o[2] = T(0.5) * (g[0] - g[1] + g[2]);
+    o[3] = g[2];
+  }
+  template <class T>
+  static void output_adjoint(const T* y, T* o) {
+    o[0] = y[0];
+    o[1] = y[0] + y[1];
+    o[2] = y[0] - y[1];
+    o[3] = -y[1];
+  }
+  template <class T>
+  static void kernel_adjoint(const T* q, T* o) {
+    o[0] = q[0] + T(0.5) * (q[1] + q[2]);
+    o[1] = T(0.5) * (q[1] - q[2]);
+    o[2] = T(0.5) * (q[1] + q[2]) + q[3];
+  }
+};
+
+// Interpolation points 0, 1, -1, 2, -2 and infinity.
+template <>
+struct WinogradF<4> {
+  static constexpr int m = 4, a = 6;
+  template <class T>
+  static void input(const T* d, T* o) {
+    o[0] = T(4) * d[0] - T(5) * d[2] + d[4];
+    o[1] = d[3] + d[4] - T(4) * (d[1] + d[2]);
+    o[2] = T(4) * (d[1] - d[2]) + d[4] - d[3];
+    o[3] = T(2) * (d[3] - d[1]) + d[4] - d[2];
+    o[4] = T(2) * (d[1] - d[3]) + d[4] - d[2];
+    o[5] = T(4) * d[1] - T(5) * d[3] + d[5];
+  }
+  template <class T>
+  static void output(const T* x, T* o) {
+    const T s12 = x[1] + x[2], d12 = x[1] - x[2], s34 = x[3] + x[4], d34 = x[3] - x[4];
+    o[0] = x[0] + s12 + s34;
+    o[1] = d12 + T(2) * d34;
+    o[2] = s12 + T(4) * s34;
+    o[3] = d12 + T(8) * d34 + x[5];
+  }
+  template <class T>
+  static void kernel(const T* g, T* o) {
+    o[0] = T(0.25) * g[0];
+    o[1] = T(-1.0 / 6) * (g[0] + g[1] + g[2]);
+    o[2] = T(-1.0 / 6) * (g[0] - g[1] + g[2]);
+    o[3] = T(1.0 / 24) * g[0] + T(1.0 / 12) * g[1] + T(1.0 / 6) * g[2];
+    o[4] = T(1.0 / 24) * g[0] - T(1.0 / 12) * g[1] + T(1.0 / 6) * g[2];
+    o[5] = g[2];
+  }
+  template <class T>
+  static void output_adjoint(const T* y, T* o) {
+    const T s02 = y[0] + y[2], s13 = y[1] + y[3];
+    const T f02 = y[0] + T(4) * y[2], f13 = T(2) * y[1] + T(8) * y[3];
+    o[0] = y[0];
+    o[1] = s02 + s13;
+    o[2] = s02 - s13;
+    o[3] = f02 + f13;
+    o[4] = f02 - f13;
+    o[5] = y[3];
+  }
+  template <class T>
+  static void kernel_adjoint(const T* q, T* o) {
+    const T s12 = q[1] + q[2], d12 = q[2] - q[1], s34 = q[3] + q[4], d34 = q[3] - q[4];
+    o[0] = T(0.25) * q[0] - T(1.0 / 6) * s12 + T(1.0 / 24) * s34;
+    o[1] = T(1.0 / 6) * d12 + T(1.0 / 12) * d34;
+    o[2] = T(1.0 / 6) * (s34 - s12) + q[5];
+  }
+};
+
+// The a*a matrices of every transform lie winograd_stride (core/conv_geometry.hpp) apart. Each
+// entry point takes the output tile size m (2 or 4).
 struct Winograd {
   // U[e][rows, cols] = G g G^T for every kernel g = w[co, ci] (w is [Cout, Cin, 3, 3]). With
   // `flip_transpose`, the kernel of the data gradient instead: rows = Cin, cols = Cout and
   // g'[ci, co](i, j) = w[co, ci](2 - i, 2 - j). Destinations are written in order.
   template <class T>
-  static void winograd_weight_transform(int64_t cout, int64_t cin, const T* w, T* u, int64_t stride,
-                                        bool flip_transpose) {
+  static void winograd_weight_transform(int tile, int64_t cout, int64_t cin, const T* w, T* u,
+                                        int64_t stride, bool flip_transpose) {
+    if (tile == 4) return weight_transform<WinogradF<4>>(cout, cin, w, u, stride, flip_transpose);
+    weight_transform<WinogradF<2>>(cout, cin, w, u, stride, flip_transpose);
+  }
+
+  // V[e][c, p] = (B^T d B)[e] for the a x a tile d of channel c at tile p = (n, ti, tj), whose
+  // top-left input pixel is (m ti - ph, m tj - pw); pixels outside the image are zero.
+  template <class T>
+  static void winograd_input_transform(int tile, const Conv2dGeometry& g, const T* x, T* v,
+                                       int64_t plane) {
+    if (tile == 4) return input_transform<WinogradF<4>>(g, x, v, plane);
+    input_transform<WinogradF<2>>(g, x, v, plane);
+  }
+
+  // y[n, co, m ti + i, m tj + j] (+)= (A^T M A)[i, j] (+ bias[co]) for the tiles of
+  // M[e][Cout, P]; `g` is the geometry of the convolution (its output side is written).
+  template <class T>
+  static void winograd_output_transform(int tile, const Conv2dGeometry& g, int64_t cout,
+                                        const T* mt, int64_t plane, const T* bias, T* y,
+                                        bool accumulate) {
+    if (tile == 4) return output_transform<WinogradF<4>>(g, cout, mt, plane, bias, y, accumulate);
+    output_transform<WinogradF<2>>(g, cout, mt, plane, bias, y, accumulate);
+  }
+
+  // dY[e][co, p] = (A dy A^T)[e] for the m x m tile of dy[n, co] at tile p (zero past the edge):
+  // the adjoint of the output transform, feeding the weight-gradient GEMMs.
+  template <class T>
+  static void winograd_output_grad_transform(int tile, const Conv2dGeometry& g, int64_t cout,
+                                             const T* dy, T* dyt, int64_t plane) {
+    if (tile == 4) return output_grad_transform<WinogradF<4>>(g, cout, dy, dyt, plane);
+    output_grad_transform<WinogradF<2>>(g, cout, dy, dyt, plane);
+  }
+
+  // dw[co, ci] (+)= G^T dU[co, ci] G, with dU[e][Cout, Cin] from the weight-gradient GEMMs.
+  template <class T>
+  static void winograd_weight_grad_transform(int tile, int64_t cout, int64_t cin, const T* du,
+                                             int64_t plane, T* dw, bool accumulate) {
+    if (tile == 4) return weight_grad_transform<WinogradF<4>>(cout, cin, du, plane, dw, accumulate);
+    weight_grad_transform<WinogradF<2>>(cout, cin, du, plane, dw, accumulate);
+  }
+
+ private:
+  template <class F, class T>
+  static void weight_transform(int64_t cout, int64_t cin, const T* w, T* u, int64_t stride,
+                               bool flip_transpose) {
+    constexpr int a = F::a;
     const int64_t rows = flip_transpose ? cin : cout, cols = flip_transpose ? cout : cin;
     parallel_for(rows, 1 + 4096 / (cols + 1), [&](int64_t r0, int64_t r1) {
       for (int64_t row = r0; row < r1; ++row)
@@ -32,46 +172,40 @@ struct Winograd {
           const T* src = flip_transpose ? w + (col * cin + row) * 9 : w + (row * cin + col) * 9;
           T g[9];
           for (int k = 0; k < 9; ++k) g[k] = flip_transpose ? src[8 - k] : src[k];
-          // Gg: 4 x 3, rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
-          T gg[12];
+          // G g down each kernel column, then G along each resulting row.
+          T gg[a][3], column[3], out[a];
           for (int j = 0; j < 3; ++j) {
-            const T a = g[j], b = g[3 + j], c = g[6 + j];
-            gg[j] = a;
-            gg[3 + j] = T(0.5) * (a + b + c);
-            gg[6 + j] = T(0.5) * (a - b + c);
-            gg[9 + j] = c;
+            for (int i = 0; i < 3; ++i) column[i] = g[3 * i + j];
+            F::kernel(column, out);
+            for (int i = 0; i < a; ++i) gg[i][j] = out[i];
           }
           T* dst = u + row * cols + col;
-          for (int r = 0; r < 4; ++r) {
-            const T a = gg[3 * r], b = gg[3 * r + 1], c = gg[3 * r + 2];
-            dst[(4 * r + 0) * stride] = a;
-            dst[(4 * r + 1) * stride] = T(0.5) * (a + b + c);
-            dst[(4 * r + 2) * stride] = T(0.5) * (a - b + c);
-            dst[(4 * r + 3) * stride] = c;
+          for (int i = 0; i < a; ++i) {
+            F::kernel(gg[i], out);
+            for (int k = 0; k < a; ++k) dst[(a * i + k) * stride] = out[k];
           }
         }
     });
   }
 
-  // V[e][c, p] = (B^T d B)[e] for the 4x4 tile d of channel c at tile p = (n, ti, tj), whose
-  // top-left input pixel is (2 ti - ph, 2 tj - pw); pixels outside the image are zero.
-  // Per tile row, the four input rows are copied into zero-padded rows, B^T runs down them as
-  // whole-row vector arithmetic, then B combines columns tile by tile.
-  template <class T>
-  static void winograd_input_transform(const Conv2dGeometry& g, const T* x, T* v, int64_t plane) {
-    const int64_t th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, tiles = g.n * th * tw;
-    const int64_t span = 2 * tw + 2;  // padded columns the tiles of one row read
+  // Per tile row, the a input rows are copied into zero-padded rows, B^T runs down them column
+  // by column, then B combines the columns of each tile.
+  template <class F, class T>
+  static void input_transform(const Conv2dGeometry& g, const T* x, T* v, int64_t plane) {
+    constexpr int m = F::m, a = F::a;
+    const int64_t th = (g.ho + m - 1) / m, tw = (g.wo + m - 1) / m, tiles = g.n * th * tw;
+    const int64_t span = m * tw + 2;  // padded columns the tiles of one row read
     constexpr int64_t kMaxSpan = 1024;
-    if (span > kMaxSpan) return input_transform_by_tile(g, x, v, plane);
+    if (span > kMaxSpan) return input_transform_by_tile<F>(g, x, v, plane);
     parallel_for(g.c, 1 + 4096 / (tiles + 1), [&](int64_t c0, int64_t c1) {
-      alignas(64) T rows[4][kMaxSpan], bt[4][kMaxSpan];
+      alignas(64) T rows[a][kMaxSpan], bt[a][kMaxSpan];
       for (int64_t c = c0; c < c1; ++c)
         for (int64_t n = 0; n < g.n; ++n) {
           const T* src = x + (n * g.c + c) * g.in_plane();
           T* dst = v + c * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti, dst += tw) {
-            for (int r = 0; r < 4; ++r) {
-              const int64_t ih = 2 * ti - g.ph + r;
+            for (int r = 0; r < a; ++r) {
+              const int64_t ih = m * ti - g.ph + r;
               T* row = rows[r];
               if (ih < 0 || ih >= g.h) {
                 for (int64_t k = 0; k < span; ++k) row[k] = T(0);
@@ -83,26 +217,18 @@ struct Winograd {
                 row[k] = iw >= 0 && iw < g.w ? in[iw] : T(0);
               }
             }
-            // B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
             for (int64_t k = 0; k < span; ++k) {
-              bt[0][k] = rows[0][k] - rows[2][k];
-              bt[1][k] = rows[1][k] + rows[2][k];
-              bt[2][k] = rows[2][k] - rows[1][k];
-              bt[3][k] = rows[1][k] - rows[3][k];
+              T d[a], o[a];
+              for (int r = 0; r < a; ++r) d[r] = rows[r][k];
+              F::input(d, o);
+              for (int r = 0; r < a; ++r) bt[r][k] = o[r];
             }
-            // (B^T d) B: the same combination of columns 2 tj .. 2 tj + 3.
-            for (int r = 0; r < 4; ++r) {
-              const T* q = bt[r];
-              T* o0 = dst + (4 * r) * plane;
-              T* o1 = o0 + plane;
-              T* o2 = o1 + plane;
-              T* o3 = o2 + plane;
+            for (int r = 0; r < a; ++r) {
+              T* out = dst + a * r * plane;
               for (int64_t tj = 0; tj < tw; ++tj) {
-                const T q0 = q[2 * tj], q1 = q[2 * tj + 1], q2 = q[2 * tj + 2], q3 = q[2 * tj + 3];
-                o0[tj] = q0 - q2;
-                o1[tj] = q1 + q2;
-                o2[tj] = q2 - q1;
-                o3[tj] = q1 - q3;
+                T o[a];
+                F::input(bt[r] + m * tj, o);
+                for (int k = 0; k < a; ++k) out[k * plane + tj] = o[k];
               }
             }
           }
@@ -111,9 +237,10 @@ struct Winograd {
   }
 
   // The same transform one tile at a time, for rows too wide for the staging buffers.
-  template <class T>
+  template <class F, class T>
   static void input_transform_by_tile(const Conv2dGeometry& g, const T* x, T* v, int64_t plane) {
-    const int64_t th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, tiles = g.n * th * tw;
+    constexpr int m = F::m, a = F::a;
+    const int64_t th = (g.ho + m - 1) / m, tw = (g.wo + m - 1) / m, tiles = g.n * th * tw;
     parallel_for(g.c, 1 + 4096 / (tiles + 1), [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c)
         for (int64_t n = 0; n < g.n; ++n) {
@@ -121,70 +248,55 @@ struct Winograd {
           T* dst = v + c * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti)
             for (int64_t tj = 0; tj < tw; ++tj, ++dst) {
-              T d[16];
-              const int64_t r0 = 2 * ti - g.ph, s0 = 2 * tj - g.pw;
-              for (int r = 0; r < 4; ++r) {
-                const int64_t ih = r0 + r;
-                const bool row_in = ih >= 0 && ih < g.h;
-                for (int s = 0; s < 4; ++s) {
-                  const int64_t iw = s0 + s;
-                  d[4 * r + s] = row_in && iw >= 0 && iw < g.w ? src[ih * g.w + iw] : T(0);
+              T d[a][a], bd[a][a], column[a], out[a];
+              for (int r = 0; r < a; ++r) {
+                const int64_t ih = m * ti - g.ph + r;
+                for (int s = 0; s < a; ++s) {
+                  const int64_t iw = m * tj - g.pw + s;
+                  d[r][s] = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w ? src[ih * g.w + iw] : T(0);
                 }
               }
-              // B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
-              T bd[16];
-              for (int s = 0; s < 4; ++s) {
-                bd[s] = d[s] - d[8 + s];
-                bd[4 + s] = d[4 + s] + d[8 + s];
-                bd[8 + s] = d[8 + s] - d[4 + s];
-                bd[12 + s] = d[4 + s] - d[12 + s];
+              for (int s = 0; s < a; ++s) {
+                for (int r = 0; r < a; ++r) column[r] = d[r][s];
+                F::input(column, out);
+                for (int r = 0; r < a; ++r) bd[r][s] = out[r];
               }
-              // (B^T d) B: the same combination of columns.
-              for (int r = 0; r < 4; ++r) {
-                const T* q = bd + 4 * r;
-                dst[(4 * r + 0) * plane] = q[0] - q[2];
-                dst[(4 * r + 1) * plane] = q[1] + q[2];
-                dst[(4 * r + 2) * plane] = q[2] - q[1];
-                dst[(4 * r + 3) * plane] = q[1] - q[3];
+              for (int r = 0; r < a; ++r) {
+                F::input(bd[r], out);
+                for (int k = 0; k < a; ++k) dst[(a * r + k) * plane] = out[k];
               }
             }
         }
     });
   }
 
-  // y[n, co, 2 ti + a, 2 tj + b] (+)= (A^T M A)[a, b] (+ bias[co]) for the tiles of M[e][Cout, P];
-  // `g` is the geometry of the convolution (its output side is written), `cout` its channels.
-  template <class T>
-  static void winograd_output_transform(const Conv2dGeometry& g, int64_t cout, const T* m,
-                                        int64_t plane, const T* bias, T* y, bool accumulate) {
-    const int64_t th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, tiles = g.n * th * tw;
+  template <class F, class T>
+  static void output_transform(const Conv2dGeometry& g, int64_t cout, const T* mt, int64_t plane,
+                               const T* bias, T* y, bool accumulate) {
+    constexpr int m = F::m, a = F::a;
+    const int64_t th = (g.ho + m - 1) / m, tw = (g.wo + m - 1) / m, tiles = g.n * th * tw;
     parallel_for(cout, 1 + 4096 / (tiles + 1), [&](int64_t c0, int64_t c1) {
       for (int64_t co = c0; co < c1; ++co) {
         const T b = bias ? bias[co] : T(0);
         for (int64_t n = 0; n < g.n; ++n) {
           T* out = y + (n * cout + co) * g.out_plane();
-          const T* src = m + co * tiles + n * th * tw;
+          const T* src = mt + co * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti)
             for (int64_t tj = 0; tj < tw; ++tj, ++src) {
-              // A^T M: rows M0 + M1 + M2 and M1 - M2 - M3.
-              T am[8];
-              for (int s = 0; s < 4; ++s) {
-                const T m0 = src[s * plane], m1 = src[(4 + s) * plane];
-                const T m2 = src[(8 + s) * plane], m3 = src[(12 + s) * plane];
-                am[s] = m0 + m1 + m2;
-                am[4 + s] = m1 - m2 - m3;
+              // A^T down each column of the tile, then A along each of the m rows.
+              T am[m][a], column[a], res[m];
+              for (int s = 0; s < a; ++s) {
+                for (int r = 0; r < a; ++r) column[r] = src[(a * r + s) * plane];
+                F::output(column, res);
+                for (int i = 0; i < m; ++i) am[i][s] = res[i];
               }
-              for (int a = 0; a < 2; ++a) {
-                const int64_t oh = 2 * ti + a;
-                if (oh >= g.ho) break;
-                const T* q = am + 4 * a;
-                const T vals[2] = {q[0] + q[1] + q[2] + b, q[1] - q[2] - q[3] + b};
-                for (int c = 0; c < 2; ++c) {
-                  const int64_t ow = 2 * tj + c;
-                  if (ow >= g.wo) break;
-                  T& dst = out[oh * g.wo + ow];
-                  dst = accumulate ? dst + vals[c] : vals[c];
-                }
+              const int64_t rows = g.ho - m * ti < m ? g.ho - m * ti : m;
+              const int64_t cols = g.wo - m * tj < m ? g.wo - m * tj : m;
+              for (int64_t i = 0; i < rows; ++i) {
+                F::output(am[i], res);
+                T* dst = out + (m * ti + i) * g.wo + m * tj;
+                for (int64_t j = 0; j < cols; ++j)
+                  dst[j] = accumulate ? dst[j] + res[j] + b : res[j] + b;
               }
             }
         }
@@ -192,12 +304,11 @@ struct Winograd {
     });
   }
 
-  // dY[e][co, p] = (A dy A^T)[e] for the 2x2 tile of dy[n, co] at tile p (zero past the edge):
-  // the adjoint of the output transform, feeding the weight-gradient GEMMs.
-  template <class T>
-  static void winograd_output_grad_transform(const Conv2dGeometry& g, int64_t cout, const T* dy,
-                                             T* dyt, int64_t plane) {
-    const int64_t th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, tiles = g.n * th * tw;
+  template <class F, class T>
+  static void output_grad_transform(const Conv2dGeometry& g, int64_t cout, const T* dy, T* dyt,
+                                    int64_t plane) {
+    constexpr int m = F::m, a = F::a;
+    const int64_t th = (g.ho + m - 1) / m, tw = (g.wo + m - 1) / m, tiles = g.n * th * tw;
     parallel_for(cout, 1 + 4096 / (tiles + 1), [&](int64_t c0, int64_t c1) {
       for (int64_t co = c0; co < c1; ++co)
         for (int64_t n = 0; n < g.n; ++n) {
@@ -205,51 +316,47 @@ struct Winograd {
           T* dst = dyt + co * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti)
             for (int64_t tj = 0; tj < tw; ++tj, ++dst) {
-              T t[4];
-              for (int a = 0; a < 2; ++a)
-                for (int c = 0; c < 2; ++c) {
-                  const int64_t oh = 2 * ti + a, ow = 2 * tj + c;
-                  t[2 * a + c] = oh < g.ho && ow < g.wo ? src[oh * g.wo + ow] : T(0);
+              T t[m][m], ay[a][m], column[m], out[a];
+              for (int i = 0; i < m; ++i)
+                for (int j = 0; j < m; ++j) {
+                  const int64_t oh = m * ti + i, ow = m * tj + j;
+                  t[i][j] = oh < g.ho && ow < g.wo ? src[oh * g.wo + ow] : T(0);
                 }
-              // A t: rows t0, t0 + t1, t0 - t1, -t1 (A = A^T transposed, 4 x 2).
-              const T at[8] = {t[0],        t[1],        t[0] + t[2], t[1] + t[3],
-                               t[0] - t[2], t[1] - t[3], -t[2],       -t[3]};
-              for (int r = 0; r < 4; ++r) {
-                const T p = at[2 * r], q = at[2 * r + 1];
-                dst[(4 * r + 0) * plane] = p;
-                dst[(4 * r + 1) * plane] = p + q;
-                dst[(4 * r + 2) * plane] = p - q;
-                dst[(4 * r + 3) * plane] = -q;
+              // A down each column, then A^T along each of the a rows.
+              for (int j = 0; j < m; ++j) {
+                for (int i = 0; i < m; ++i) column[i] = t[i][j];
+                F::output_adjoint(column, out);
+                for (int r = 0; r < a; ++r) ay[r][j] = out[r];
+              }
+              for (int r = 0; r < a; ++r) {
+                F::output_adjoint(ay[r], out);
+                for (int k = 0; k < a; ++k) dst[(a * r + k) * plane] = out[k];
               }
             }
         }
     });
   }
 
-  // dw[co, ci] (+)= G^T dU[co, ci] G, with dU[e][Cout, Cin] from the weight-gradient GEMMs.
-  template <class T>
-  static void winograd_weight_grad_transform(int64_t cout, int64_t cin, const T* du, int64_t plane,
-                                             T* dw, bool accumulate) {
+  template <class F, class T>
+  static void weight_grad_transform(int64_t cout, int64_t cin, const T* du, int64_t plane, T* dw,
+                                    bool accumulate) {
+    constexpr int a = F::a;
     parallel_for(cout, 1 + 4096 / (cin + 1), [&](int64_t c0, int64_t c1) {
       for (int64_t co = c0; co < c1; ++co)
         for (int64_t ci = 0; ci < cin; ++ci) {
           const int64_t at = co * cin + ci;
-          T q[16];
-          for (int e = 0; e < 16; ++e) q[e] = du[e * plane + at];
-          // G^T q: rows q0 + (q1 + q2) / 2, (q1 - q2) / 2, (q1 + q2) / 2 + q3.
-          T gq[12];
-          for (int s = 0; s < 4; ++s) {
-            const T a = q[s], b = q[4 + s], c = q[8 + s], d = q[12 + s];
-            gq[s] = a + T(0.5) * (b + c);
-            gq[4 + s] = T(0.5) * (b - c);
-            gq[8 + s] = T(0.5) * (b + c) + d;
+          // G^T down each column of dU, then G along each of the 3 rows.
+          T gq[3][a], column[a], out[3];
+          for (int s = 0; s < a; ++s) {
+            for (int r = 0; r < a; ++r) column[r] = du[(a * r + s) * plane + at];
+            F::kernel_adjoint(column, out);
+            for (int i = 0; i < 3; ++i) gq[i][s] = out[i];
           }
-          T* out = dw + at * 9;
-          for (int r = 0; r < 3; ++r) {
-            const T a = gq[4 * r], b = gq[4 * r + 1], c = gq[4 * r + 2], d = gq[4 * r + 3];
-            const T vals[3] = {a + T(0.5) * (b + c), T(0.5) * (b - c), T(0.5) * (b + c) + d};
+          T* dst = dw + at * 9;
+          for (int i = 0; i < 3; ++i) {
+            F::kernel_adjoint(gq[i], out);
             for (int j = 0; j < 3; ++j)
-              out[3 * r + j] = accumulate ? out[3 * r + j] + vals[j] : vals[j];
+              dst[3 * i + j] = accumulate ? dst[3 * i + j] + out[j] : out[j];
           }
         }
     });
