@@ -31,6 +31,10 @@ struct Spatial {
         hi = base >= size ? 0 : std::min<int64_t>(k, (size - 1 - base) / d + 1);
       }
     };
+    // Output columns whose whole window lies inside the image: [wo_in0, wo_in1).
+    const int64_t wo_in0 = std::min<int64_t>(g.wo, (g.pw + g.sw - 1) / g.sw);
+    const int64_t last = g.w - 1 - (g.kw - 1) * g.dw + g.pw;  // largest wo * sw allowed
+    const int64_t wo_in1 = last < 0 ? wo_in0 : std::max(wo_in0, std::min(g.wo, last / g.sw + 1));
     parallel_for(g.n * g.c, 1 + 4096 / (out + 1), [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const T* plane = x + p * g.in_plane();
@@ -38,13 +42,15 @@ struct Spatial {
           const int64_t ih0 = ho * g.sh - g.ph;
           int64_t i_lo, i_hi;
           taps(ih0, g.dh, g.kh, g.h, i_lo, i_hi);
-          for (int64_t wo = 0; wo < g.wo; ++wo) {
+          T* yrow = y + p * out + ho * g.wo;
+          int32_t* arow = argmax ? argmax + p * out + ho * g.wo : nullptr;
+          // One window at a time, for the columns at the image's edges. Starts from the first
+          // in-image tap; later taps replace it only when larger, or when NaN while the best is
+          // not NaN. Selects, not branches: on real activations "larger" is a coin flip.
+          auto window = [&](int64_t wo) {
             const int64_t iw0 = wo * g.sw - g.pw;
             int64_t j_lo, j_hi;
             taps(iw0, g.dw, g.kw, g.w, j_lo, j_hi);
-            // Start from the first in-image tap; later taps replace it only when larger, or
-            // when NaN while the best is not NaN. Selects, not branches: on real activations
-            // "larger" is a coin flip, and mispredicted branches cost more than the loads.
             int64_t best = -1;
             T best_value = T(-INFINITY);
             if (i_lo < i_hi && j_lo < j_hi) {
@@ -61,9 +67,42 @@ struct Spatial {
                 best = take ? at : best;
               }
             }
-            y[p * out + ho * g.wo + wo] = best_value;
-            if (argmax) argmax[p * out + ho * g.wo + wo] = int32_t(best);
+            yrow[wo] = best_value;
+            if (arow) arow[wo] = int32_t(best);
+          };
+          if (i_lo >= i_hi || wo_in0 >= wo_in1) {
+            for (int64_t wo = 0; wo < g.wo; ++wo) window(wo);
+            continue;
           }
+          for (int64_t wo = 0; wo < wo_in0; ++wo) window(wo);
+          for (int64_t wo = wo_in1; wo < g.wo; ++wo) window(wo);
+          // Interior columns: the same rule, tap by tap across the whole row, so the loops
+          // vectorize over wo (the running maxima live in y and argmax).
+          for (int64_t i = i_lo; i < i_hi; ++i)
+            for (int64_t j = 0; j < g.kw; ++j) {
+              const int64_t base = (ih0 + i * g.dh) * g.w - g.pw + j * g.dw;
+              const T* src = plane + base;
+              const int64_t sw = g.sw;
+              if (i == i_lo && j == 0) {
+                for (int64_t wo = wo_in0; wo < wo_in1; ++wo) yrow[wo] = src[wo * sw];
+                if (arow)
+                  for (int64_t wo = wo_in0; wo < wo_in1; ++wo) arow[wo] = int32_t(base + wo * sw);
+                continue;
+              }
+              if (arow) {
+                for (int64_t wo = wo_in0; wo < wo_in1; ++wo) {
+                  const T v = src[wo * sw], b = yrow[wo];
+                  const bool take = v > b || (v != v && b == b);
+                  yrow[wo] = take ? v : b;
+                  arow[wo] = take ? int32_t(base + wo * sw) : arow[wo];
+                }
+              } else {
+                for (int64_t wo = wo_in0; wo < wo_in1; ++wo) {
+                  const T v = src[wo * sw], b = yrow[wo];
+                  yrow[wo] = v > b || (v != v && b == b) ? v : b;
+                }
+              }
+            }
         }
       }
     });
