@@ -1,4 +1,5 @@
-// GEMM, linear and conv1d forward/backward on the CPU, with FLOP/s counters.
+// GEMM, linear and conv1d forward/backward on the CPU, with FLOP/s counters, and the machine's
+// read bandwidth.
 #include <benchmark/benchmark.h>
 
 #include "mimic/mimic.hpp"
@@ -39,6 +40,33 @@ BENCHMARK(BM_Gemm)
     ->UseRealTime();
 
 // Linear 1024 -> 1024 at batch 256: forward 2 B I O FLOPs; backward twice that.
+// Read bandwidth: a dot product of two 256 MB float arrays, split across the OpenMP threads
+// (8 independent partial sums per thread so the adds never wait on each other). The reference
+// for memory-bound rows such as the batch-1 UNet call, which reads its 263 MB of weights once.
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int64_t n = int64_t(64) << 20;  // floats per array
+  auto a = random_tensor({n}, 1), b = random_tensor({n}, 2);
+  double result = 0;
+  for (auto _ : state) {
+    double total = 0;
+    const float* pa = a.data();
+    const float* pb = b.data();
+#pragma omp parallel for reduction(+ : total) schedule(static)
+    for (int64_t block = 0; block < n / 1024; ++block) {
+      float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int64_t i = block * 1024; i < (block + 1) * 1024; i += 8)
+        for (int k = 0; k < 8; ++k) lanes[k] += pa[i + k] * pb[i + k];
+      for (float v : lanes) total += v;
+    }
+    result += total;
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["bytes/s"] = benchmark::Counter(2.0 * double(n) * sizeof(float),
+                                                 benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1024);
+}
+BENCHMARK(BM_ReadBandwidth)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_LinearForward(benchmark::State& state) {
   const int64_t batch = state.range(0), in = state.range(1), out = state.range(2);
   auto x = random_tensor({batch, in}, 1), w = random_tensor({out, in}, 2),

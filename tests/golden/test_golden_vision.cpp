@@ -81,7 +81,9 @@ void check_trunk(nn::NormKind norm, double tol) {
   int64_t trainable = 0;
   for (const auto& e : store.entries()) trainable += e.trainable ? e.shape.numel() : 0;
   EXPECT_EQ(trainable, f.attr_int(group, "parameters"));
-  if (norm == nn::NormKind::kGroup) EXPECT_EQ(store.count(), 11176512);
+  if (norm == nn::NormKind::kGroup) {
+    EXPECT_EQ(store.count(), 11176512);
+  }
 
   Tape<T> tape;
   Var<T> x = tape.leaf(image_input<T>(Shape{2, 3, 84, 84}));
@@ -92,9 +94,10 @@ void check_trunk(nn::NormKind norm, double tol) {
   EXPECT_LE(testing::relative_error(y.value().to_vector(), f.read<double>(group + "/y")), tol);
   // The input gradient passes the stem's max pool, whose argmax can flip between near-equal
   // values in float; it is checked in double only (against float32-stored values).
-  if (norm == nn::NormKind::kGroup && std::is_same_v<T, double>)
+  if (norm == nn::NormKind::kGroup && std::is_same_v<T, double>) {
     EXPECT_LE(testing::relative_error(x.grad().to_vector(), f.read<double>(group + "/x_grad")),
               1e-6);
+  }
   int checked = 0;
   for (const auto& e : store.entries()) {
     if (!e.trainable) continue;

@@ -10,6 +10,7 @@
 #include "mimic/policy/bc_rnn.hpp"
 #include "mimic/policy/diffusion_policy.hpp"
 #include "mimic/policy/ibc.hpp"
+#include "support/optim_config.hpp"
 
 namespace mimic::policy {
 namespace {
@@ -17,12 +18,7 @@ namespace {
 using json = nlohmann::json;
 constexpr int64_t kSide = 40;  // small images keep the test fast: the trunk ends at 2x2
 
-json optim(double lr) {
-  return {{"optimizer_type", "adam"},
-          {"learning_rate",
-           {{"initial", lr}, {"decay_factor", 0.1}, {"epoch_schedule", json::array()}}},
-          {"regularization", {{"L2", 0.0}}}};
-}
+json optim(double lr) { return testing::adam_config(lr); }
 
 ShapeMeta image_meta() {
   ShapeMeta m;

@@ -9,18 +9,14 @@
 #include "mimic/policy/bc_rnn.hpp"
 #include "mimic/policy/diffusion_policy.hpp"
 #include "mimic/policy/ibc.hpp"
+#include "support/optim_config.hpp"
 
 namespace mimic::policy {
 namespace {
 
 using json = nlohmann::json;
 
-json optim(double lr) {
-  return {{"optimizer_type", "adam"},
-          {"learning_rate",
-           {{"initial", lr}, {"decay_factor", 0.1}, {"epoch_schedule", json::array()}}},
-          {"regularization", {{"L2", 0.0}}}};
-}
+json optim(double lr) { return testing::adam_config(lr); }
 
 ShapeMeta meta(int64_t obs, int64_t act) {
   ShapeMeta m;
