@@ -31,7 +31,7 @@ inline void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
   if (n <= 0) return;
 #if defined(_OPENMP)
   int threads = omp_get_max_threads();
-  if (threads > 1 && n > grain && !omp_in_parallel()) {
+  if (threads > 1 && n > grain && !in_parallel()) {
     int64_t chunks = n / (grain > 0 ? grain : 1);
     if (chunks < threads) threads = static_cast<int>(chunks < 1 ? 1 : chunks);
 #pragma omp parallel num_threads(threads)

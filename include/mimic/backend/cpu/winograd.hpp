@@ -161,6 +161,22 @@ struct Winograd {
   }
 
  private:
+  // Applies the 1-D transform fn (n values -> a values) down each column of the n x n tile, then
+  // along each resulting row, and writes the a x a result to a*a matrices `plane` apart.
+  template <int N, int A, class T, class Fn>
+  static void separable_to_matrices(const T (&tile)[N][N], Fn fn, T* dst, int64_t plane) {
+    T rows[A][N], column[N], out[A];
+    for (int s = 0; s < N; ++s) {
+      for (int r = 0; r < N; ++r) column[r] = tile[r][s];
+      fn(column, out);
+      for (int r = 0; r < A; ++r) rows[r][s] = out[r];
+    }
+    for (int r = 0; r < A; ++r) {
+      fn(rows[r], out);
+      for (int k = 0; k < A; ++k) dst[(A * r + k) * plane] = out[k];
+    }
+  }
+
   template <class F, class T>
   static void weight_transform(int64_t cout, int64_t cin, const T* w, T* u, int64_t stride,
                                bool flip_transpose) {
@@ -170,20 +186,11 @@ struct Winograd {
       for (int64_t row = r0; row < r1; ++row)
         for (int64_t col = 0; col < cols; ++col) {
           const T* src = flip_transpose ? w + (col * cin + row) * 9 : w + (row * cin + col) * 9;
-          T g[9];
-          for (int k = 0; k < 9; ++k) g[k] = flip_transpose ? src[8 - k] : src[k];
-          // G g down each kernel column, then G along each resulting row.
-          T gg[a][3], column[3], out[a];
-          for (int j = 0; j < 3; ++j) {
-            for (int i = 0; i < 3; ++i) column[i] = g[3 * i + j];
-            F::kernel(column, out);
-            for (int i = 0; i < a; ++i) gg[i][j] = out[i];
-          }
-          T* dst = u + row * cols + col;
-          for (int i = 0; i < a; ++i) {
-            F::kernel(gg[i], out);
-            for (int k = 0; k < a; ++k) dst[(a * i + k) * stride] = out[k];
-          }
+          T g[3][3];
+          for (int k = 0; k < 9; ++k) g[k / 3][k % 3] = flip_transpose ? src[8 - k] : src[k];
+          // G g G^T: G down each kernel column, then along each resulting row.
+          separable_to_matrices<3, a>(
+              g, [](const T* in, T* out) { F::kernel(in, out); }, u + row * cols + col, stride);
         }
     });
   }
@@ -248,7 +255,7 @@ struct Winograd {
           T* dst = v + c * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti)
             for (int64_t tj = 0; tj < tw; ++tj, ++dst) {
-              T d[a][a], bd[a][a], column[a], out[a];
+              T d[a][a];
               for (int r = 0; r < a; ++r) {
                 const int64_t ih = m * ti - g.ph + r;
                 for (int s = 0; s < a; ++s) {
@@ -256,15 +263,8 @@ struct Winograd {
                   d[r][s] = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w ? src[ih * g.w + iw] : T(0);
                 }
               }
-              for (int s = 0; s < a; ++s) {
-                for (int r = 0; r < a; ++r) column[r] = d[r][s];
-                F::input(column, out);
-                for (int r = 0; r < a; ++r) bd[r][s] = out[r];
-              }
-              for (int r = 0; r < a; ++r) {
-                F::input(bd[r], out);
-                for (int k = 0; k < a; ++k) dst[(a * r + k) * plane] = out[k];
-              }
+              separable_to_matrices<a, a>(
+                  d, [](const T* in, T* out) { F::input(in, out); }, dst, plane);
             }
         }
     });
@@ -316,22 +316,15 @@ struct Winograd {
           T* dst = dyt + co * tiles + n * th * tw;
           for (int64_t ti = 0; ti < th; ++ti)
             for (int64_t tj = 0; tj < tw; ++tj, ++dst) {
-              T t[m][m], ay[a][m], column[m], out[a];
+              T t[m][m];
               for (int i = 0; i < m; ++i)
                 for (int j = 0; j < m; ++j) {
                   const int64_t oh = m * ti + i, ow = m * tj + j;
                   t[i][j] = oh < g.ho && ow < g.wo ? src[oh * g.wo + ow] : T(0);
                 }
-              // A down each column, then A^T along each of the a rows.
-              for (int j = 0; j < m; ++j) {
-                for (int i = 0; i < m; ++i) column[i] = t[i][j];
-                F::output_adjoint(column, out);
-                for (int r = 0; r < a; ++r) ay[r][j] = out[r];
-              }
-              for (int r = 0; r < a; ++r) {
-                F::output_adjoint(ay[r], out);
-                for (int k = 0; k < a; ++k) dst[(a * r + k) * plane] = out[k];
-              }
+              // A t A^T.
+              separable_to_matrices<m, a>(
+                  t, [](const T* in, T* out) { F::output_adjoint(in, out); }, dst, plane);
             }
         }
     });
