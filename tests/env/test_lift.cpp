@@ -158,30 +158,37 @@ TEST(Lift, ResetToReplaysTrajectoryExactly) {
   LiftExpert expert(3);
   std::vector<std::vector<double>> states;
   std::vector<std::vector<float>> actions;
+  std::vector<Observation> observations;
   for (int t = 0; t < 60; ++t) {
     states.push_back(env.get_state());
-    actions.push_back(expert.act(env.observe()));
+    observations.push_back(env.observe());
+    actions.push_back(expert.act(observations.back()));
     env.step(actions.back());
   }
   states.push_back(env.get_state());
-  // Replay from several cut points (before contact, while grasping, while lifting), in this env
-  // after unrelated steps and in a fresh one.
+  // Replay from every cut point in a fresh env: several of these states are ones where MuJoCo's
+  // quaternion normalization is not idempotent in the last bit, which a restored state must not
+  // feel. Then from a few cuts (before contact, while grasping, while lifting) in this env after
+  // unrelated steps.
+  for (int k = 0; k < 60; ++k) {
+    other.reset_to(states[size_t(k)]);
+    EXPECT_EQ(other.steps(), k);
+    ASSERT_EQ(other.get_state(), states[size_t(k)]) << "cut " << k;
+    ASSERT_EQ(other.observe().low_dim, observations[size_t(k)].low_dim) << "cut " << k;
+    for (int t = k; t < 60; ++t) {
+      other.step(actions[size_t(t)]);
+      ASSERT_EQ(other.get_state(), states[size_t(t) + 1]) << "cut " << k << " step " << t;
+    }
+  }
   for (int k : {0, 17, 25, 40}) {
     env.reset(99);
     env.step(action(1, 1, 1, 1, 1, 1, 1));
-    for (LiftEnv* e : {&env, &other}) {
-      e->reset_to(states[k]);
-      EXPECT_EQ(e->steps(), k);
-      for (int t = k; t < 60; ++t) {
-        e->step(actions[t]);
-        ASSERT_EQ(e->get_state(), states[t + 1]) << "cut " << k << " step " << t;
-      }
+    env.reset_to(states[size_t(k)]);
+    for (int t = k; t < 60; ++t) {
+      env.step(actions[size_t(t)]);
+      ASSERT_EQ(env.get_state(), states[size_t(t) + 1]) << "reused env, cut " << k << " step " << t;
     }
   }
-  // Observations are a function of the state.
-  env.reset_to(states[30]);
-  other.reset_to(states[30]);
-  EXPECT_EQ(env.observe().low_dim, other.observe().low_dim);
 }
 
 // Ideal closed loop of one task-space axis under the same gains and goal rule: unit mass,

@@ -191,7 +191,7 @@ class LiftEnv final : public Env {
     c[4] = 0;
     c[5] = 0;
     c[6] = std::sin(yaw / 2);
-    mj_forward(m, d);
+    forward_keeping_qpos(m, d);
     steps_ = 0;
   }
 
@@ -227,7 +227,7 @@ class LiftEnv final : public Env {
     std::copy(p, p + m->nv, d->qvel);
     p += m->nv;
     std::copy(p, p + m->na, d->act);
-    mj_forward(m, d);
+    forward_keeping_qpos(m, d);
     steps_ = static_cast<int>(std::llround(d->time / kControlDt));
   }
 
@@ -257,7 +257,7 @@ class LiftEnv final : public Env {
       for (int i = 0; i < 2; ++i) d->ctrl[finger_act_[i]] = finger;
       mj_step2(m, d);
     }
-    mj_forward(m, d);  // observations and rendering see the new state
+    forward_keeping_qpos(m, d);  // observations and rendering see the new state
     ++steps_;
     StepResult r;
     r.success = is_success();
@@ -347,6 +347,18 @@ class LiftEnv final : public Env {
   const double* cube_pos() const { return d_->xpos + 3 * cube_body_; }
 
  private:
+  // mj_forward writes the cube's normalized quaternion back into qpos, and normalizing again can
+  // move its last bit. Keeping qpos as it was makes the derived quantities (and the next step,
+  // which normalizes once in mj_step1) a function of the packed state alone, so a state restored
+  // by reset_to behaves exactly like the one get_state read.
+  static void forward_keeping_qpos(const mjModel* m, mjData* d) {
+    mjMARKSTACK;
+    mjtNum* qpos = mj_stackAlloc(d, m->nq);
+    mju_copy(qpos, d->qpos, m->nq);
+    mj_forward(m, d);
+    mju_copy(d->qpos, qpos, m->nq);
+    mjFREESTACK;
+  }
   static std::array<int, 7> arm_joints(const mjModel* m) {
     std::array<int, 7> j;
     for (int i = 0; i < 7; ++i)
