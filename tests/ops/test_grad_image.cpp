@@ -144,6 +144,30 @@ TEST(Conv2d, WinogradMatchesDefinitionAndIm2colGradients) {
     }
 }
 
+// The data gradient alone (a constant kernel, so the forward pass keeps only U) and added onto a
+// gradient that another consumer of x already wrote, against im2col.
+TEST(Conv2d, WinogradDataGradientAloneAndAccumulated) {
+  for (const ops::Conv2dAlgorithm tile : kWinogradTiles)
+    for (const WinogradCase& c : kWinogradCases) {
+      const TensorD x = random_tensor(c.x, 1), w = random_tensor({c.cout, c.x[1], 3, 3}, 2);
+      const TensorD w2 = random_tensor({c.cout, c.x[1], 3, 3}, 5);
+      TensorD dx[2];
+      for (int alg = 0; alg < 2; ++alg) {
+        const auto o = winograd_options(c.pad, alg == 0 ? tile : ops::Conv2dAlgorithm::im2col);
+        TapeD tape;
+        VarD xv = tape.leaf(x);
+        VarD y1 = ops::conv2d(xv, tape.constant(w), VarD{}, o);
+        VarD y2 = ops::conv2d(xv, tape.constant(w2), VarD{}, o);
+        const TensorD r1 = random_tensor(y1.shape(), 6), r2 = random_tensor(y2.shape(), 7);
+        tape.backward(ops::add(ops::sum(ops::mul(y1, tape.constant(r1))),
+                               ops::sum(ops::mul(y2, tape.constant(r2)))));
+        dx[alg] = xv.grad().clone();
+      }
+      for (int64_t i = 0; i < dx[0].numel(); ++i)
+        ASSERT_NEAR(dx[0][i], dx[1][i], 1e-12) << c.x.str() << " at " << i;
+    }
+}
+
 TEST(GradCheck, Conv2dWinograd) {
   for (const ops::Conv2dAlgorithm tile : kWinogradTiles)
     for (const WinogradCase& c : kWinogradCases) {

@@ -6,7 +6,9 @@
 //     every sample into one GEMM keeps the late ResNet stages (3x3 outputs) GEMM-shaped.
 // - Winograd F(2x2, 3x3) or F(4x4, 3x3) for stride-1 3x3 kernels (backend/cpu/winograd.hpp):
 //     a*a GEMMs of Cout x (N * tiles) x Cin (a = 4 or 6), 2.25x or 4x fewer multiplies than
-//     im2col on outputs that the tiles cover exactly, in all three passes.
+//     im2col on outputs that the tiles cover exactly, in all three passes. The backward pass
+//     is the forward computation's adjoint and reuses its transformed kernels U.
+#include <span>
 #include <string>
 
 #include "mimic/ops/conv1d.hpp"
@@ -29,8 +31,8 @@ struct Conv2dOptions {
 
 namespace detail {
 
-// Winograd computes stride-1, undilated, ungrouped 3x3 convolutions whose padding keeps the data
-// gradient a 3x3 convolution too (0 <= padding <= 2).
+// Winograd computes stride-1, undilated, ungrouped 3x3 convolutions with equal padding of at
+// most 2 (a tile's patch then starts at most 2 pixels before the image).
 inline bool winograd_fits(const Conv2dGeometry& g, int64_t groups) {
   return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
          groups == 1 && g.ph == g.pw && g.ph >= 0 && g.ph <= 2;
@@ -54,30 +56,9 @@ inline int winograd_tile_for(const Conv2dGeometry& g, int64_t groups) {
   return winograd_fits(g, groups) && g.ho >= 4 && g.wo >= 4 ? winograd_tile(g) : 0;
 }
 
-// The data-gradient convolution of a Winograd conv: dy [N, Cout, Ho, Wo] -> dx [N, Cin, H, W]
-// with padding 2 - p.
-inline Conv2dGeometry winograd_data_grad_geometry(const Conv2dGeometry& g, int64_t cout) {
-  return {g.n, cout, g.ho, g.wo, 3, 3, g.h, g.w, 1, 1, 2 - g.ph, 2 - g.pw, 1, 1};
-}
-
 // The (tile + 2)^2 Winograd matrices of [rows, cols], winograd_stride apart.
 inline Shape winograd_shape(int tile, int64_t rows, int64_t cols) {
   return Shape{(tile + 2) * (tile + 2) * winograd_stride(rows, cols)};
-}
-
-// y (+)= the Winograd convolution of x (geometry g, cout output channels) with the transformed
-// kernels u [a*a, Cout, Cin]; v [a*a, Cin, tiles] receives the transformed input.
-template <class T, class D>
-void winograd_conv(Tape<T, D>& tape, int tile, const Conv2dGeometry& g, int64_t cout, const T* x,
-                   const T* u, T* v, const T* bias, T* y, bool accumulate) {
-  const int64_t tiles = winograd_tiles(g, tile);
-  const int64_t su = winograd_stride(cout, g.c), sv = winograd_stride(g.c, tiles);
-  const int64_t sm = winograd_stride(cout, tiles);
-  Kernels<D>::winograd_input_transform(tile, g, x, v, sv);
-  Tensor<T, D> m = tape.scratch(winograd_shape(tile, cout, tiles));
-  Kernels<D>::gemm_strided_batched(false, false, cout, tiles, g.c, T(1), u, g.c, su, v, tiles, sv,
-                                   T(0), m.data(), tiles, sm, (tile + 2) * (tile + 2));
-  Kernels<D>::winograd_output_transform(tile, g, cout, m.data(), sm, bias, y, accumulate);
 }
 
 // Packed in 32 bits to fit a tape node's payload; each size is far below 2^31.
@@ -86,54 +67,69 @@ struct Conv2dAttrs {
   int32_t cout, groups;
   bool has_bias;
   int8_t winograd_tile;  // 0: im2col
+  // Which tensors the forward pass saved, in this order: col (or Winograd's V) for the weight
+  // gradient, Winograd's U for the data gradient.
+  bool saved_col, saved_u;
 
   Conv2dAttrs() = default;
-  Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, int tile)
+  Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, int tile,
+              bool col, bool u)
       : geometry{int32_t(g.n),  int32_t(g.c),  int32_t(g.h),  int32_t(g.w),  int32_t(g.kh),
                  int32_t(g.kw), int32_t(g.ho), int32_t(g.wo), int32_t(g.sh), int32_t(g.sw),
                  int32_t(g.ph), int32_t(g.pw), int32_t(g.dh), int32_t(g.dw)},
         cout(int32_t(cout_)),
         groups(int32_t(groups_)),
         has_bias(bias),
-        winograd_tile(int8_t(tile)) {}
+        winograd_tile(int8_t(tile)),
+        saved_col(col),
+        saved_u(u) {}
   Conv2dGeometry unpack() const {
     const int32_t* v = geometry;
     return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
   }
 };
 
+// The adjoint of the forward pass on its tiles: dY = A dy A^T feeds both the weight gradient
+// (dU[e] = dY[e] V[e]^T, dw = G^T dU G) and the data gradient (dV[e] = U[e]^T dY[e], then the
+// adjoint input transform).
 template <class T, class D>
 void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2dAttrs& a) {
   const Conv2dGeometry g = a.unpack();
   const int tile = a.winograd_tile, elements = (tile + 2) * (tile + 2);
   const int64_t cout = a.cout, tiles = winograd_tiles(g, tile);
+  const int64_t sv = winograd_stride(g.c, tiles), sy = winograd_stride(cout, tiles);
+  const int64_t su = winograd_stride(cout, g.c);
   const Tensor<T, D> x = tape.value(tape.input(n, 0)), w = tape.value(tape.input(n, 1));
   const Tensor<T, D>& dy = tape.out_grad(n);
-  if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
-    // The forward pass keeps V when the weight needs a gradient.
-    const int64_t sv = winograd_stride(g.c, tiles), sy = winograd_stride(cout, tiles);
-    const int64_t su = winograd_stride(cout, g.c);
-    Tensor<T, D> v = n.n_saved > 0 ? tape.saved(n, 0) : Tensor<T, D>();
-    if (!v.defined()) {
-      v = tape.scratch(winograd_shape(tile, g.c, tiles));
-      Kernels<D>::winograd_input_transform(tile, g, x.data(), v.data(), sv);
-    }
+  GradTarget<T, D> gw = tape.grad_target(n, 1), gx = tape.grad_target(n, 0);
+  if (gw || gx) {
     Tensor<T, D> dyt = tape.scratch(winograd_shape(tile, cout, tiles));
     Kernels<D>::winograd_output_grad_transform(tile, g, cout, dy.data(), dyt.data(), sy);
-    Tensor<T, D> du = tape.scratch(winograd_shape(tile, cout, g.c));
-    Kernels<D>::gemm_strided_batched(false, true, cout, g.c, tiles, T(1), dyt.data(), tiles, sy,
-                                     v.data(), tiles, sv, T(0), du.data(), g.c, su, elements);
-    Kernels<D>::winograd_weight_grad_transform(tile, cout, g.c, du.data(), su, gw.tensor.data(),
-                                               gw.accumulate);
-  }
-  if (GradTarget<T, D> gx = tape.grad_target(n, 0)) {
-    const Conv2dGeometry gb = winograd_data_grad_geometry(g, cout);
-    Tensor<T, D> u = tape.scratch(winograd_shape(tile, g.c, cout));
-    Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(),
-                                          winograd_stride(g.c, cout), true);
-    Tensor<T, D> v = tape.scratch(winograd_shape(tile, cout, winograd_tiles(gb, tile)));
-    winograd_conv(tape, tile, gb, g.c, dy.data(), u.data(), v.data(),
-                  static_cast<const T*>(nullptr), gx.tensor.data(), gx.accumulate);
+    if (gw) {
+      Tensor<T, D> v = a.saved_col ? tape.saved(n, 0) : Tensor<T, D>();
+      if (!v.defined()) {
+        v = tape.scratch(winograd_shape(tile, g.c, tiles));
+        Kernels<D>::winograd_input_transform(tile, g, x.data(), v.data(), sv);
+      }
+      Tensor<T, D> du = tape.scratch(winograd_shape(tile, cout, g.c));
+      Kernels<D>::gemm_strided_batched(false, true, cout, g.c, tiles, T(1), dyt.data(), tiles, sy,
+                                       v.data(), tiles, sv, T(0), du.data(), g.c, su, elements);
+      Kernels<D>::winograd_weight_grad_transform(tile, cout, g.c, du.data(), su,
+                                                 gw.tensor.data(), gw.accumulate);
+    }
+    if (gx) {
+      Tensor<T, D> u = a.saved_u ? tape.saved(n, a.saved_col ? 1 : 0) : Tensor<T, D>();
+      if (!u.defined()) {
+        u = tape.scratch(winograd_shape(tile, cout, g.c));
+        Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(), su);
+      }
+      Tensor<T, D> dv = tape.scratch(winograd_shape(tile, g.c, tiles));
+      Kernels<D>::gemm_strided_batched(true, false, g.c, tiles, cout, T(1), u.data(), g.c, su,
+                                       dyt.data(), tiles, sy, T(0), dv.data(), tiles, sv,
+                                       elements);
+      Kernels<D>::winograd_input_adjoint_transform(tile, g, dv.data(), sv, gx.tensor.data(),
+                                                   gx.accumulate);
+    }
   }
   if (a.has_bias) bias_grad(tape.grad_target(n, 2), dy);
 }
@@ -152,7 +148,7 @@ void conv2d_backward(Tape<T, D>& tape, const Node<T, D>& n) {
   if (GradTarget<T, D> gw = tape.grad_target(n, 1)) {
     // The forward pass keeps col when the weight needs a gradient: rebuilding it would cost a
     // second pass over C*KH*KW*N*Ho*Wo values (as much traffic as the GEMM's operands).
-    Tensor<T, D> col = n.n_saved > 0 ? tape.saved(n, 0) : Tensor<T, D>();
+    Tensor<T, D> col = a.saved_col ? tape.saved(n, 0) : Tensor<T, D>();
     if (!col.defined()) {
       col = tape.scratch(Shape{ck, cols});
       Kernels<D>::im2col_2d(g, x.data(), col.data());
@@ -245,21 +241,30 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
       tile = 4;
       break;
   }
-  // col (or Winograd's V) is kept for the weight gradient when one is needed; the other
-  // temporaries live only during this call.
+  // col (or Winograd's V) is kept for the weight gradient, and Winograd's U for the data
+  // gradient, when those are needed; the other temporaries live only during this call.
   auto scope = tape.scratch_scope();
   const bool keep_col = tape.recording() && w.requires_grad();
+  const bool keep_u = tile && tape.recording() && x.requires_grad();
   const T* bias = b.defined() ? b.value().data() : nullptr;
   const Shape col_shape =
       tile ? detail::winograd_shape(tile, g.c, detail::winograd_tiles(g, tile)) : Shape{ck, cols};
   Tensor<T, D> col = keep_col ? tape.alloc(col_shape) : tape.scratch(col_shape);
+  Tensor<T, D> u;
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, g.ho, g.wo});
   if (tile) {
-    Tensor<T, D> u = tape.scratch(detail::winograd_shape(tile, cout, g.c));
-    Kernels<D>::winograd_weight_transform(tile, cout, g.c, wv.data(), u.data(),
-                                          winograd_stride(cout, g.c), false);
-    detail::winograd_conv(tape, tile, g, cout, xv.data(), u.data(), col.data(), bias, y.data(),
-                          false);
+    const int64_t tiles = detail::winograd_tiles(g, tile);
+    const int64_t su = winograd_stride(cout, g.c), sv = winograd_stride(g.c, tiles);
+    const int64_t sm = winograd_stride(cout, tiles);
+    const Shape u_shape = detail::winograd_shape(tile, cout, g.c);
+    u = keep_u ? tape.alloc(u_shape) : tape.scratch(u_shape);
+    Kernels<D>::winograd_weight_transform(tile, cout, g.c, wv.data(), u.data(), su);
+    Kernels<D>::winograd_input_transform(tile, g, xv.data(), col.data(), sv);
+    Tensor<T, D> m = tape.scratch(detail::winograd_shape(tile, cout, tiles));
+    Kernels<D>::gemm_strided_batched(false, false, cout, tiles, g.c, T(1), u.data(), g.c, su,
+                                     col.data(), tiles, sv, T(0), m.data(), tiles, sm,
+                                     (tile + 2) * (tile + 2));
+    Kernels<D>::winograd_output_transform(tile, g, cout, m.data(), sm, bias, y.data(), false);
   } else {
     Kernels<D>::im2col_2d(g, xv.data(), col.data());
     Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
@@ -272,13 +277,16 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
   const bool rg = b.defined() ? tape.needs_grad({x, w, b}) : tape.needs_grad({x, w});
   Var<T, D> out = tape.output(y, rg);
   if (rg) {
-    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile};
-    std::initializer_list<Tensor<T, D>> saved = {col};
-    if (!keep_col) saved = {};
+    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile, keep_col, keep_u};
+    Tensor<T, D> kept[2];
+    int n_kept = 0;
+    if (keep_col) kept[n_kept++] = col;
+    if (keep_u) kept[n_kept++] = u;
+    const std::span<const Tensor<T, D>> saved(kept, size_t(n_kept));
     if (b.defined())
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w, b}, saved).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, std::initializer_list<Var<T, D>>{x, w, b}, saved).put(attrs);
     else
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, {x, w}, saved).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, std::initializer_list<Var<T, D>>{x, w}, saved).put(attrs);
   }
   return out;
 }

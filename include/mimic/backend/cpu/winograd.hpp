@@ -7,9 +7,10 @@
 // Multiplies per output: 16/4 = 4 for F(2x2) and 36/16 = 2.25 for F(4x4), against 9 for a direct
 // or im2col convolution. V holds a*a/(m*m) values per input pixel (4 or 2.25, against im2col's 9).
 // The transforms are a few adds per value and memory-bound.
-// The backward pass uses the same tiles: the data gradient is the Winograd convolution of dy with
-// the flipped, transposed kernel, and the weight gradient is the adjoint of the forward
-// computation: dU[e] = dY[e] @ V[e]^T with dY = A dy A^T, then dg = G^T dU G.
+// The backward pass is the adjoint of the forward computation on the same tiles: with
+// dY = A dy A^T, the weight gradient is dU[e] = dY[e] @ V[e]^T, then dg = G^T dU G, and the data
+// gradient is dV[e] = U[e]^T @ dY[e], then dx = sum over tiles of B dV B^T. Both reuse dY, and
+// the data gradient reuses the forward pass's U, so the backward pass transforms no kernel.
 // F(4x4) has larger constants (up to 8 in A, 1/24 in G), so its float rounding error is a few
 // times that of F(2x2); it is still well under 1e-5 of the output's scale on ResNet layers.
 #include <cstdint>
@@ -20,7 +21,7 @@
 namespace mimic::cpu {
 
 // The 1-D transforms of F(m, 3): input (B^T, a -> a), output (A^T, a -> m), kernel (G, 3 -> a)
-// and the adjoints of output and kernel for the weight gradient (A: m -> a, G^T: a -> 3).
+// and their adjoints for the backward pass (B: a -> a, A: m -> a, G^T: a -> 3).
 template <int M>
 struct WinogradF;
 
@@ -33,6 +34,13 @@ struct WinogradF<2> {
     o[1] = d[1] + d[2];
     o[2] = d[2] - d[1];
     o[3] = d[1] - d[3];
+  }
+  template <class T>
+  static void input_adjoint(const T* q, T* o) {
+    o[0] = q[0];
+    o[1] = q[1] - q[2] + q[3];
+    o[2] = q[1] + q[2] - q[0];
+    o[3] = -q[3];
   }
   template <class T>
   static void output(const T* x, T* o) {
@@ -75,6 +83,16 @@ struct WinogradF<4> {
     o[5] = T(4) * d[1] - T(5) * d[3] + d[5];
   }
   template <class T>
+  static void input_adjoint(const T* q, T* o) {
+    const T s12 = q[1] + q[2], d12 = q[2] - q[1], s34 = q[3] + q[4], d34 = q[4] - q[3];
+    o[0] = T(4) * q[0];
+    o[1] = T(4) * (d12 + q[5]) + T(2) * d34;
+    o[2] = -(T(5) * q[0] + T(4) * s12 + s34);
+    o[3] = -(d12 + T(2) * d34 + T(5) * q[5]);
+    o[4] = q[0] + s12 + s34;
+    o[5] = q[5];
+  }
+  template <class T>
   static void output(const T* x, T* o) {
     const T s12 = x[1] + x[2], d12 = x[1] - x[2], s34 = x[3] + x[4], d34 = x[3] - x[4];
     o[0] = x[0] + s12 + s34;
@@ -114,14 +132,12 @@ struct WinogradF<4> {
 // The a*a matrices of every transform lie winograd_stride (core/conv_geometry.hpp) apart. Each
 // entry point takes the output tile size m (2 or 4).
 struct Winograd {
-  // U[e][rows, cols] = G g G^T for every kernel g = w[co, ci] (w is [Cout, Cin, 3, 3]). With
-  // `flip_transpose`, the kernel of the data gradient instead: rows = Cin, cols = Cout and
-  // g'[ci, co](i, j) = w[co, ci](2 - i, 2 - j). Destinations are written in order.
+  // U[e][Cout, Cin] = G g G^T for every kernel g = w[co, ci] (w is [Cout, Cin, 3, 3]).
   template <class T>
   static void winograd_weight_transform(int tile, int64_t cout, int64_t cin, const T* w, T* u,
-                                        int64_t stride, bool flip_transpose) {
-    if (tile == 4) return weight_transform<WinogradF<4>>(cout, cin, w, u, stride, flip_transpose);
-    weight_transform<WinogradF<2>>(cout, cin, w, u, stride, flip_transpose);
+                                        int64_t stride) {
+    if (tile == 4) return weight_transform<WinogradF<4>>(cout, cin, w, u, stride);
+    weight_transform<WinogradF<2>>(cout, cin, w, u, stride);
   }
 
   // V[e][c, p] = (B^T d B)[e] for the a x a tile d of channel c at tile p = (n, ti, tj), whose
@@ -131,6 +147,16 @@ struct Winograd {
                                        int64_t plane) {
     if (tile == 4) return input_transform<WinogradF<4>>(g, x, v, plane);
     input_transform<WinogradF<2>>(g, x, v, plane);
+  }
+
+  // dx (+)= the adjoint of winograd_input_transform applied to dV[e][C, P]: each tile adds
+  // B dV B^T onto the a x a input patch it read (clipped to the image). Overlapping patches add
+  // up in tile order, and threads own channels, so the sum is deterministic.
+  template <class T>
+  static void winograd_input_adjoint_transform(int tile, const Conv2dGeometry& g, const T* dv,
+                                               int64_t plane, T* dx, bool accumulate) {
+    if (tile == 4) return input_adjoint_transform<WinogradF<4>>(g, dv, plane, dx, accumulate);
+    input_adjoint_transform<WinogradF<2>>(g, dv, plane, dx, accumulate);
   }
 
   // y[n, co, m ti + i, m tj + j] (+)= (A^T M A)[i, j] (+ bias[co]) for the tiles of
@@ -178,19 +204,17 @@ struct Winograd {
   }
 
   template <class F, class T>
-  static void weight_transform(int64_t cout, int64_t cin, const T* w, T* u, int64_t stride,
-                               bool flip_transpose) {
+  static void weight_transform(int64_t cout, int64_t cin, const T* w, T* u, int64_t stride) {
     constexpr int a = F::a;
-    const int64_t rows = flip_transpose ? cin : cout, cols = flip_transpose ? cout : cin;
-    parallel_for(rows, 1 + 4096 / (cols + 1), [&](int64_t r0, int64_t r1) {
-      for (int64_t row = r0; row < r1; ++row)
-        for (int64_t col = 0; col < cols; ++col) {
-          const T* src = flip_transpose ? w + (col * cin + row) * 9 : w + (row * cin + col) * 9;
+    parallel_for(cout, 1 + 4096 / (cin + 1), [&](int64_t r0, int64_t r1) {
+      for (int64_t co = r0; co < r1; ++co)
+        for (int64_t ci = 0; ci < cin; ++ci) {
+          const T* src = w + (co * cin + ci) * 9;
           T g[3][3];
-          for (int k = 0; k < 9; ++k) g[k / 3][k % 3] = flip_transpose ? src[8 - k] : src[k];
+          for (int k = 0; k < 9; ++k) g[k / 3][k % 3] = src[k];
           // G g G^T: G down each kernel column, then along each resulting row.
           separable_to_matrices<3, a>(
-              g, [](const T* in, T* out) { F::kernel(in, out); }, u + row * cols + col, stride);
+              g, [](const T* in, T* out) { F::kernel(in, out); }, u + co * cin + ci, stride);
         }
     });
   }
@@ -266,6 +290,44 @@ struct Winograd {
               separable_to_matrices<a, a>(
                   d, [](const T* in, T* out) { F::input(in, out); }, dst, plane);
             }
+        }
+    });
+  }
+
+  template <class F, class T>
+  static void input_adjoint_transform(const Conv2dGeometry& g, const T* dv, int64_t plane, T* dx,
+                                      bool accumulate) {
+    constexpr int m = F::m, a = F::a;
+    const int64_t th = (g.ho + m - 1) / m, tw = (g.wo + m - 1) / m, tiles = g.n * th * tw;
+    parallel_for(g.c, 1 + 4096 / (tiles + 1), [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t n = 0; n < g.n; ++n) {
+          T* dst = dx + (n * g.c + c) * g.in_plane();
+          if (!accumulate)
+            for (int64_t i = 0; i < g.in_plane(); ++i) dst[i] = T(0);
+          const T* src = dv + c * tiles + n * th * tw;
+          for (int64_t ti = 0; ti < th; ++ti) {
+            const int64_t ih0 = m * ti - g.ph;
+            const int r0 = ih0 < 0 ? int(-ih0) : 0;
+            const int r1 = ih0 + a > g.h ? int(g.h - ih0) : a;
+            for (int64_t tj = 0; tj < tw; ++tj, ++src) {
+              const int64_t iw0 = m * tj - g.pw;
+              const int s0 = iw0 < 0 ? int(-iw0) : 0;
+              const int s1 = iw0 + a > g.w ? int(g.w - iw0) : a;
+              // B down each column of dV, then B along each row.
+              T bq[a][a], column[a], res[a];
+              for (int s = 0; s < a; ++s) {
+                for (int r = 0; r < a; ++r) column[r] = src[(a * r + s) * plane];
+                F::input_adjoint(column, res);
+                for (int r = 0; r < a; ++r) bq[r][s] = res[r];
+              }
+              for (int r = r0; r < r1; ++r) {
+                F::input_adjoint(bq[r], res);
+                T* row = dst + (ih0 + r) * g.w + iw0;
+                for (int s = s0; s < s1; ++s) row[s] += res[s];
+              }
+            }
+          }
         }
     });
   }
