@@ -7,7 +7,7 @@
 // - Winograd F(2x2, 3x3) or F(4x4, 3x3) for stride-1 3x3 kernels (backend/cpu/winograd.hpp):
 //     a*a GEMMs of Cout x (N * tiles) x Cin (a = 4 or 6), 2.25x or 4x fewer multiplies than
 //     im2col on outputs that the tiles cover exactly, in all three passes. The backward pass
-//     is the forward computation's adjoint and reuses its transformed kernels U.
+//     is the forward computation's adjoint on the same tiles.
 #include <span>
 #include <string>
 
@@ -61,19 +61,30 @@ inline Shape winograd_shape(int tile, int64_t rows, int64_t cols) {
   return Shape{(tile + 2) * (tile + 2) * winograd_stride(rows, cols)};
 }
 
+// From this many output pixels per sample, the im2col forward pass runs one GEMM per sample
+// straight into [N, Cout, Ho, Wo] instead of one over the batch into channel-major order.
+inline constexpr int64_t kConv2dPerSampleGemmPlane = 256;
+
+// y[n, c, :] += bias[c].
+template <class T, class D>
+void add_channel_bias(int64_t n, int64_t c, int64_t plane, const T* bias, T* y) {
+  const Shape s{n, c, plane};
+  Strides sb;
+  sb.s[1] = 1;
+  Kernels<D>::broadcast_map(s, fn::Add{}, y, y, contiguous_strides(s), bias, sb);
+}
+
 // Packed in 32 bits to fit a tape node's payload; each size is far below 2^31.
 struct Conv2dAttrs {
   int32_t geometry[14];  // Conv2dGeometry, field by field; image side = input x
   int32_t cout, groups;
   bool has_bias;
   int8_t winograd_tile;  // 0: im2col
-  // Which tensors the forward pass saved, in this order: col (or Winograd's V) for the weight
-  // gradient, Winograd's U for the data gradient.
-  bool saved_col, saved_u;
+  bool saved_col;  // the forward pass kept col (or Winograd's V) for the weight gradient
 
   Conv2dAttrs() = default;
   Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, int tile,
-              bool col, bool u)
+              bool col)
       : geometry{int32_t(g.n),  int32_t(g.c),  int32_t(g.h),  int32_t(g.w),  int32_t(g.kh),
                  int32_t(g.kw), int32_t(g.ho), int32_t(g.wo), int32_t(g.sh), int32_t(g.sw),
                  int32_t(g.ph), int32_t(g.pw), int32_t(g.dh), int32_t(g.dw)},
@@ -81,8 +92,7 @@ struct Conv2dAttrs {
         groups(int32_t(groups_)),
         has_bias(bias),
         winograd_tile(int8_t(tile)),
-        saved_col(col),
-        saved_u(u) {}
+        saved_col(col) {}
   Conv2dGeometry unpack() const {
     const int32_t* v = geometry;
     return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
@@ -91,7 +101,8 @@ struct Conv2dAttrs {
 
 // The adjoint of the forward pass on its tiles: dY = A dy A^T feeds both the weight gradient
 // (dU[e] = dY[e] V[e]^T, dw = G^T dU G) and the data gradient (dV[e] = U[e]^T dY[e], then the
-// adjoint input transform).
+// adjoint input transform). U is transformed again rather than kept: it is cheap (0.2 ms for
+// 256 x 256 kernels), and keeping it in the arena slowed the ResNet18 forward pass by 2 ms.
 template <class T, class D>
 void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2dAttrs& a) {
   const Conv2dGeometry g = a.unpack();
@@ -118,11 +129,8 @@ void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2
                                                  gw.tensor.data(), gw.accumulate);
     }
     if (gx) {
-      Tensor<T, D> u = a.saved_u ? tape.saved(n, a.saved_col ? 1 : 0) : Tensor<T, D>();
-      if (!u.defined()) {
-        u = tape.scratch(winograd_shape(tile, cout, g.c));
-        Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(), su);
-      }
+      Tensor<T, D> u = tape.scratch(winograd_shape(tile, cout, g.c));
+      Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(), su);
       Tensor<T, D> dv = tape.scratch(winograd_shape(tile, g.c, tiles));
       Kernels<D>::gemm_strided_batched(true, false, g.c, tiles, cout, T(1), u.data(), g.c, su,
                                        dyt.data(), tiles, sy, T(0), dv.data(), tiles, sv,
@@ -241,23 +249,20 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
       tile = 4;
       break;
   }
-  // col (or Winograd's V) is kept for the weight gradient, and Winograd's U for the data
-  // gradient, when those are needed; the other temporaries live only during this call.
+  // col (or Winograd's V) is kept for the weight gradient when one is needed; the other
+  // temporaries live only during this call.
   auto scope = tape.scratch_scope();
   const bool keep_col = tape.recording() && w.requires_grad();
-  const bool keep_u = tile && tape.recording() && x.requires_grad();
   const T* bias = b.defined() ? b.value().data() : nullptr;
   const Shape col_shape =
       tile ? detail::winograd_shape(tile, g.c, detail::winograd_tiles(g, tile)) : Shape{ck, cols};
   Tensor<T, D> col = keep_col ? tape.alloc(col_shape) : tape.scratch(col_shape);
-  Tensor<T, D> u;
   Tensor<T, D> y = tape.alloc(Shape{g.n, cout, g.ho, g.wo});
   if (tile) {
     const int64_t tiles = detail::winograd_tiles(g, tile);
     const int64_t su = winograd_stride(cout, g.c), sv = winograd_stride(g.c, tiles);
     const int64_t sm = winograd_stride(cout, tiles);
-    const Shape u_shape = detail::winograd_shape(tile, cout, g.c);
-    u = keep_u ? tape.alloc(u_shape) : tape.scratch(u_shape);
+    Tensor<T, D> u = tape.scratch(detail::winograd_shape(tile, cout, g.c));
     Kernels<D>::winograd_weight_transform(tile, cout, g.c, wv.data(), u.data(), su);
     Kernels<D>::winograd_input_transform(tile, g, xv.data(), col.data(), sv);
     Tensor<T, D> m = tape.scratch(detail::winograd_shape(tile, cout, tiles));
@@ -267,22 +272,30 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
     Kernels<D>::winograd_output_transform(tile, g, cout, m.data(), sm, bias, y.data(), false);
   } else {
     Kernels<D>::im2col_2d(g, xv.data(), col.data());
-    Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
-    for (int64_t gi = 0; gi < o.groups; ++gi)
-      Kernels<D>::gemm(false, false, coutg, cols, ckg, T(1), wv.data() + gi * coutg * ckg, ckg,
-                       col.data() + gi * ckg * cols, cols, T(0), yc.data() + gi * coutg * cols,
-                       cols);
-    detail::from_channel_major<T, D>(g.n, cout, g.out_plane(), yc.data(), bias, y.data(), false);
+    const int64_t plane = g.out_plane();
+    if (plane >= detail::kConv2dPerSampleGemmPlane && g.n > 1) {
+      // y[n] = W col[:, n] per sample, written in place: no channel-major staging buffer and no
+      // transpose (2 * N * Cout * Ho * Wo values moved less; 7 MB each way for the ResNet stem).
+      for (int64_t gi = 0; gi < o.groups; ++gi)
+        Kernels<D>::gemm_strided_batched(false, false, coutg, plane, ckg, T(1),
+                                         wv.data() + gi * coutg * ckg, ckg, 0,
+                                         col.data() + gi * ckg * cols, cols, plane, T(0),
+                                         y.data() + gi * coutg * plane, plane, cout * plane, g.n);
+      if (bias) detail::add_channel_bias<T, D>(g.n, cout, plane, bias, y.data());
+    } else {
+      Tensor<T, D> yc = tape.scratch(Shape{cout, cols});
+      for (int64_t gi = 0; gi < o.groups; ++gi)
+        Kernels<D>::gemm(false, false, coutg, cols, ckg, T(1), wv.data() + gi * coutg * ckg, ckg,
+                         col.data() + gi * ckg * cols, cols, T(0), yc.data() + gi * coutg * cols,
+                         cols);
+      detail::from_channel_major<T, D>(g.n, cout, plane, yc.data(), bias, y.data(), false);
+    }
   }
   const bool rg = b.defined() ? tape.needs_grad({x, w, b}) : tape.needs_grad({x, w});
   Var<T, D> out = tape.output(y, rg);
   if (rg) {
-    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile, keep_col, keep_u};
-    Tensor<T, D> kept[2];
-    int n_kept = 0;
-    if (keep_col) kept[n_kept++] = col;
-    if (keep_u) kept[n_kept++] = u;
-    const std::span<const Tensor<T, D>> saved(kept, size_t(n_kept));
+    const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile, keep_col};
+    const std::span<const Tensor<T, D>> saved(&col, keep_col ? 1 : 0);
     if (b.defined())
       tape.record("conv2d", &detail::conv2d_backward<T, D>, out, std::initializer_list<Var<T, D>>{x, w, b}, saved).put(attrs);
     else
