@@ -70,7 +70,7 @@ Tensor<T> output_weights(const Shape& shape) {
 }
 
 template <class T>
-void check_trunk(nn::NormKind norm, double tol) {
+void check_trunk(nn::NormKind norm, double tol, double grad_tol) {
   testing::H5Fixture f(fixture());
   const std::string group = norm == nn::NormKind::kGroup ? "/group" : "/batch";
   nn::ParamStore<T> store;
@@ -109,8 +109,8 @@ void check_trunk(nn::NormKind norm, double tol) {
     }
     const std::vector<double> want = f.read<double>(group + "/grad_checks/" + e.name);
     const double scale = std::sqrt(want[1] * double(g.numel()));  // bounds |dot|
-    EXPECT_LE(std::abs(dot - want[0]), tol * scale + 1e-30) << e.name;
-    EXPECT_LE(std::abs(sq - want[1]), 2 * tol * want[1] + 1e-30) << e.name;
+    EXPECT_LE(std::abs(dot - want[0]), grad_tol * scale + 1e-30) << e.name;
+    EXPECT_LE(std::abs(sq - want[1]), 2 * grad_tol * want[1] + 1e-30) << e.name;
     ++checked;
   }
   EXPECT_EQ(checked, 60);  // conv1, bn1 (2), 8 blocks x 6, 3 downsamples x 3
@@ -134,9 +134,19 @@ void check_trunk(nn::NormKind norm, double tol) {
   }
 }
 
-TEST(GoldenVision, ResNet18GroupNormDouble) { check_trunk<double>(nn::NormKind::kGroup, 1e-9); }
-TEST(GoldenVision, ResNet18GroupNormFloat) { check_trunk<float>(nn::NormKind::kGroup, 2e-4); }
-TEST(GoldenVision, ResNet18BatchNormDouble) { check_trunk<double>(nn::NormKind::kBatch, 1e-9); }
+TEST(GoldenVision, ResNet18GroupNormDouble) {
+  check_trunk<double>(nn::NormKind::kGroup, 1e-9, 1e-9);
+}
+// Gradients in float get a wider bound than the output: some ReLU inputs of layer3 lie within
+// 1e-6 of zero, so the summation order (thread count, GEMM blocking) can flip one of them, and a
+// flipped ReLU moves a whole gradient element upstream (up to 0.5% of a weight gradient's norm).
+// The double runs check the gradients to 1e-9.
+TEST(GoldenVision, ResNet18GroupNormFloat) {
+  check_trunk<float>(nn::NormKind::kGroup, 2e-4, 2e-2);
+}
+TEST(GoldenVision, ResNet18BatchNormDouble) {
+  check_trunk<double>(nn::NormKind::kBatch, 1e-9, 1e-9);
+}
 
 template <class T>
 Tensor<T> load(const testing::H5Fixture& f, const std::string& name) {
