@@ -1,8 +1,9 @@
 // The CPU GEMM against a direct triple loop, including the matrix-vector products that are split
 // across threads (m == 1 or n == 1 with a long output), every transpose combination, padded
-// leading dimensions, alpha and beta.
+// leading dimensions, alpha and beta; and the threaded zeroing of large buffers.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <vector>
 
 #include "mimic/mimic.hpp"
@@ -54,6 +55,37 @@ TEST(CpuGemm, MatrixVectorProductsSplitAcrossThreadsMatchLoop) {
         expect_gemm_matches_loop(s, ta, tb, 0.5, 1.0);
         expect_gemm_matches_loop(s, ta, tb, -2.0, 0.25);
       }
+}
+
+// beta == 0 never reads C (it may hold NaN), also on the path that zeroes a large contiguous C
+// on all threads before accumulating into it.
+TEST(CpuGemm, BetaZeroOverwritesLargeContiguousOutput) {
+  const int64_t m = 600, n = 500, k = 7;
+  for (bool ta : {false, true})
+    for (double alpha : {1.0, -0.5}) {
+      std::vector<double> a(m * k), b(k * n), c(m * n, std::numeric_limits<double>::quiet_NaN());
+      for (size_t i = 0; i < a.size(); ++i) a[i] = philox_uniform<double>(4, i) - 0.5;
+      for (size_t i = 0; i < b.size(); ++i) b[i] = philox_uniform<double>(5, i) - 0.5;
+      cpu::Gemm::gemm(ta, false, m, n, k, alpha, a.data(), ta ? m : k, b.data(), n, 0.0, c.data(),
+                      n);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double dot = 0;
+          for (int64_t p = 0; p < k; ++p) dot += (ta ? a[p * m + i] : a[i * k + p]) * b[p * n + j];
+          ASSERT_NEAR(c[i * n + j], alpha * dot, 1e-12) << "ta=" << ta << " at " << i << ", " << j;
+        }
+    }
+}
+
+// Large buffers are zeroed by several threads in blocks: every byte, odd sizes included, and
+// nothing past the end.
+TEST(CpuMemory, ZeroBytesClearsLargeBuffersExactly) {
+  for (size_t bytes : {size_t(5 << 20) + 13, size_t(4 << 20), size_t(100)}) {
+    std::vector<unsigned char> buf(bytes + 64, 0xab);
+    cpu::Memory::zero_bytes(buf.data(), bytes);
+    for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(buf[i], 0) << bytes << " at " << i;
+    for (size_t i = bytes; i < buf.size(); ++i) ASSERT_EQ(buf[i], 0xab) << bytes << " at " << i;
+  }
 }
 
 }  // namespace
