@@ -96,7 +96,11 @@ class ObservationEncoder {
     meta.validate();
     int64_t offset = 0;
     for (const std::string& key : meta.row_keys()) {
-      Part part{key, offset, meta.key_size(key), meta.is_rgb(key)};
+      Part part;
+      part.key = key;
+      part.offset = offset;
+      part.size = meta.key_size(key);
+      part.rgb = meta.is_rgb(key);
       offset += part.size;
       if (part.rgb) {
         const auto& shape = meta.obs_shapes.at(key);

@@ -3,19 +3,30 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "mimic/backend/cpu/parallel.hpp"
 #include "mimic/core/device.hpp"
 
 namespace mimic::cpu {
 
-// Host memory: 64-byte aligned so that AVX-512 loads never split a cache line.
+// Host memory: 64-byte aligned so that AVX-512 loads never split a cache line. Large blocks
+// (tape arenas, gradient buffers) are 2 MiB aligned and asked to be backed by transparent huge
+// pages: the memory-bound passes over multi-megabyte activations (Winograd transforms, im2col)
+// otherwise miss the TLB every 4 KiB.
 struct Memory {
   static constexpr size_t kAlignment = 64;
+  static constexpr size_t kHugePage = size_t(1) << 21;
   static void* allocate(size_t bytes) {
-    size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+    const size_t align = bytes >= 2 * kHugePage ? kHugePage : kAlignment;
+    size_t rounded = (bytes + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
     if (!p) throw std::bad_alloc();
+#if defined(__linux__)
+    if (align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // a hint; failure is harmless
+#endif
     return p;
   }
   static void deallocate(void* p) { std::free(p); }
