@@ -141,9 +141,7 @@ TEST(GoldenVision, ResNet18GroupNormDouble) {
 // 1e-6 of zero, so the summation order (thread count, GEMM blocking) can flip one of them, and a
 // flipped ReLU moves a whole gradient element upstream (up to 0.5% of a weight gradient's norm).
 // The double runs check the gradients to 1e-9.
-TEST(GoldenVision, ResNet18GroupNormFloat) {
-  check_trunk<float>(nn::NormKind::kGroup, 2e-4, 2e-2);
-}
+TEST(GoldenVision, ResNet18GroupNormFloat) { check_trunk<float>(nn::NormKind::kGroup, 2e-4, 2e-2); }
 TEST(GoldenVision, ResNet18BatchNormDouble) {
   check_trunk<double>(nn::NormKind::kBatch, 1e-9, 1e-9);
 }

@@ -80,7 +80,7 @@ struct Conv2dAttrs {
   int32_t cout, groups;
   bool has_bias;
   int8_t winograd_tile;  // 0: im2col
-  bool saved_col;  // the forward pass kept col (or Winograd's V) for the weight gradient
+  bool saved_col;        // the forward pass kept col (or Winograd's V) for the weight gradient
 
   Conv2dAttrs() = default;
   Conv2dAttrs(const Conv2dGeometry& g, int64_t cout_, int64_t groups_, bool bias, int tile,
@@ -125,16 +125,15 @@ void conv2d_winograd_backward(Tape<T, D>& tape, const Node<T, D>& n, const Conv2
       Tensor<T, D> du = tape.scratch(winograd_shape(tile, cout, g.c));
       Kernels<D>::gemm_strided_batched(false, true, cout, g.c, tiles, T(1), dyt.data(), tiles, sy,
                                        v.data(), tiles, sv, T(0), du.data(), g.c, su, elements);
-      Kernels<D>::winograd_weight_grad_transform(tile, cout, g.c, du.data(), su,
-                                                 gw.tensor.data(), gw.accumulate);
+      Kernels<D>::winograd_weight_grad_transform(tile, cout, g.c, du.data(), su, gw.tensor.data(),
+                                                 gw.accumulate);
     }
     if (gx) {
       Tensor<T, D> u = tape.scratch(winograd_shape(tile, cout, g.c));
       Kernels<D>::winograd_weight_transform(tile, cout, g.c, w.data(), u.data(), su);
       Tensor<T, D> dv = tape.scratch(winograd_shape(tile, g.c, tiles));
       Kernels<D>::gemm_strided_batched(true, false, g.c, tiles, cout, T(1), u.data(), g.c, su,
-                                       dyt.data(), tiles, sy, T(0), dv.data(), tiles, sv,
-                                       elements);
+                                       dyt.data(), tiles, sy, T(0), dv.data(), tiles, sv, elements);
       Kernels<D>::winograd_input_adjoint_transform(tile, g, dv.data(), sv, gx.tensor.data(),
                                                    gx.accumulate);
     }
@@ -297,9 +296,13 @@ Var<T, D> conv2d(Var<T, D> x, Var<T, D> w, Var<T, D> b, const Conv2dOptions& o) 
     const detail::Conv2dAttrs attrs{g, cout, o.groups, b.defined(), tile, keep_col};
     const std::span<const Tensor<T, D>> saved(&col, keep_col ? 1 : 0);
     if (b.defined())
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, std::initializer_list<Var<T, D>>{x, w, b}, saved).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out,
+                  std::initializer_list<Var<T, D>>{x, w, b}, saved)
+          .put(attrs);
     else
-      tape.record("conv2d", &detail::conv2d_backward<T, D>, out, std::initializer_list<Var<T, D>>{x, w}, saved).put(attrs);
+      tape.record("conv2d", &detail::conv2d_backward<T, D>, out,
+                  std::initializer_list<Var<T, D>>{x, w}, saved)
+          .put(attrs);
   }
   return out;
 }

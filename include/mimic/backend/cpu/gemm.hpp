@@ -101,7 +101,8 @@ struct Gemm {
                                    int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc,
                                    int64_t stride_c, int64_t batch) {
     const int64_t flops = 2 * m * n * k;
-    if (batch > 1 && (flops < (int64_t(1) << 22) || (batch % max_threads() == 0 && flops < (int64_t(1) << 28)))) {
+    if (batch > 1 && (flops < (int64_t(1) << 22) ||
+                      (batch % max_threads() == 0 && flops < (int64_t(1) << 28)))) {
       parallel_for(batch, std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(flops, 1)),
                    [&](int64_t b0, int64_t b1) {
                      for (int64_t i = b0; i < b1; ++i)
