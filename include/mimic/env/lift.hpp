@@ -16,6 +16,7 @@
 #include "mimic/core/error.hpp"
 #include "mimic/core/philox.hpp"
 #include "mimic/env/env.hpp"
+#include "mimic/env/mjcf_string.hpp"
 #include "mimic/env/osc.hpp"
 #include "mimic/env/panda_model.hpp"
 #include "mimic/env/render.hpp"
@@ -32,22 +33,6 @@ struct LiftConfig {
 };
 
 namespace lift_detail {
-
-// Compiles an MJCF string through MuJoCo's virtual file system (no file on disk).
-inline mjModel* load_mjcf_string(const std::string& xml, const std::string& what) {
-  auto vfs = std::make_unique<mjVFS>();  // about 2 MB of name tables: keep it off the stack
-  mj_defaultVFS(vfs.get());
-  const std::string file = what + ".xml";
-  if (mj_makeEmptyFileVFS(vfs.get(), file.c_str(), static_cast<int>(xml.size())) != 0)
-    throw Error(what + ": could not create the in-memory model file");
-  const int idx = mj_findFileVFS(vfs.get(), file.c_str());
-  std::copy(xml.begin(), xml.end(), static_cast<char*>(vfs->filedata[idx]));
-  char err[1000] = "";
-  mjModel* m = mj_loadXML(file.c_str(), vfs.get(), err, sizeof err);
-  mj_deleteVFS(vfs.get());
-  if (!m) throw Error(what + ": MuJoCo rejected the model: " + err);
-  return m;
-}
 
 inline int require_id(const mjModel* m, mjtObj type, const char* name) {
   const int id = mj_name2id(m, type, name);
@@ -74,7 +59,7 @@ class LiftEnv final : public Env {
 
   explicit LiftEnv(LiftConfig cfg = {})
       : cfg_(cfg),
-        m_(lift_detail::load_mjcf_string(panda::lift_mjcf(), "lift")),
+        m_(load_mjcf_string(panda::lift_mjcf(), "lift")),
         d_(mj_makeData(m_.get())),
         osc_(m_.get(), lift_detail::require_id(m_.get(), mjOBJ_SITE, "grip_site"),
              arm_joints(m_.get()), panda::kTorqueLimit, panda::kHomeQpos, cfg.osc) {

@@ -31,6 +31,7 @@
 #include "mimic/core/error.hpp"
 #include "mimic/env/env.hpp"
 #include "mimic/env/geometry.hpp"
+#include "mimic/env/mjcf_string.hpp"
 #include "mimic/env/render.hpp"
 
 namespace mimic::env {
@@ -158,21 +159,6 @@ GOAL_GEOMS
   return xml;
 }
 
-// Compiles an MJCF string through MuJoCo's virtual file system (no file on disk).
-inline mjModel* load_model_from_string(const std::string& xml, const std::string& name) {
-  auto vfs = std::make_unique<mjVFS>();  // ~2 MB of name tables: heap, once per environment
-  mj_defaultVFS(vfs.get());
-  if (mj_makeEmptyFileVFS(vfs.get(), name.c_str(), static_cast<int>(xml.size())) != 0)
-    throw ValueError("load_model_from_string: could not create VFS file " + name);
-  const int idx = mj_findFileVFS(vfs.get(), name.c_str());
-  std::memcpy(vfs->filedata[idx], xml.data(), xml.size());
-  char err[1000] = "";
-  mjModel* m = mj_loadXML(name.c_str(), vfs.get(), err, sizeof(err));
-  mj_deleteVFS(vfs.get());
-  if (!m) throw ValueError("load_model_from_string: " + name + ": " + err);
-  return m;
-}
-
 inline geom::Pose2 block_pose(const mjData* d) {
   return {d->qpos[kBlockX], d->qpos[kBlockY], d->qpos[kBlockTheta]};
 }
@@ -224,7 +210,7 @@ class PushT : public Env {
     if (cfg_.image_size <= 0 || cfg_.image_size > 512)
       throw ValueError("PushT: image_size " + std::to_string(cfg_.image_size) +
                        " outside [1, 512]");
-    m_ = pusht::load_model_from_string(pusht::model_xml(), "pusht.xml");
+    m_ = load_mjcf_string(pusht::model_xml(), "pusht");
     d_ = mj_makeData(m_);
     const char* joints[] = {"block_x", "block_y", "block_theta", "agent_x", "agent_y"};
     if (m_->nq != pusht::kNq || m_->nv != pusht::kNq)
