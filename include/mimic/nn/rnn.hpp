@@ -1,13 +1,14 @@
 #pragma once
 // Multi-layer, batch-first LSTM and GRU with PyTorch's parameter names and gate order
 // (LSTM: i, f, g, o; GRU: r, z, n). The input projection of every time step is one GEMM per
-// layer; the recurrent projection runs per step. State goes in and out explicitly, so a policy can
-// carry it across control steps during a rollout.
+// layer; the recurrent projection runs per step. LSTM layers run as one fused op (ops/lstm.hpp).
+// State goes in and out explicitly, so a policy can carry it across control steps during a rollout.
 #include <string>
 #include <vector>
 
 #include "mimic/nn/module.hpp"
 #include "mimic/ops/binary.hpp"
+#include "mimic/ops/lstm.hpp"
 #include "mimic/ops/matmul.hpp"
 #include "mimic/ops/shape.hpp"
 #include "mimic/ops/unary.hpp"
@@ -70,6 +71,17 @@ class Rnn {
     Var<T, D> input = x;
     for (size_t l = 0; l < layers_.size(); ++l) {
       const Layer& p = layers_[l];
+      if (cell_ == Cell::kLstm) {
+        // The fused sequence op: one GEMM for all input projections, one pointwise pass per step.
+        ops::LstmResult<T, D> r =
+            ops::lstm(input, store.on(tape, p.w_ih), store.on(tape, p.w_hh), store.on(tape, p.b_ih),
+                      store.on(tape, p.b_hh), state.empty() ? Var<T, D>{} : state.h[l],
+                      state.empty() ? Var<T, D>{} : state.c[l]);
+        input = r.output;
+        result.state.h.push_back(r.h);
+        result.state.c.push_back(r.c);
+        continue;
+      }
       Var<T, D> w_hh = store.on(tape, p.w_hh), b_hh = store.on(tape, p.b_hh);
       // All steps' input projections at once: [B, T, G].
       Var<T, D> xw = ops::linear(input, store.on(tape, p.w_ih), store.on(tape, p.b_ih));

@@ -164,8 +164,14 @@ Var<T, D> slice(Var<T, D> x, int axis, int64_t begin, int64_t end) {
   Shape ys = xs;
   ys[a] = end - begin;
   const Strides st = contiguous_strides(xs);
-  Tensor<T, D> y = tape.alloc(ys);
-  Kernels<D>::broadcast_map(ys, fn::Identity{}, y.data(), xv.data() + begin * st[a], st);
+  Tensor<T, D> y;
+  if (xs.prod(0, a) == 1) {
+    // One contiguous range: a view, like reshape (tape values are never written after creation).
+    y = xv.reshape(Shape{len, xs.prod(a + 1, xs.rank)}).slice(begin, end).reshape(ys);
+  } else {
+    y = tape.alloc(ys);
+    Kernels<D>::broadcast_map(ys, fn::Identity{}, y.data(), xv.data() + begin * st[a], st);
+  }
   const bool rg = tape.needs_grad({x});
   Var<T, D> out = tape.output(y, rg);
   if (rg)

@@ -7,6 +7,7 @@
 #include "mimic/backend/cpu/memory.hpp"
 #include "mimic/backend/cpu/norm.hpp"
 #include "mimic/backend/cpu/optim.hpp"
+#include "mimic/backend/cpu/recurrent.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/cpu/spatial.hpp"
 #include "mimic/backend/cpu/winograd.hpp"
@@ -24,6 +25,7 @@ struct Kernels<Cpu> : cpu::Memory,
                       cpu::Conv,
                       cpu::Norm,
                       cpu::Optim,
+                      cpu::Recurrent,
                       cpu::Spatial,
                       cpu::Winograd {};
 
