@@ -95,3 +95,38 @@ TEST(Forward, ActivationValues) {
 
 }  // namespace
 }  // namespace mimic
+
+namespace mimic {
+namespace {
+
+// The float paths of exp_fast and Mish (one vectorizable exponential) against double libm.
+TEST(Forward, FloatExpAndMishMatchDoubleLibm) {
+  double worst_exp = 0, worst_mish = 0, worst_dmish = 0;
+  for (int i = -20000; i <= 20000; ++i) {
+    const float x = static_cast<float>(i) * 0.005f;  // [-100, 100]
+    const double xd = x;
+    if (xd >= -87 && xd <= 88) {
+      const double ref = std::exp(xd);
+      worst_exp = std::max(worst_exp, std::abs(fn::exp_fast(x) - ref) / ref);
+    }
+    const double sp = xd > 20 ? xd : std::log1p(std::exp(xd));
+    const double t = std::tanh(sp), sig = 1 / (1 + std::exp(-xd));
+    const double mish = xd * t, dmish = t + xd * (1 - t * t) * sig;
+    worst_mish =
+        std::max(worst_mish, std::abs(fn::Mish{}.f(x) - mish) / std::max(std::abs(mish), 1e-20));
+    worst_dmish = std::max(worst_dmish, std::abs(fn::Mish{}.df(x, 0.f) - dmish));
+  }
+  EXPECT_LE(worst_exp, 3e-7);
+  EXPECT_LE(worst_mish, 1e-6);
+  EXPECT_LE(worst_dmish, 1e-6);
+  // Clamped, not inf or NaN, outside the float range; NaN propagates.
+  EXPECT_TRUE(std::isfinite(fn::exp_fast(1000.f)));
+  EXPECT_EQ(fn::exp_fast(-1000.f) >= 0.f, true);
+  EXPECT_TRUE(std::isnan(fn::exp_fast(std::nanf(""))));
+  EXPECT_TRUE(std::isnan(fn::Mish{}.f(std::nanf(""))));
+  EXPECT_TRUE(std::isnan(fn::Mish{}.df(std::nanf(""), 0.f)));
+  EXPECT_EQ(fn::Mish{}.f(1e30f), 1e30f);
+}
+
+}  // namespace
+}  // namespace mimic

@@ -79,9 +79,11 @@ void lstm_backward(Tape<T, D>& tape, const Node<T, D>& n) {
 
   // With a zero initial state, step 0 contributes nothing to dW_hh.
   const int64_t t0 = d.has_state ? 0 : 1;
-  if (GradTarget<T, D> gw = tape.grad_target(n, 2); gw && S > t0)
+  if (GradTarget<T, D> gw = tape.grad_target(n, 2)) {
+    // A single step from a zero state leaves W_hh without gradient: K = 0 writes zeros.
     Kernels<D>::gemm(true, false, G, H, (S - t0) * B, T(1), dgates.data() + t0 * B * G, G,
                      hs.data() + t0 * B * H, H, T(gw.accumulate ? 1 : 0), gw.tensor.data(), H);
+  }
   if (GradTarget<T, D> gw = tape.grad_target(n, 1))
     Kernels<D>::gemm(true, false, G, I, S * B, T(1), dgates.data(), G, xt.data(), I,
                      T(gw.accumulate ? 1 : 0), gw.tensor.data(), I);
