@@ -142,3 +142,43 @@ TEST(Errors, ConvAndNorm) {
 
 }  // namespace
 }  // namespace mimic
+
+namespace mimic {
+namespace {
+
+// im2col_1d against its definition and col2im_1d as its exact adjoint (with and without
+// accumulation): strides, dilation, long rows, kernel 1 and padding wider than the input.
+TEST(Conv1dColumns, MatchDefinitionAndAdjoint) {
+  const Conv1dGeometry raw[] = {{3, 4, 16, 5, 0, 1, 2, 1},   {2, 3, 7, 3, 0, 1, 0, 2},
+                                {2, 2, 5, 3, 0, 1, 6, 1},    {1, 2, 9, 4, 0, 2, 1, 1},
+                                {1, 2, 1500, 3, 0, 1, 1, 1}, {2, 1, 4, 1, 0, 1, 0, 1}};
+  for (Conv1dGeometry g : raw) {
+    g.lo = (g.l + 2 * g.padding - g.dilation * (g.k - 1) - 1) / g.stride + 1;
+    const int64_t rows = g.c * g.k, cols = g.n * g.lo;
+    auto x = random_tensor({g.n, g.c, g.l}, 1), dcol = random_tensor({rows, cols}, 2);
+    auto col = Tensor<double>::empty({rows, cols});
+    Kernels<Cpu>::im2col_1d(g, x.data(), col.data());
+    double dot_col = 0;
+    for (int64_t c = 0; c < g.c; ++c)
+      for (int64_t k = 0; k < g.k; ++k)
+        for (int64_t n = 0; n < g.n; ++n)
+          for (int64_t lo = 0; lo < g.lo; ++lo) {
+            const int64_t pos = lo * g.stride - g.padding + k * g.dilation;
+            const double want = pos >= 0 && pos < g.l ? x[(n * g.c + c) * g.l + pos] : 0.0;
+            const int64_t at = (c * g.k + k) * cols + n * g.lo + lo;
+            ASSERT_EQ(col[at], want) << "L " << g.l << " k " << k << " lo " << lo;
+            dot_col += want * dcol[at];
+          }
+    auto dx = Tensor<double>::full({g.n, g.c, g.l}, 7.0);  // garbage the overwrite must clear
+    Kernels<Cpu>::col2im_1d(g, dcol.data(), dx.data(), false);
+    double dot_x = 0;
+    for (int64_t i = 0; i < x.numel(); ++i) dot_x += x[i] * dx[i];
+    EXPECT_NEAR(dot_x, dot_col, 1e-12 * (1 + std::abs(dot_col))) << "L " << g.l;
+    auto acc = Tensor<double>::full({g.n, g.c, g.l}, 0.5);
+    Kernels<Cpu>::col2im_1d(g, dcol.data(), acc.data(), true);
+    for (int64_t i = 0; i < x.numel(); ++i) ASSERT_NEAR(acc[i], dx[i] + 0.5, 1e-12);
+  }
+}
+
+}  // namespace
+}  // namespace mimic
