@@ -3,6 +3,7 @@
 // closing evaluation of the trained checkpoint.
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "mimic/config/config.hpp"
@@ -42,13 +43,32 @@ inline Args parse(int argc, char** argv) {
   return a;
 }
 
+// The dataset a run trains on: the given file, or a temporary one of fresh expert demonstrations
+// that is deleted when this goes out of scope.
+class DemoDataset {
+ public:
+  DemoDataset(std::string path, bool temporary) : path_(std::move(path)), temporary_(temporary) {}
+  DemoDataset(const DemoDataset&) = delete;
+  DemoDataset& operator=(const DemoDataset&) = delete;
+  ~DemoDataset() {
+    std::error_code ec;  // best effort: never throw from a destructor
+    if (temporary_) std::filesystem::remove(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool temporary_;
+};
+
 // The given dataset, or `n` fresh expert demonstrations of `task` in a temporary file.
-inline std::string dataset_or_demos(const Args& a, const std::string& task) {
-  if (!a.dataset.empty()) return a.dataset;
+inline std::unique_ptr<DemoDataset> dataset_or_demos(const Args& a, const std::string& task) {
+  if (!a.dataset.empty()) return std::make_unique<DemoDataset>(a.dataset, false);
   const int64_t n = a.debug ? 5 : a.demos;
   const auto path =
       std::filesystem::temp_directory_path() / ("mimic_example_" + task + "_" + std::to_string(n) +
                                                 "_" + std::to_string(::getpid()) + ".hdf5");
+  auto dataset = std::make_unique<DemoDataset>(path.string(), true);
   mimic::env::ExpertDemos gen = mimic::env::generate_expert_demos(task, n, 0, false, 2);
   mimic::data::RobomimicWriter w(path.string(), gen.env_args);
   std::vector<std::string> names;
@@ -59,7 +79,7 @@ inline std::string dataset_or_demos(const Args& a, const std::string& task) {
   w.set_mask("train", names);
   w.finish();
   std::cout << "generated " << n << " " << task << " expert demos in " << path.string() << "\n";
-  return path.string();
+  return dataset;
 }
 
 // Trains, then reloads the last checkpoint and rolls it out.

@@ -6,7 +6,8 @@ int main(int argc, char** argv) try {
   const example::Args args = example::parse(argc, argv);
   nlohmann::json c = mimic::config::default_config("bc");
   c["experiment"]["name"] = "example_bc_lift";
-  c["train"]["data"] = example::dataset_or_demos(args, "lift");
+  const auto dataset = example::dataset_or_demos(args, "lift");  // removed on exit
+  c["train"]["data"] = dataset->path();
   c["train"]["num_epochs"] = 50;
   c["experiment"]["rollout"]["rate"] = 25;
   c["experiment"]["rollout"]["n"] = 10;

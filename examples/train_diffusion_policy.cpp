@@ -8,7 +8,8 @@ int main(int argc, char** argv) try {
   const example::Args args = example::parse(argc, argv);
   nlohmann::json c = mimic::config::default_config("diffusion_policy");
   c["experiment"]["name"] = "example_diffusion_policy_pusht";
-  c["train"]["data"] = example::dataset_or_demos(args, "pusht");
+  const auto dataset = example::dataset_or_demos(args, "pusht");  // removed on exit
+  c["train"]["data"] = dataset->path();
   c["observation"]["modalities"]["obs"]["low_dim"] = {"obs"};
   c["train"]["batch_size"] = 64;
   c["train"]["num_epochs"] = 20;
