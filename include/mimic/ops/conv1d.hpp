@@ -7,6 +7,7 @@
 #include "mimic/autograd/tape.hpp"
 #include "mimic/core/conv_geometry.hpp"
 #include "mimic/ops/functors.hpp"
+#include "mimic/ops/layout.hpp"
 
 namespace mimic::ops {
 namespace detail {
@@ -14,31 +15,23 @@ namespace detail {
 // [N, C, L] <-> channel-major [C, N, L] layout changes (the GEMM works channel-major).
 template <class T, class D>
 void to_channel_major(int64_t n, int64_t c, int64_t l, const T* x, T* xc) {
-  Shape s{c, n, l};
-  Strides st;
-  st.s[0] = l;
-  st.s[1] = c * l;
-  st.s[2] = 1;
-  Kernels<D>::broadcast_map(s, fn::Identity{}, xc, x, st);
+  swap_leading<T, D>(n, c, l, x, xc, false);
 }
 // y[N, C, L] (+)= yc[C, N, L] (+ bias[C] when given).
 template <class T, class D>
 void from_channel_major(int64_t n, int64_t c, int64_t l, const T* yc, const T* bias, T* y,
                         bool accumulate) {
-  Shape s{n, c, l};
-  Strides st;
+  if (accumulate || !bias) {
+    swap_leading<T, D>(c, n, l, yc, y, accumulate);
+    return;
+  }
+  Strides st;  // yc read as [N, C, L]
   st.s[0] = l;
   st.s[1] = n * l;
   st.s[2] = 1;
-  if (accumulate) {
-    Kernels<D>::broadcast_map(s, fn::Add{}, y, y, contiguous_strides(s), yc, st);
-  } else if (bias) {
-    Strides sb;
-    sb.s[1] = 1;
-    Kernels<D>::broadcast_map(s, fn::Add{}, y, yc, st, bias, sb);
-  } else {
-    Kernels<D>::broadcast_map(s, fn::Identity{}, y, yc, st);
-  }
+  Strides sb;
+  sb.s[1] = 1;
+  Kernels<D>::broadcast_map(Shape{n, c, l}, fn::Add{}, y, yc, st, bias, sb);
 }
 // db[C] (+)= sum over n, l of dy[N, C, L].
 template <class T, class D>

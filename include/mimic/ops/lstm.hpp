@@ -12,6 +12,7 @@
 
 #include "mimic/autograd/tape.hpp"
 #include "mimic/ops/grad_util.hpp"
+#include "mimic/ops/layout.hpp"
 #include "mimic/ops/shape.hpp"
 
 namespace mimic::ops {
@@ -28,20 +29,6 @@ struct LstmDims {
   int64_t batch, steps, input, hidden;
   bool has_bias, has_state;
 };
-
-// dst [n1, n0, x] = src [n0, n1, x] with the two leading dims swapped; adds into dst if `add`.
-template <class T, class D>
-void swap_leading(int64_t n0, int64_t n1, int64_t x, const T* src, T* dst, bool add) {
-  const Shape s{n1, n0, x};
-  Strides st;
-  st.s[0] = x;
-  st.s[1] = n1 * x;
-  st.s[2] = 1;
-  if (add)
-    Kernels<D>::broadcast_map(s, fn::Add{}, dst, dst, contiguous_strides(s), src, st);
-  else
-    Kernels<D>::broadcast_map(s, fn::Identity{}, dst, src, st);
-}
 
 // Saved: 0 x time-major [T, B, I]; 1 gate activations [T, B, 4H]; 2 h [T+1, B, H] (h_{-1} first);
 // 3 c [T+1, B, H] (c_{-1} first); 4 tanh(c) [T, B, H].
@@ -74,8 +61,8 @@ void lstm_backward(Tape<T, D>& tape, const Node<T, D>& n) {
       Kernels<D>::gemm(false, false, B, H, G, T(1), dgates.data() + t * B * G, G, w_hh.data(), H,
                        T(0), dh_rec.data(), H);
   }
-  if (gh0) reduce_into(gh0, dh_rec);
-  if (gc0) reduce_into(gc0, dc);
+  reduce_into(gh0, dh_rec);  // no-ops for undefined targets
+  reduce_into(gc0, dc);
 
   // With a zero initial state, step 0 contributes nothing to dW_hh.
   const int64_t t0 = d.has_state ? 0 : 1;
@@ -154,34 +141,33 @@ LstmResult<T, D> lstm(Var<T, D> x, Var<T, D> w_ih, Var<T, D> w_hh, Var<T, D> b_i
   const Tensor<T, D> w_hh_v = w_hh.value();
   for (int64_t t = 0; t < S; ++t) {
     T* g = gates.data() + t * B * G;
-    if (t > 0 || d.has_state)  // gates_t += h_{t-1} W_hh^T : B x H times H x 4H
+    const bool has_prev = t > 0 || d.has_state;  // else h_{t-1} and c_{t-1} are zero
+    if (has_prev)                                // gates_t += h_{t-1} W_hh^T : B x H times H x 4H
       Kernels<D>::gemm(false, true, B, G, H, T(1), hs.data() + t * B * H, H, w_hh_v.data(), H, T(1),
                        g, G);
-    Kernels<D>::lstm_cell_forward(B, H, g, t > 0 || d.has_state ? cs.data() + t * B * H : nullptr,
+    Kernels<D>::lstm_cell_forward(B, H, g, has_prev ? cs.data() + t * B * H : nullptr,
                                   cs.data() + (t + 1) * B * H, tanh_c.data() + t * B * H,
-                                  hs.data() + (t + 1) * B * H, H);
+                                  hs.data() + (t + 1) * B * H);
   }
   detail::swap_leading<T, D>(S, B, H, hs.data() + B * H, z.data(), false);
   Kernels<D>::copy_bytes(z.data() + B * S * H, cs.data() + S * B * H, size_t(B * H) * sizeof(T));
 
-  bool rg =
-      d.has_bias ? tape.needs_grad({x, w_ih, w_hh, b_ih, b_hh}) : tape.needs_grad({x, w_ih, w_hh});
-  if (d.has_state) rg = rg || tape.needs_grad({h0, c0});
+  Var<T, D> inputs[7] = {x, w_ih, w_hh};
+  size_t count = 3;
+  if (d.has_bias) {
+    inputs[count++] = b_ih;
+    inputs[count++] = b_hh;
+  }
+  if (d.has_state) {
+    inputs[count++] = h0;
+    inputs[count++] = c0;
+  }
+  const std::span<const Var<T, D>> recorded(inputs, count);
+  const bool rg = tape.needs_grad_range(recorded);
   Var<T, D> packed = tape.output(z, rg);
   if (rg) {
-    Var<T, D> inputs[7] = {x, w_ih, w_hh};
-    int count = 3;
-    if (d.has_bias) {
-      inputs[count++] = b_ih;
-      inputs[count++] = b_hh;
-    }
-    if (d.has_state) {
-      inputs[count++] = h0;
-      inputs[count++] = c0;
-    }
     const Tensor<T, D> saved[5] = {xt, gates, hs, cs, tanh_c};
-    tape.record("lstm", &detail::lstm_backward<T, D>, packed,
-                std::span<const Var<T, D>>(inputs, static_cast<size_t>(count)),
+    tape.record("lstm", &detail::lstm_backward<T, D>, packed, recorded,
                 std::span<const Tensor<T, D>>(saved, 5))
         .put(d);
   }

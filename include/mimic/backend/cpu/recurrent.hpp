@@ -12,11 +12,11 @@ namespace mimic::cpu {
 
 struct Recurrent {
   // gates [B, 4H] holds pre-activations (i, f, g, o) and is overwritten with the activations;
-  // c_prev, c, tanh_c, h are [B, H] with row strides ld_c_prev and ld_h (the others dense).
-  // c = f * c_prev + i * g, h = o * tanh(c). c_prev == nullptr means zeros.
+  // c_prev, c, tanh_c, h are dense [B, H]. c = f * c_prev + i * g, h = o * tanh(c).
+  // c_prev == nullptr means zeros.
   template <class T>
   static void lstm_cell_forward(int64_t batch, int64_t hidden, T* gates, const T* c_prev, T* c,
-                                T* tanh_c, T* h, int64_t ld_h) {
+                                T* tanh_c, T* h) {
     using Row = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
     const int64_t H = hidden;
     parallel_for(batch, std::max<int64_t>(1, 8192 / (4 * H)), [&](int64_t b0, int64_t b1) {
@@ -27,7 +27,7 @@ struct Recurrent {
         f = f.logistic();
         gg = gg.tanh();
         o = o.logistic();
-        Row cb(c + b * H, H), tb(tanh_c + b * H, H), hb(h + b * ld_h, H);
+        Row cb(c + b * H, H), tb(tanh_c + b * H, H), hb(h + b * H, H);
         if (c_prev != nullptr)
           cb = f * Row(const_cast<T*>(c_prev) + b * H, H) + i * gg;
         else
