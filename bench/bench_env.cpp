@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "mimic/env/pusht.hpp"
+#include "mimic/env/pusht/env.hpp"
 
 namespace mimic::env {
 namespace {

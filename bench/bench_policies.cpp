@@ -6,10 +6,10 @@
 //   BM_IbcDfo/1: IBC derivative-free inference, 1024 samples x 3 iterations, energy MLP 4 x 1024.
 #include <benchmark/benchmark.h>
 
-#include "mimic/policy/bc.hpp"
-#include "mimic/policy/bc_rnn.hpp"
-#include "mimic/policy/diffusion_policy.hpp"
-#include "mimic/policy/ibc.hpp"
+#include "mimic/policy/bc/bc.hpp"
+#include "mimic/policy/bc/bc_rnn.hpp"
+#include "mimic/policy/diffusion/diffusion_policy.hpp"
+#include "mimic/policy/ibc/ibc.hpp"
 
 namespace mimic {
 namespace {

@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include "mimic/nn/visual_core.hpp"
-#include "mimic/policy/diffusion_policy.hpp"
+#include "mimic/policy/diffusion/diffusion_policy.hpp"
 
 namespace mimic {
 namespace {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mimic/config/config.hpp"
+#include "mimic/env/builtin.hpp"
 #include "mimic/env/expert_demos.hpp"
 #include "mimic/train/trainer.hpp"
 
@@ -88,18 +89,18 @@ inline int train_and_evaluate(nlohmann::json config, const Args& a, int rollouts
   mimic::train::TrainOverrides o;
   o.debug = a.debug;
   o.output_dir = a.output_dir;
+  const mimic::env::EnvRegistry envs = mimic::env::builtin_envs();
   const mimic::train::TrainSummary s =
-      mimic::train::Trainer(mimic::config::load_config(config), o).run();
+      mimic::train::Trainer(mimic::config::load_config(config), o,
+                            mimic::policy::builtin_algorithms(), envs)
+          .run();
   const mimic::policy::Checkpoint ck = mimic::policy::load_checkpoint(s.last_checkpoint);
   auto policy = mimic::policy::policy_from_checkpoint<float>(ck, s.last_checkpoint);
-  mimic::env::RunnerOptions opt;
-  opt.horizon = a.debug ? 10 : config["experiment"]["rollout"]["horizon"].get<int>();
-  for (int i = 0; i < (a.debug ? 2 : rollouts); ++i) opt.seeds.push_back(100000 + uint64_t(i));
-  opt.n_envs = 4;
-  mimic::policy::PolicyRollout<float> adapter(*policy);
-  const nlohmann::json env_args = ck.meta["trainer"]["env_args"];
-  const auto r =
-      mimic::env::run_episodes([&] { return mimic::env::make_env(env_args, 0); }, adapter, opt);
+  mimic::train::RolloutRequest req;
+  req.horizon = a.debug ? 10 : config["experiment"]["rollout"]["horizon"].get<int64_t>();
+  req.n = a.debug ? 2 : rollouts;
+  req.n_envs = 4;
+  const auto r = mimic::train::run_rollouts(*policy, envs, ck.meta["trainer"]["env_args"], req);
   std::cout << "evaluation of " << s.last_checkpoint << ":\n" << r.to_json().dump(2) << "\n";
   return 0;
 }

@@ -40,16 +40,24 @@ const std::vector<Command>& commands() {
       {"generate-configs",
        "--output_dir DIR [--dataset_dir DIR]",
        {},
-       mimic::cli::generate_configs},
+       [](const mimic::cli::Flags& f) {
+         return mimic::cli::generate_configs(f, mimic::policy::builtin_algorithms());
+       }},
       {"train",
        "--config F [--dataset D] [--name N] [--output_dir O] [--debug] [--resume]",
        {"debug", "resume"},
-       mimic::cli::train},
+       [](const mimic::cli::Flags& f) {
+         return mimic::cli::train(f, mimic::policy::builtin_algorithms(),
+                                  mimic::env::builtin_envs());
+       }},
       {"eval",
        "--agent CKPT [--n_rollouts 27] [--horizon H] [--env E] [--video_path P] [--video_skip 5] "
        "[--seed S] [--dataset_path OUT] [--n_envs 8]",
        {},
-       mimic::cli::eval},
+       [](const mimic::cli::Flags& f) {
+         return mimic::cli::eval(f, mimic::policy::builtin_algorithms(),
+                                 mimic::env::builtin_envs());
+       }},
   };
   return table;
 }

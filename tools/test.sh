@@ -23,4 +23,5 @@ cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$root/build/install"
 cmake --build build/consumer
 ./build/consumer/mimic_consumer
+./build/consumer/mimic_consumer_train
 echo "mimic: all tests passed"

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "mimic/core/philox.hpp"
-#include "mimic/env/lift.hpp"
-#include "mimic/env/lift_expert.hpp"
+#include "mimic/env/lift/env.hpp"
+#include "mimic/env/lift/expert.hpp"
 
 namespace mimic::env {
 namespace {

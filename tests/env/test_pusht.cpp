@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "mimic/env/pusht.hpp"
-#include "mimic/env/pusht_expert.hpp"
+#include "mimic/env/pusht/env.hpp"
+#include "mimic/env/pusht/expert.hpp"
 
 namespace mimic::env {
 namespace {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "mimic/env/video.hpp"
+#include "mimic/env/render/video.hpp"
 
 namespace mimic::env {
 namespace {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "mimic/backend/probe.hpp"
 #include "mimic/cuda/kernels.cuh"
 #include "mimic/mimic.hpp"
 #include "support/compare.hpp"
@@ -14,6 +15,23 @@ namespace {
 
 #define MIMIC_REQUIRE_GPU() \
   if (!cuda::cuda_available()) GTEST_SKIP() << "no CUDA device: GPU test skipped"
+
+// Kernels<Cuda>'s supports table equals what it has: each op it lists is a callable member, and
+// no member of the contract is left off the list (backend/probe.hpp). Compile-time, so it holds
+// on machines without a GPU too.
+static_assert(kernel_table_mismatch<Kernels<Cuda>>() == kKernelOpCount,
+              "Kernels<Cuda>::supports disagrees with its members at the op of this index");
+
+TEST(Cuda, SupportsTableMatchesMembers) {
+  int listed = 0;
+  for (size_t i = 0; i < kKernelOpCount; ++i) {
+    const KernelOp op = kernel_op(i);
+    EXPECT_EQ(Kernels<Cuda>::supports(op), kernel_probe<Kernels<Cuda>>(op) == 1)
+        << kernel_op_name(op);
+    listed += Kernels<Cuda>::supports(op);
+  }
+  EXPECT_EQ(listed, 13);  // memory (7), gemm (2), map, generate, broadcast_map, sum_to
+}
 
 std::vector<float> random_values(int64_t n, uint64_t seed) {
   std::vector<float> v(static_cast<size_t>(n));

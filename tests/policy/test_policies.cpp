@@ -5,10 +5,10 @@
 
 #include <cmath>
 
-#include "mimic/policy/bc.hpp"
-#include "mimic/policy/bc_rnn.hpp"
-#include "mimic/policy/diffusion_policy.hpp"
-#include "mimic/policy/ibc.hpp"
+#include "mimic/policy/bc/bc.hpp"
+#include "mimic/policy/bc/bc_rnn.hpp"
+#include "mimic/policy/diffusion/diffusion_policy.hpp"
+#include "mimic/policy/ibc/ibc.hpp"
 #include "support/optim_config.hpp"
 
 namespace mimic::policy {

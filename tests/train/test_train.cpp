@@ -10,10 +10,12 @@
 
 #include "mimic/config/generate.hpp"
 #include "mimic/data/loader.hpp"
+#include "mimic/env/builtin.hpp"
 #include "mimic/env/episode.hpp"
-#include "mimic/env/lift_expert.hpp"
+#include "mimic/env/lift/expert.hpp"
 #include "mimic/log/tensorboard.hpp"
 #include "mimic/train/trainer.hpp"
+#include "support/scratch.hpp"
 
 namespace mimic {
 namespace {
@@ -21,13 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p =
-      fs::temp_directory_path() / ("mimic_test_train_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return testing::scratch_dir("train", name); }
 
 // n Lift expert demos (seeds 0..), masks train / valid (last demo valid).
 std::string lift_dataset(const fs::path& dir, int n) {
@@ -69,19 +65,6 @@ const std::string& shared_lift_dataset() {
 }
 
 // --- configs ---------------------------------------------------------------------------------
-
-TEST(Config, DefaultsEqualRobomimicsBcConfig) {
-  std::ifstream in(std::string(MIMIC_TEST_DATA_DIR) + "/config_bc_robomimic.json");
-  const json robomimic = json::parse(in);
-  const json ours = config::default_config("bc");
-  // Every robomimic key exists with the same value; ours adds only train.max_grad_norm.
-  const json diff = json::diff(robomimic, ours);
-  for (const auto& op : diff) {
-    EXPECT_EQ(op["op"], "add") << op.dump();
-    EXPECT_EQ(op["path"], "/train/max_grad_norm") << op.dump();
-  }
-  EXPECT_EQ(config::load_config(robomimic), ours);  // robomimic's own dump loads unchanged
-}
 
 TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
   auto error_of = [](const json& j) {
@@ -579,7 +562,8 @@ TEST(Trainer, ImagePoliciesTrainAndRollOutFromRenderedImages) {
     c = config::load_config(c);
     train::TrainOverrides o;
     o.quiet = true;
-    const train::TrainSummary s = train::Trainer(c, o).run();
+    const train::TrainSummary s =
+        train::Trainer(c, o, policy::builtin_algorithms(), env::builtin_envs()).run();
     ASSERT_EQ(s.epoch_losses.size(), 2u);
     for (double l : s.epoch_losses) EXPECT_TRUE(std::isfinite(l));
     const policy::Checkpoint ck = policy::load_checkpoint(s.last_checkpoint);

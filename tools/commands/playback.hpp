@@ -7,8 +7,8 @@
 
 #include "commands/flags.hpp"
 #include "mimic/data/robomimic.hpp"
-#include "mimic/env/make_env.hpp"
-#include "mimic/env/video.hpp"
+#include "mimic/env/builtin.hpp"
+#include "mimic/env/render/video.hpp"
 
 namespace mimic::cli {
 

@@ -1,22 +1,25 @@
 #pragma once
-// `mimic train`, `mimic eval` and `mimic generate-configs`.
+// `mimic train`, `mimic eval` and `mimic generate-configs`, over the algorithm and environment
+// registries they are given (the CLI passes mimic's built-in ones; tests add their own).
 #include <filesystem>
 #include <iostream>
 
 #include "commands/flags.hpp"
 #include "mimic/config/generate.hpp"
+#include "mimic/env/builtin.hpp"
 #include "mimic/env/episode.hpp"
 #include "mimic/train/trainer.hpp"
 
 namespace mimic::cli {
 
-inline int train(const Flags& flags) {
+inline int train(const Flags& flags, const policy::AlgorithmRegistry& algorithms,
+                 const env::EnvRegistry& envs) {
   flags.check_known({"config", "dataset", "name", "output_dir", "debug", "resume", "algo"});
   nlohmann::json cfg;
   if (flags.has("config")) {
-    cfg = config::load_config_file(flags.require("config"));
+    cfg = config::load_config_file(flags.require("config"), algorithms);
   } else if (flags.has("algo")) {  // defaults of an algorithm, for quick starts
-    cfg = config::load_config({{"algo_name", flags.get("algo")}});
+    cfg = config::load_config({{"algo_name", flags.get("algo")}}, algorithms);
   } else {
     throw ValueError("train: give --config FILE (or --algo NAME for its defaults)");
   }
@@ -26,7 +29,7 @@ inline int train(const Flags& flags) {
   o.output_dir = flags.get("output_dir");
   o.debug = flags.has("debug");
   o.resume = flags.has("resume");
-  train::Trainer trainer(cfg, o);
+  train::Trainer trainer(cfg, o, algorithms, envs);
   const train::TrainSummary s = trainer.run();
   std::cout << "run folder: " << s.run_dir << "\nlog: " << s.log_path
             << "\nlast checkpoint: " << s.last_checkpoint << "\n";
@@ -36,12 +39,13 @@ inline int train(const Flags& flags) {
   return 0;
 }
 
-inline int eval(const Flags& flags) {
+inline int eval(const Flags& flags, const policy::AlgorithmRegistry& algorithms,
+                const env::EnvRegistry& envs) {
   flags.check_known({"agent", "n_rollouts", "horizon", "env", "video_path", "video_skip", "seed",
                      "dataset_path", "n_envs", "camera"});
   const std::string path = flags.require("agent");
   const policy::Checkpoint ck = policy::load_checkpoint(path);
-  auto pol = policy::policy_from_checkpoint<float>(ck, path);
+  auto pol = policy::policy_from_checkpoint<float>(ck, path, algorithms);
   nlohmann::json env_args = ck.meta.contains("trainer")
                                 ? ck.meta["trainer"].value("env_args", nlohmann::json())
                                 : nlohmann::json();
@@ -53,32 +57,29 @@ inline int eval(const Flags& flags) {
   }
   if (env_args.is_null())
     throw ValueError(path + ": the checkpoint names no environment; pass --env pusht|lift");
-  const auto& ro = ck.meta.at("config").at("experiment").at("rollout");
-  env::RunnerOptions opt;
-  const int64_t n = int64_t(flags.number("n_rollouts", 27));
-  opt.horizon = int(flags.number("horizon", double(ro.value("horizon", int64_t(400)))));
-  opt.terminate_on_success = ro.value("terminate_on_success", true);
-  const uint64_t seed = uint64_t(flags.number("seed", 100000));
-  for (int64_t i = 0; i < n; ++i) opt.seeds.push_back(seed + uint64_t(i));
-  opt.n_envs = int(flags.number("n_envs", double(std::min<int64_t>(n, 8))));
-  opt.video_path = flags.get("video_path");
-  opt.video_skip = int(flags.number("video_skip", 5));
-  opt.camera = flags.get("camera");
-  opt.record = flags.has("dataset_path");
-  policy::PolicyRollout<float> adapter(*pol);
+  const config::RunConfig rc =
+      config::RunConfig::from_json(config::load_config(ck.meta.at("config"), algorithms));
+  train::RolloutRequest req;
+  req.n = int64_t(flags.number("n_rollouts", 27));
+  req.horizon = int64_t(flags.number("horizon", double(rc.experiment.rollout.horizon)));
+  req.terminate_on_success = rc.experiment.rollout.terminate_on_success;
+  req.first_seed = uint64_t(flags.number("seed", 100000));
+  req.n_envs = int64_t(flags.number("n_envs", double(std::min<int64_t>(req.n, 8))));
+  req.video_path = flags.get("video_path");
+  req.video_skip = int64_t(flags.number("video_skip", 5));
+  req.camera = flags.get("camera");
+  req.record = flags.has("dataset_path");
   const int images = policy::needs_images(pol->shape_meta()) ? 1 : 0;
-  opt.parallel = images == 0;  // off-screen rendering stays on one thread
-  const env::RunnerResult r =
-      env::run_episodes([&] { return env::make_env(env_args, images); }, adapter, opt);
+  const env::RunnerResult r = train::run_rollouts(*pol, envs, env_args, req);
   for (size_t i = 0; i < r.episodes.size(); ++i) {
     const auto& e = r.episodes[i];
     std::cout << "episode " << i << " (seed " << e.seed << "): return " << e.ret << ", horizon "
               << e.horizon << ", success " << e.success << ", max reward " << e.max_reward << "\n";
   }
   std::cout << r.to_json().dump(4) << "\n";
-  if (opt.record) {
+  if (req.record) {
     const std::string out = flags.get("dataset_path");
-    data::RobomimicWriter w(out, env::make_env(env_args, images)->env_args().dump());
+    data::RobomimicWriter w(out, envs.make(env_args, images)->env_args().dump());
     for (size_t i = 0; i < r.episodes.size(); ++i) {
       const auto& rec = r.episodes[i].record;
       w.add_demo(env::make_demo("demo_" + std::to_string(i), rec.states, rec.obs, rec.actions,
@@ -87,18 +88,18 @@ inline int eval(const Flags& flags) {
     w.finish();
     std::cout << "wrote rollouts to " << out << "\n";
   }
-  if (!opt.video_path.empty()) std::cout << "video: " << opt.video_path << "\n";
+  if (!req.video_path.empty()) std::cout << "video: " << req.video_path << "\n";
   return 0;
 }
 
-inline int generate_configs(const Flags& flags) {
+inline int generate_configs(const Flags& flags, const policy::AlgorithmRegistry& algorithms) {
   flags.check_known({"output_dir", "dataset_dir"});
   const std::filesystem::path dir = flags.require("output_dir");
   std::filesystem::create_directories(dir);
-  const auto configs = config::published_configs(flags.get("dataset_dir", "datasets"));
+  const auto configs = config::published_configs(flags.get("dataset_dir", "datasets"), algorithms);
   for (const auto& c : configs) {
     const auto path = dir / (c.name + ".json");
-    train::write_text_atomic(path, c.config.dump(4) + "\n");
+    train::write_text_atomic(path, config::robomimic_view(c.config, algorithms).dump(4) + "\n");
     std::cout << path.string() << "\n";
   }
   std::cout << "wrote " << configs.size() << " configs to " << dir.string() << "\n";

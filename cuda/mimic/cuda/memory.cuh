@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "mimic/core/device.hpp"
+#include "mimic/core/device_memory.hpp"
 #include "mimic/cuda/check.cuh"
 
 namespace mimic::cuda {
@@ -51,3 +53,9 @@ struct Memory {
 };
 
 }  // namespace mimic::cuda
+
+namespace mimic {
+// Core's tensors and arenas allocate through this (core/device_memory.hpp).
+template <>
+struct DeviceMemory<Cuda> : cuda::Memory {};
+}  // namespace mimic

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "mimic/backend/kernels.hpp"
 #include "mimic/core/arena.hpp"
 #include "mimic/core/buffer_pool.hpp"
 #include "mimic/core/error.hpp"

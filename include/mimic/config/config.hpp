@@ -1,76 +1,24 @@
 #pragma once
 // Loading a training config: the user's JSON is merged over the defaults of its algo_name, as
-// robomimic's locked config does. A key the defaults do not have is an error naming its path
-// (except inside the open sections robomimic leaves unlocked: any "*kwargs" object), a value of
-// the wrong JSON type is an error naming path, expected and actual type, and value ranges a run
-// depends on are checked.
+// robomimic's locked config does (config/schema.hpp), then the shared sections and the
+// algorithm's own settings are validated. The algorithm is looked up in an AlgorithmRegistry;
+// the overloads without one use mimic's built-in algorithms. Configs are written back without
+// the keys robomimic 0.3.0 lacks unless they are set (robomimic_view), so robomimic loads them.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "mimic/config/defaults.hpp"
+#include "mimic/config/run_config.hpp"
+#include "mimic/config/schema.hpp"
+#include "mimic/policy/core/algorithm.hpp"
 
 namespace mimic::config {
 
-namespace detail {
+using policy::AlgorithmRegistry;
 
-inline std::string type_name(const json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_boolean()) return "boolean";
-  if (v.is_number_integer()) return "integer";
-  if (v.is_number()) return "number";
-  if (v.is_string()) return "string";
-  if (v.is_array()) return "array";
-  return "object";
-}
-
-inline bool open_section(const std::string& key) {
-  return key.size() >= 6 && key.compare(key.size() - 6, 6, "kwargs") == 0;
-}
-
-// Whether `v` may replace default `d`: same JSON type; integers where numbers are expected;
-// anything where the default is null (robomimic's optional values) and null where a string,
-// number or list is optional in robomimic (filter keys, goal_mode, output limits ...).
-inline bool compatible(const json& d, const json& v) {
-  if (d.is_null() || v.is_null()) return !(d.is_object() || v.is_object()) || d.is_null();
-  if (d.is_number() && v.is_number())
-    return !(d.is_number_integer() && !v.is_number_integer() &&
-             v.get<double>() != double(int64_t(v.get<double>())));
-  if (d.is_boolean() || v.is_boolean()) return d.is_boolean() == v.is_boolean();
-  return type_name(d) == type_name(v);
-}
-
-inline void merge(json& base, const json& user, const std::string& path, bool open) {
-  for (const auto& [key, value] : user.items()) {
-    const std::string p = path.empty() ? key : path + "." + key;
-    if (!base.contains(key)) {
-      if (open) {
-        base[key] = value;
-        continue;
-      }
-      throw ValueError("config: unknown key '" + p + "'");
-    }
-    json& d = base[key];
-    if (!compatible(d, value))
-      throw ValueError("config: '" + p + "' must be " +
-                       (d.is_null() ? std::string("any") : type_name(d)) + ", got " +
-                       type_name(value) + " (" + value.dump() + ")");
-    if (d.is_object() && value.is_object())
-      merge(d, value, p, open || open_section(key));
-    else
-      d = value;
-  }
-}
-
-inline void require(bool ok, const std::string& path, const std::string& what, const json& v) {
-  if (!ok) throw ValueError("config: '" + path + "' " + what + ", got " + v.dump());
-}
-
-}  // namespace detail
-
-// Checks the values a run depends on; errors name the path.
-inline void validate(const json& c) {
-  using detail::require;
+// Checks the shared values a run depends on; errors name the path.
+inline void validate_shared(const json& c) {
   const json& t = c.at("train");
   require(t["batch_size"].get<int64_t>() > 0, "train.batch_size", "must be > 0", t["batch_size"]);
   require(t["num_epochs"].get<int64_t>() > 0, "train.num_epochs", "must be > 0", t["num_epochs"]);
@@ -86,55 +34,56 @@ inline void validate(const json& c) {
   require(goal.is_null() || goal == "last", "train.goal_mode", "must be null or \"last\"", goal);
   require(t["max_grad_norm"].is_null() || t["max_grad_norm"].get<double>() > 0,
           "train.max_grad_norm", "must be null or > 0", t["max_grad_norm"]);
+  const json& keys = t["action_keys"];
+  require(keys.is_array() && keys.size() == 1 && keys[0] == "actions", "train.action_keys",
+          "must be [\"actions\"] (one action key; mimic reads the dataset's actions)", keys);
+  for (const auto& [key, entry] : t["action_config"].items()) {
+    const std::string p = "train.action_config." + key;
+    require(entry.is_object(), p, "must be an object", entry);
+    for (const auto& [k, v] : entry.items()) {
+      if (k == "normalization")
+        require(v.is_null() || v == "min_max" || v == "gaussian", p + ".normalization",
+                "must be null, \"min_max\" or \"gaussian\"", v);
+      else if (k == "format" || k == "convert_at_runtime")
+        require(v.is_null() || (k == "format" && v == "rot_6d") || (k == "convert_at_runtime"),
+                p + "." + k, "is not supported (actions are used as stored)", v);
+      else
+        throw ValueError("config: unknown key '" + p + "." + k + "'");
+    }
+  }
   const json& e = c.at("experiment");
   require(e["epoch_every_n_steps"].is_null() || e["epoch_every_n_steps"].get<int64_t>() > 0,
           "experiment.epoch_every_n_steps", "must be null or > 0", e["epoch_every_n_steps"]);
   require(e["video_skip"].get<int64_t>() >= 1, "experiment.video_skip", "must be >= 1",
           e["video_skip"]);
+  require(e["save"]["every_n_seconds"].is_null() || e["save"]["every_n_seconds"].get<double>() > 0,
+          "experiment.save.every_n_seconds", "must be null or > 0", e["save"]["every_n_seconds"]);
   const json& r = e["rollout"];
   require(r["n"].get<int64_t>() >= 1, "experiment.rollout.n", "must be >= 1", r["n"]);
   require(r["horizon"].get<int64_t>() >= 1, "experiment.rollout.horizon", "must be >= 1",
           r["horizon"]);
   require(r["rate"].get<int64_t>() >= 1, "experiment.rollout.rate", "must be >= 1", r["rate"]);
-  const json& lr = c.at("algo").at("optim_params").at("policy").at("learning_rate");
-  require(lr["initial"].get<double>() > 0, "algo.optim_params.policy.learning_rate.initial",
-          "must be > 0", lr["initial"]);
-  const json& algo = c.at("algo");
-  if (c["algo_name"] == "bc") {
-    for (const auto& d : algo["actor_layer_dims"])
-      require(d.is_number_integer() && d.get<int64_t>() > 0, "algo.actor_layer_dims",
-              "must list positive integers", algo["actor_layer_dims"]);
-    require(algo["rnn"]["rnn_type"] == "LSTM" || algo["rnn"]["rnn_type"] == "GRU",
-            "algo.rnn.rnn_type", "must be \"LSTM\" or \"GRU\"", algo["rnn"]["rnn_type"]);
-    require(!(algo["gmm"]["enabled"].get<bool>() && algo["gaussian"]["enabled"].get<bool>()),
-            "algo.gmm.enabled", "cannot be combined with algo.gaussian.enabled",
-            algo["gmm"]["enabled"]);
-    require(!algo["vae"]["enabled"].get<bool>(), "algo.vae.enabled", "is not supported (BC-VAE)",
-            algo["vae"]["enabled"]);
-    require(!algo["transformer"]["enabled"].get<bool>(), "algo.transformer.enabled",
-            "is not supported (BC-Transformer)", algo["transformer"]["enabled"]);
-    if (algo["rnn"]["enabled"].get<bool>())
-      require(t["frame_stack"].get<int64_t>() == 1, "train.frame_stack",
-              "must be 1 for BC-RNN (the RNN sees the history)", t["frame_stack"]);
-  }
-  if (c["algo_name"] == "diffusion_policy")
-    require(algo["ddpm"]["enabled"].get<bool>() != algo["ddim"]["enabled"].get<bool>(),
-            "algo.ddpm.enabled", "and algo.ddim.enabled: exactly one must be true",
-            algo["ddpm"]["enabled"]);
+  RunConfig::from_json(c);  // the typed view parses (observation keys, types)
+}
+
+inline json default_config(const std::string& algo_name, const AlgorithmRegistry& registry) {
+  return registry.defaults(algo_name);
 }
 
 // The user's config merged over the defaults of its algo_name, validated.
-inline json load_config(const json& user) {
+inline json load_config(const json& user, const AlgorithmRegistry& registry) {
   if (!user.is_object()) throw ValueError("config: expected a JSON object");
   if (!user.contains("algo_name") || !user["algo_name"].is_string())
     throw ValueError("config: 'algo_name' is missing or not a string");
-  json c = default_config(user["algo_name"].get<std::string>());
-  detail::merge(c, user, "", false);
-  validate(c);
+  json c = registry.defaults(user["algo_name"].get<std::string>());
+  merge(c, user, "", false);
+  validate_shared(c);
+  const policy::AlgorithmSpec& spec = registry.of(c);
+  if (spec.validate) spec.validate(c);
   return c;
 }
 
-inline json load_config_file(const std::string& path) {
+inline json load_config_file(const std::string& path, const AlgorithmRegistry& registry) {
   std::ifstream in(path);
   if (!in) throw IoError(path + ": cannot open the config file");
   json user;
@@ -144,10 +93,42 @@ inline json load_config_file(const std::string& path) {
     throw IoError(path + ": not valid JSON: " + e.what());
   }
   try {
-    return load_config(user);
+    return load_config(user, registry);
   } catch (const ValueError& e) {
     throw ValueError(path + ": " + e.what());
   }
+}
+
+// A merged config as mimic writes it: its spec's extension keys (those robomimic's schema for the
+// algorithm lacks) only where they differ from the defaults, so that robomimic's config_factory
+// loads the file (0.3.0's for bc).
+inline json robomimic_view(const json& merged, const AlgorithmRegistry& registry) {
+  return without_defaults(merged, registry.defaults(merged.at("algo_name").get<std::string>()),
+                          registry.of(merged).extension_keys);
+}
+
+// Keys a merged config sets away from their defaults that change nothing in mimic.
+inline std::vector<std::string> set_without_effect(const json& merged,
+                                                   const AlgorithmRegistry& registry) {
+  return changed(merged, registry.defaults(merged.at("algo_name").get<std::string>()),
+                 shared_no_effect_keys());
+}
+
+}  // namespace mimic::config
+
+// --- with mimic's built-in algorithms ------------------------------------------------------
+#include "mimic/policy/builtin.hpp"
+
+namespace mimic::config {
+
+inline json default_config(const std::string& algo_name) {
+  return default_config(algo_name, policy::builtin_algorithms());
+}
+inline json load_config(const json& user) {
+  return load_config(user, policy::builtin_algorithms());
+}
+inline json load_config_file(const std::string& path) {
+  return load_config_file(path, policy::builtin_algorithms());
 }
 
 }  // namespace mimic::config

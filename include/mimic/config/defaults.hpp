@@ -1,16 +1,15 @@
 #pragma once
-// Default training configs in robomimic's JSON schema: the shared sections (experiment, train,
-// observation, meta) and the algo section of "bc" as robomimic defines them, plus
-// "diffusion_policy" (robomimic's layout for it) and "ibc" (the same style, with Implicit BC's
-// published settings).
+// The sections every algorithm shares (experiment, train, observation, meta) as robomimic's
+// current schema (v0.5) defines them; each algorithm's spec adds its "algo" section. The keys
+// v0.5 added to v0.3 are written to configs only when set (shared_extension_keys), so what mimic
+// writes loads in robomimic 0.3.0 as well.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
-#include "mimic/core/error.hpp"
+#include "mimic/config/schema.hpp"
 
 namespace mimic::config {
-
-using json = nlohmann::json;
 
 inline json encoder_defaults(json core_class, json core_kwargs, json randomizer_kwargs) {
   return {{"core_class", core_class},
@@ -43,6 +42,8 @@ inline json shared_defaults(const std::string& algo_name) {
                      {"render_video", true},
                      {"keep_all_videos", false},
                      {"video_skip", 5},
+                     {"ckpt_path", nullptr},
+                     {"env_meta_update_dict", json::object()},
                      {"rollout",
                       {{"enabled", true},
                        {"n", 50},
@@ -69,7 +70,10 @@ inline json shared_defaults(const std::string& algo_name) {
                 {"batch_size", 100},
                 {"num_epochs", 2000},
                 {"seed", 1},
-                {"max_grad_norm", nullptr}};
+                {"max_grad_norm", nullptr},
+                {"action_keys", {"actions"}},
+                {"action_config", {{"actions", {{"normalization", nullptr}}}}},
+                {"normalize_weights_by_ds_size", false}};
   json empty_mods = {{"low_dim", json::array()},
                      {"rgb", json::array()},
                      {"depth", json::array()},
@@ -89,161 +93,24 @@ inline json shared_defaults(const std::string& algo_name) {
           {"algo", json::object()}, {"observation", observation}, {"meta", meta}};
 }
 
-inline json bc_algo_defaults() {
-  return {{"optim_params",
-           {{"policy",
-             {{"optimizer_type", "adam"},
-              {"learning_rate",
-               {{"initial", 1e-4},
-                {"decay_factor", 0.1},
-                {"epoch_schedule", json::array()},
-                {"scheduler_type", "multistep"}}},
-              {"regularization", {{"L2", 0.0}}}}}}},
-          {"loss", {{"l2_weight", 1.0}, {"l1_weight", 0.0}, {"cos_weight", 0.0}}},
-          {"actor_layer_dims", {1024, 1024}},
-          {"gaussian",
-           {{"enabled", false},
-            {"fixed_std", false},
-            {"init_std", 0.1},
-            {"min_std", 0.01},
-            {"std_activation", "softplus"},
-            {"low_noise_eval", true}}},
-          {"gmm",
-           {{"enabled", false},
-            {"num_modes", 5},
-            {"min_std", 0.0001},
-            {"std_activation", "softplus"},
-            {"low_noise_eval", true}}},
-          {"vae",
-           {{"enabled", false},
-            {"latent_dim", 14},
-            {"latent_clip", nullptr},
-            {"kl_weight", 1.0},
-            {"decoder", {{"is_conditioned", true}, {"reconstruction_sum_across_elements", false}}},
-            {"prior",
-             {{"learn", false},
-              {"is_conditioned", false},
-              {"use_gmm", false},
-              {"gmm_num_modes", 10},
-              {"gmm_learn_weights", false},
-              {"use_categorical", false},
-              {"categorical_dim", 10},
-              {"categorical_gumbel_softmax_hard", false},
-              {"categorical_init_temp", 1.0},
-              {"categorical_temp_anneal_step", 0.001},
-              {"categorical_min_temp", 0.3}}},
-            {"encoder_layer_dims", {300, 400}},
-            {"decoder_layer_dims", {300, 400}},
-            {"prior_layer_dims", {300, 400}}}},
-          {"rnn",
-           {{"enabled", false},
-            {"horizon", 10},
-            {"hidden_dim", 400},
-            {"rnn_type", "LSTM"},
-            {"num_layers", 2},
-            {"open_loop", false},
-            {"kwargs", {{"bidirectional", false}}}}},
-          {"transformer",
-           {{"enabled", false},
-            {"context_length", 10},
-            {"embed_dim", 512},
-            {"num_layers", 6},
-            {"num_heads", 8},
-            {"emb_dropout", 0.1},
-            {"attn_dropout", 0.1},
-            {"block_output_dropout", 0.1},
-            {"sinusoidal_embedding", false},
-            {"activation", "gelu"},
-            {"supervise_all_steps", false},
-            {"nn_parameter_for_timesteps", true}}}};
+// Keys robomimic 0.3.0 lacks (v0.5 added them): written only when they differ from the default.
+inline std::vector<std::string> shared_extension_keys() {
+  return {"experiment.ckpt_path", "experiment.env_meta_update_dict",
+          "train.max_grad_norm",  "train.action_keys",
+          "train.action_config",  "train.normalize_weights_by_ds_size"};
 }
 
-// AdamW 1e-4, betas (0.95, 0.999), weight decay 1e-6, cosine schedule with 500 warm-up steps
-// stepped every batch (Diffusion Policy's training recipe).
-inline json diffusion_optim_defaults() {
-  return {{"policy",
-           {{"optimizer_type", "adamw"},
-            {"betas", {0.95, 0.999}},
-            {"learning_rate",
-             {{"initial", 1e-4},
-              {"decay_factor", 0.1},
-              {"epoch_schedule", json::array()},
-              {"scheduler_type", "cosine"},
-              {"step_every_batch", true},
-              {"warmup_steps", 500},
-              {"num_cycles", 0.5}}},
-            {"regularization", {{"L2", 1e-6}}}}}};
-}
-
-inline json diffusion_policy_algo_defaults() {
-  return {
-      {"optim_params", diffusion_optim_defaults()},
-      {"horizon", {{"observation_horizon", 2}, {"action_horizon", 8}, {"prediction_horizon", 16}}},
-      {"unet",
-       {{"enabled", true},
-        {"diffusion_step_embed_dim", 256},
-        {"down_dims", {256, 512, 1024}},
-        {"kernel_size", 5},
-        {"n_groups", 8}}},
-      {"ema", {{"enabled", true}, {"power", 0.75}}},
-      {"ddpm",
-       {{"enabled", true},
-        {"num_train_timesteps", 100},
-        {"num_inference_timesteps", 100},
-        {"beta_schedule", "squaredcos_cap_v2"},
-        {"clip_sample", true},
-        {"prediction_type", "epsilon"}}},
-      {"ddim",
-       {{"enabled", false},
-        {"num_train_timesteps", 100},
-        {"num_inference_timesteps", 10},
-        {"beta_schedule", "squaredcos_cap_v2"},
-        {"clip_sample", true},
-        {"set_alpha_to_one", true},
-        {"steps_offset", 0},
-        {"prediction_type", "epsilon"}}}};
-}
-
-inline json ibc_algo_defaults() {
-  json optim = diffusion_optim_defaults();
-  optim["policy"]["learning_rate"]["scheduler_type"] = "cosine";
-  optim["policy"]["betas"] = {0.9, 0.999};
-  optim["policy"]["regularization"]["L2"] = 0.0;
-  return {
-      {"optim_params", optim},
-      {"horizon", {{"observation_horizon", 2}, {"action_horizon", 1}, {"prediction_horizon", 2}}},
-      {"energy", {{"layer_dims", {1024, 1024, 1024, 1024}}, {"dropout", 0.1}}},
-      {"train", {{"num_negatives", 1024}}},
-      {"inference",
-       {{"method", "dfo"},
-        {"num_samples", 1024},
-        {"iterations", 3},
-        {"noise_scale", 0.33},
-        {"noise_shrink", 0.5},
-        {"constant_noise", 0.03},
-        {"langevin_steps", 100},
-        {"langevin_step_init", 1e-1},
-        {"langevin_step_final", 1e-5}}}};
-}
-
-inline json default_config(const std::string& algo_name) {
-  json c = shared_defaults(algo_name);
-  if (algo_name == "bc") {
-    c["algo"] = bc_algo_defaults();
-  } else if (algo_name == "diffusion_policy") {
-    c["algo"] = diffusion_policy_algo_defaults();
-    c["train"]["seq_length"] = 16;
-    c["train"]["frame_stack"] = 2;
-    c["train"]["batch_size"] = 256;
-  } else if (algo_name == "ibc") {
-    c["algo"] = ibc_algo_defaults();
-    c["train"]["seq_length"] = 1;
-    c["train"]["frame_stack"] = 2;
-  } else {
-    throw ValueError("algo_name: '" + algo_name +
-                     "' has no defaults (expected bc, diffusion_policy or ibc)");
-  }
-  return c;
+// robomimic keys that change nothing in mimic; a config that sets one is told so once.
+inline std::vector<std::string> shared_no_effect_keys() {
+  return {"experiment.logging.log_wandb",
+          "experiment.logging.wandb_proj_name",
+          "experiment.render",
+          "experiment.additional_envs",
+          "train.hdf5_use_swmr",
+          "train.normalize_weights_by_ds_size",
+          "train.cuda",
+          "train.dataset_keys",
+          "experiment.keep_all_videos"};
 }
 
 }  // namespace mimic::config

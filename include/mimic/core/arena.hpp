@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "mimic/backend/kernels.hpp"
+#include "mimic/core/device_memory.hpp"
 
 namespace mimic {
 
@@ -19,7 +19,7 @@ class Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   ~Arena() {
-    for (Block& b : blocks_) Kernels<D>::deallocate(b.base);
+    for (Block& b : blocks_) DeviceMemory<D>::deallocate(b.base);
   }
 
   void* allocate(size_t bytes) {
@@ -37,7 +37,7 @@ class Arena {
     }
     // Grow: a new block at least as large as everything so far, so the chain stays short.
     size_t size = std::max({bytes, first_block_, capacity_});
-    blocks_.push_back(Block{Kernels<D>::allocate(size), size, 0});
+    blocks_.push_back(Block{DeviceMemory<D>::allocate(size), size, 0});
     capacity_ += size;
     current_ = blocks_.size() - 1;
     return allocate(bytes);

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mimic/backend/kernels.hpp"
+#include "mimic/core/device_memory.hpp"
 
 namespace mimic {
 
@@ -20,7 +20,7 @@ class BufferPool {
   BufferPool& operator=(const BufferPool&) = delete;
   ~BufferPool() {
     for (auto& [bytes, list] : owned_)
-      for (void* p : list) Kernels<D>::deallocate(p);
+      for (void* p : list) DeviceMemory<D>::deallocate(p);
   }
 
   void* acquire(size_t bytes) {
@@ -33,7 +33,7 @@ class BufferPool {
       free.pop_back();
       return p;
     }
-    void* p = Kernels<D>::allocate(bytes);
+    void* p = DeviceMemory<D>::allocate(bytes);
     owned_[bytes].push_back(p);
     free.reserve(owned_[bytes].size());  // so release() and reset() never allocate later
     capacity_ += bytes;

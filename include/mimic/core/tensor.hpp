@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
+#include "mimic/core/device_memory.hpp"
 #include "mimic/core/error.hpp"
 #include "mimic/core/shape.hpp"
 
@@ -29,14 +29,14 @@ class Tensor {
     Tensor t;
     t.shape_ = shape;
     size_t bytes = static_cast<size_t>(shape.numel()) * sizeof(T);
-    void* raw = Kernels<D>::allocate(bytes);
-    t.owner_ = std::shared_ptr<void>(raw, [](void* p) { Kernels<D>::deallocate(p); });
+    void* raw = DeviceMemory<D>::allocate(bytes);
+    t.owner_ = std::shared_ptr<void>(raw, [](void* p) { DeviceMemory<D>::deallocate(p); });
     t.data_ = static_cast<T*>(raw);
     return t;
   }
   static Tensor zeros(const Shape& shape) {
     Tensor t = empty(shape);
-    Kernels<D>::zero_bytes(t.data_, t.bytes());
+    DeviceMemory<D>::zero_bytes(t.data_, t.bytes());
     return t;
   }
   static Tensor full(const Shape& shape, T value) {
@@ -50,7 +50,7 @@ class Tensor {
       throw ShapeError("Tensor::from_vector: " + std::to_string(values.size()) +
                        " values do not fill shape " + shape.str());
     Tensor t = empty(shape);
-    Kernels<D>::from_host(t.data_, values.data(), t.bytes());
+    DeviceMemory<D>::from_host(t.data_, values.data(), t.bytes());
     return t;
   }
   static Tensor from_list(const Shape& shape, std::initializer_list<T> values) {
@@ -102,13 +102,13 @@ class Tensor {
     return t;
   }
 
-  void fill(T value) const { Kernels<D>::fill(data_, numel(), value); }
-  void zero() const { Kernels<D>::zero_bytes(data_, bytes()); }
+  void fill(T value) const { DeviceMemory<D>::fill(data_, numel(), value); }
+  void zero() const { DeviceMemory<D>::zero_bytes(data_, bytes()); }
   void copy_from(const Tensor& src) const {
     if (src.numel() != numel())
       throw ShapeError("copy_from: source shape " + src.shape().str() +
                        " does not match destination " + shape_.str());
-    Kernels<D>::copy_bytes(data_, src.data_, bytes());
+    DeviceMemory<D>::copy_bytes(data_, src.data_, bytes());
   }
   Tensor clone() const {
     Tensor t = empty(shape_);
@@ -118,7 +118,7 @@ class Tensor {
   // Values copied to the host, in row-major order.
   std::vector<T> to_vector() const {
     std::vector<T> out(static_cast<size_t>(numel()));
-    Kernels<D>::to_host(out.data(), data_, bytes());
+    DeviceMemory<D>::to_host(out.data(), data_, bytes());
     return out;
   }
 

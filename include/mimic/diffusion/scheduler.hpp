@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/backend/kernels.hpp"
 #include "mimic/core/philox.hpp"
 #include "mimic/core/tensor.hpp"
 #include "mimic/diffusion/beta_schedule.hpp"

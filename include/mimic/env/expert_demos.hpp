@@ -8,10 +8,14 @@
 #include <mutex>
 #include <thread>
 
+// Not sorted, on purpose: the order of inline definitions steers GCC's inlining, which can move
+// multiply-add contractions and so change trajectories in the last bit.
+// clang-format off
 #include "mimic/env/episode.hpp"
-#include "mimic/env/lift_expert.hpp"
-#include "mimic/env/make_env.hpp"
-#include "mimic/env/pusht_expert.hpp"
+#include "mimic/env/lift/expert.hpp"
+#include "mimic/env/builtin.hpp"
+#include "mimic/env/pusht/expert.hpp"
+// clang-format on
 
 namespace mimic::env {
 

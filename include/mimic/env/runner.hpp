@@ -17,7 +17,7 @@
 
 #include "mimic/env/env.hpp"
 #include "mimic/env/multistep.hpp"
-#include "mimic/env/video.hpp"
+#include "mimic/env/render/video.hpp"
 
 namespace mimic::env {
 

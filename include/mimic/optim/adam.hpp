@@ -33,14 +33,14 @@ class Adam {
   void step() { step(opt_.lr); }
   void step(double lr) {
     ++t_;
-    cpu::AdamHyper h{lr,
-                     opt_.beta1,
-                     opt_.beta2,
-                     opt_.eps,
-                     opt_.weight_decay,
-                     lr / (1 - std::pow(opt_.beta1, double(t_))),
-                     1 / std::sqrt(1 - std::pow(opt_.beta2, double(t_))),
-                     opt_.decoupled_weight_decay};
+    AdamHyper h{lr,
+                opt_.beta1,
+                opt_.beta2,
+                opt_.eps,
+                opt_.weight_decay,
+                lr / (1 - std::pow(opt_.beta1, double(t_))),
+                1 / std::sqrt(1 - std::pow(opt_.beta2, double(t_))),
+                opt_.decoupled_weight_decay};
     T* p = store_.values().data();
     const T* g = store_.grads().data();
     for (const auto& [b, e] : ranges_)

@@ -1,14 +1,18 @@
 #pragma once
 // Normalization statistics a policy is trained with, computed from the training demonstrations:
-//   BC / BC-RNN: robomimic's obs normalization when train.hdf5_normalize_obs (per key and dim,
-//     mean/std merged across demos with Chan's formula, scale = std + 1e-3); actions as stored.
-//   Diffusion Policy / IBC: Diffusion Policy's limits normalizer on observations and actions.
+//   robomimic's rule (BC, BC-RNN): obs normalization when train.hdf5_normalize_obs (per key and
+//     dim, mean/std merged across demos with Chan's formula, scale = std + 1e-3); actions as
+//     stored, or as v0.5's train.action_config.actions.normalization asks (min_max, gaussian).
+//   the limits rule (Diffusion Policy, IBC): Diffusion Policy's limits normalizer on observations
+//     and actions.
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "mimic/config/run_config.hpp"
 #include "mimic/data/robomimic.hpp"
-#include "mimic/policy/features.hpp"
-#include "mimic/policy/policy.hpp"
+#include "mimic/policy/core/algorithm.hpp"
+#include "mimic/policy/core/features.hpp"
+#include "mimic/policy/core/policy.hpp"
 
 namespace mimic::train {
 
@@ -40,27 +44,32 @@ inline std::vector<float> feature_rows(const policy::ShapeMeta& meta,
   return out;
 }
 
-inline policy::Normalization compute_normalization(const std::string& algorithm,
-                                                   const nlohmann::json& config,
+inline std::vector<float> all_actions(const std::vector<data::Demo>& demos, int64_t rows,
+                                      int64_t a) {
+  std::vector<float> actions;
+  for (const auto& d : demos)
+    actions.insert(actions.end(), d.actions.f32.begin(), d.actions.f32.end());
+  if (int64_t(actions.size()) != rows * a)
+    throw ShapeError("actions: " + std::to_string(actions.size()) + " values for " +
+                     std::to_string(rows) + " steps of " + std::to_string(a) + " dims");
+  return actions;
+}
+
+inline policy::Normalization compute_normalization(policy::NormalizationRule rule,
+                                                   const config::TrainConfig& train,
                                                    const policy::ShapeMeta& meta,
                                                    const std::vector<data::Demo>& demos) {
   policy::Normalization n;
   const int64_t dim = meta.low_dim_dim(), a = meta.action_dim;
-  if (algorithm == "diffusion_policy" || algorithm == "ibc") {
+  if (rule == policy::NormalizationRule::kLimits) {
     int64_t rows = 0;
     const std::vector<float> obs = feature_rows(meta, demos, rows);
     n.obs = policy::stats_from_limits(data::LimitsNormalizer::fit(obs.data(), rows, dim));
-    std::vector<float> actions;
-    for (const auto& d : demos)
-      actions.insert(actions.end(), d.actions.f32.begin(), d.actions.f32.end());
-    if (int64_t(actions.size()) != rows * a)
-      throw ShapeError("actions: " + std::to_string(actions.size()) + " values for " +
-                       std::to_string(rows) + " steps of " + std::to_string(a) + " dims");
+    const std::vector<float> actions = all_actions(demos, rows, a);
     n.action = policy::stats_from_limits(data::LimitsNormalizer::fit(actions.data(), rows, a));
     return n;
   }
-  const auto& train = config.at("train");
-  if (train.value("hdf5_normalize_obs", false)) {
+  if (train.hdf5_normalize_obs) {
     data::MomentStats total;
     for (const auto& d : demos) {
       int64_t rows = 0;
@@ -68,6 +77,16 @@ inline policy::Normalization compute_normalization(const std::string& algorithm,
       total.merge(data::MomentStats::from_rows(x.data(), rows, dim));
     }
     n.obs = data::obs_normalization(total);
+  }
+  const auto& method = train.action_config.contains("actions") ? train.action_config["actions"]
+                                                               : nlohmann::json::object();
+  if (method.contains("normalization") && method["normalization"].is_string()) {
+    int64_t rows = 0;
+    for (const auto& d : demos) rows += d.num_samples;
+    const std::vector<float> actions = all_actions(demos, rows, a);
+    n.action = data::action_normalization(
+        data::action_normalization_from_name(method["normalization"].get<std::string>()),
+        actions.data(), rows, a);
   }
   return n;
 }

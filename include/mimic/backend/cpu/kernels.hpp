@@ -1,6 +1,8 @@
 #pragma once
-// Kernels<Cpu>: the CPU backend, one mixin per family of kernels.
+// Kernels<Cpu>: the CPU backend, one mixin per family of kernels. The reference backend: it
+// provides every op of the contract (backend/contract.hpp).
 #include "mimic/backend/cpu/conv.hpp"
+#include "mimic/backend/cpu/conv2d.hpp"
 #include "mimic/backend/cpu/copy.hpp"
 #include "mimic/backend/cpu/elementwise.hpp"
 #include "mimic/backend/cpu/gemm.hpp"
@@ -10,7 +12,6 @@
 #include "mimic/backend/cpu/recurrent.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/cpu/spatial.hpp"
-#include "mimic/backend/cpu/winograd.hpp"
 #include "mimic/backend/kernels.hpp"
 #include "mimic/core/device.hpp"
 
@@ -23,10 +24,12 @@ struct Kernels<Cpu> : cpu::Memory,
                       cpu::Softmax,
                       cpu::Copy,
                       cpu::Conv,
+                      cpu::Conv2d,
                       cpu::Norm,
                       cpu::Optim,
                       cpu::Recurrent,
-                      cpu::Spatial,
-                      cpu::Winograd {};
+                      cpu::Spatial {
+  static constexpr bool supports(KernelOp op) { return op < KernelOp::count; }
+};
 
 }  // namespace mimic

@@ -9,6 +9,7 @@
 
 #include "mimic/backend/cpu/parallel.hpp"
 #include "mimic/core/device.hpp"
+#include "mimic/core/device_memory.hpp"
 
 namespace mimic::cpu {
 
@@ -57,3 +58,9 @@ struct Memory {
 };
 
 }  // namespace mimic::cpu
+
+namespace mimic {
+// Core's tensors and arenas allocate through this (core/device_memory.hpp).
+template <>
+struct DeviceMemory<Cpu> : cpu::Memory {};
+}  // namespace mimic

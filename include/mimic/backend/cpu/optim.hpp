@@ -6,15 +6,9 @@
 #include <cstdint>
 
 #include "mimic/backend/cpu/parallel.hpp"
+#include "mimic/backend/kernel_types.hpp"
 
 namespace mimic::cpu {
-
-struct AdamHyper {
-  double lr, beta1, beta2, eps, weight_decay;
-  double step_size;     // lr / (1 - beta1^t)
-  double inv_sqrt_bc2;  // 1 / sqrt(1 - beta2^t)
-  bool decoupled;       // AdamW: p *= 1 - lr * wd; Adam: g += wd * p
-};
 
 struct Optim {
   template <class T>

@@ -20,6 +20,14 @@
 
 namespace mimic::cpu {
 
+// Winograd F(2x2, 3x3) keeps 16 matrices of [rows, cols] side by side. Its transforms walk all 16
+// at once, so a distance that is a multiple of 4 KiB would map the 16 streams onto one cache set
+// (batch 16 makes C * tiles * 4 bytes exactly that); the distance is padded to one cache line
+// past a 4 KiB multiple instead.
+inline int64_t winograd_stride(int64_t rows, int64_t cols) {
+  return (rows * cols + 1023) / 1024 * 1024 + 16;
+}
+
 // The 1-D transforms of F(m, 3): input (B^T, a -> a), output (A^T, a -> m), kernel (G, 3 -> a)
 // and their adjoints for the backward pass (B: a -> a, A: m -> a, G^T: a -> 3).
 template <int M>
@@ -129,8 +137,8 @@ struct WinogradF<4> {
   }
 };
 
-// The a*a matrices of every transform lie winograd_stride (core/conv_geometry.hpp) apart. Each
-// entry point takes the output tile size m (2 or 4).
+// The a*a matrices of every transform lie winograd_stride apart. Each entry point takes the
+// output tile size m (2 or 4). Kernels<Cpu> reaches these only through cpu::Conv2d.
 struct Winograd {
   // U[e][Cout, Cin] = G g G^T for every kernel g = w[co, ci] (w is [Cout, Cin, 3, 3]).
   template <class T>

@@ -1,0 +1,186 @@
+#pragma once
+// The shared sections of a merged config (experiment, train, observation) parsed once into typed
+// structs. Parsing reads every key with .at(): the defaults (config/defaults.hpp) are the one
+// source of default values, so nothing after this reads raw JSON with a fallback of its own.
+#include <algorithm>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mimic/config/schema.hpp"
+
+namespace mimic::config {
+
+namespace detail {
+inline std::string string_or_empty(const json& v) {
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+template <class V>
+std::optional<V> optional_of(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  return v.get<V>();
+}
+}  // namespace detail
+
+struct SaveConfig {
+  bool enabled = true;
+  std::optional<double> every_n_seconds;
+  int64_t every_n_epochs = 50;
+  std::vector<int64_t> epochs;
+  bool on_best_validation = false, on_best_rollout_return = false,
+       on_best_rollout_success_rate = true;
+};
+
+struct RolloutConfig {
+  bool enabled = true;
+  int64_t n = 50, horizon = 400, rate = 50, warmstart = 0;
+  bool terminate_on_success = true;
+};
+
+struct ExperimentConfig {
+  std::string name;
+  bool validate = false;
+  bool log_tb = true, terminal_output_to_txt = true;
+  SaveConfig save;
+  std::optional<int64_t> epoch_every_n_steps, validation_epoch_every_n_steps;  // null: a full pass
+  bool render_video = true;
+  int64_t video_skip = 5;
+  RolloutConfig rollout;
+  std::string ckpt_path;      // v0.5: starting weights ("" = none)
+  json env_meta_update_dict;  // v0.5: merged into the dataset's env_args for rollouts
+
+  static ExperimentConfig from_json(const json& e) {
+    ExperimentConfig x;
+    x.name = e.at("name").get<std::string>();
+    x.validate = e.at("validate").get<bool>();
+    x.log_tb = e.at("logging").at("log_tb").get<bool>();
+    x.terminal_output_to_txt = e.at("logging").at("terminal_output_to_txt").get<bool>();
+    const json& s = e.at("save");
+    x.save.enabled = s.at("enabled").get<bool>();
+    x.save.every_n_seconds = detail::optional_of<double>(s.at("every_n_seconds"));
+    x.save.every_n_epochs =
+        s.at("every_n_epochs").is_null() ? 0 : s.at("every_n_epochs").get<int64_t>();
+    x.save.epochs = s.at("epochs").is_null() ? std::vector<int64_t>()
+                                             : s.at("epochs").get<std::vector<int64_t>>();
+    x.save.on_best_validation = s.at("on_best_validation").get<bool>();
+    x.save.on_best_rollout_return = s.at("on_best_rollout_return").get<bool>();
+    x.save.on_best_rollout_success_rate = s.at("on_best_rollout_success_rate").get<bool>();
+    x.epoch_every_n_steps = detail::optional_of<int64_t>(e.at("epoch_every_n_steps"));
+    x.validation_epoch_every_n_steps =
+        detail::optional_of<int64_t>(e.at("validation_epoch_every_n_steps"));
+    x.render_video = e.at("render_video").get<bool>();
+    x.video_skip = e.at("video_skip").get<int64_t>();
+    const json& r = e.at("rollout");
+    x.rollout.enabled = r.at("enabled").get<bool>();
+    x.rollout.n = r.at("n").get<int64_t>();
+    x.rollout.horizon = r.at("horizon").get<int64_t>();
+    x.rollout.rate = r.at("rate").get<int64_t>();
+    x.rollout.warmstart = r.at("warmstart").get<int64_t>();
+    x.rollout.terminate_on_success = r.at("terminate_on_success").get<bool>();
+    x.ckpt_path = detail::string_or_empty(e.at("ckpt_path"));
+    x.env_meta_update_dict = e.at("env_meta_update_dict");
+    return x;
+  }
+};
+
+struct TrainConfig {
+  std::string data, output_dir;
+  int64_t num_data_workers = 0;
+  std::string hdf5_cache_mode;  // "all", "low_dim" or "" (none)
+  bool hdf5_load_next_obs = false, hdf5_normalize_obs = false;
+  std::string hdf5_filter_key, hdf5_validation_filter_key;
+  int64_t seq_length = 1, frame_stack = 1;
+  bool pad_seq_length = true, pad_frame_stack = true;
+  std::string goal_mode;  // "" or "last"
+  int64_t batch_size = 100, num_epochs = 2000;
+  uint64_t seed = 1;
+  std::optional<double> max_grad_norm;
+  std::vector<std::string> action_keys{"actions"};
+  json action_config;  // v0.5: per action key {"normalization": null | "min_max", ...}
+
+  // Steps each sampled window holds.
+  int64_t window() const { return frame_stack - 1 + seq_length; }
+
+  static TrainConfig from_json(const json& t) {
+    TrainConfig x;
+    x.data = detail::string_or_empty(t.at("data"));
+    x.output_dir = t.at("output_dir").get<std::string>();
+    x.num_data_workers = t.at("num_data_workers").get<int64_t>();
+    x.hdf5_cache_mode = detail::string_or_empty(t.at("hdf5_cache_mode"));
+    x.hdf5_load_next_obs = t.at("hdf5_load_next_obs").get<bool>();
+    x.hdf5_normalize_obs = t.at("hdf5_normalize_obs").get<bool>();
+    x.hdf5_filter_key = detail::string_or_empty(t.at("hdf5_filter_key"));
+    x.hdf5_validation_filter_key = detail::string_or_empty(t.at("hdf5_validation_filter_key"));
+    x.seq_length = t.at("seq_length").get<int64_t>();
+    x.frame_stack = t.at("frame_stack").get<int64_t>();
+    x.pad_seq_length = t.at("pad_seq_length").get<bool>();
+    x.pad_frame_stack = t.at("pad_frame_stack").get<bool>();
+    x.goal_mode = detail::string_or_empty(t.at("goal_mode"));
+    x.batch_size = t.at("batch_size").get<int64_t>();
+    x.num_epochs = t.at("num_epochs").get<int64_t>();
+    x.seed = t.at("seed").get<uint64_t>();
+    x.max_grad_norm = detail::optional_of<double>(t.at("max_grad_norm"));
+    x.action_keys = t.at("action_keys").get<std::vector<std::string>>();
+    x.action_config = t.at("action_config");
+    return x;
+  }
+};
+
+// Observation keys by modality (obs modalities only; goal observations are not used).
+struct ObservationConfig {
+  std::vector<std::string> low_dim, rgb;
+
+  // Every key, low_dim first, in the order the config lists them.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> k = low_dim;
+    k.insert(k.end(), rgb.begin(), rgb.end());
+    return k;
+  }
+  std::set<std::string> rgb_set() const { return {rgb.begin(), rgb.end()}; }
+
+  static ObservationConfig from_json(const json& o) {
+    ObservationConfig x;
+    const json& mods = o.at("modalities").at("obs");
+    auto list = [&](const char* modality) {
+      const json& v = mods.at(modality);
+      return v.is_null() ? std::vector<std::string>() : v.get<std::vector<std::string>>();
+    };
+    x.low_dim = list("low_dim");
+    x.rgb = list("rgb");
+    for (const char* m : {"depth", "scan"})
+      if (!list(m).empty())
+        throw UnsupportedError("observation.modalities.obs." + std::string(m) +
+                               ": depth and scan observations are not supported (use low_dim or "
+                               "rgb)");
+    std::vector<std::string> seen;
+    for (const std::string& k : x.keys()) {
+      if (std::find(seen.begin(), seen.end(), k) != seen.end())
+        throw ValueError("observation.modalities.obs: key '" + k + "' is listed twice");
+      seen.push_back(k);
+    }
+    if (seen.empty()) throw ValueError("observation.modalities.obs: no observation keys");
+    return x;
+  }
+};
+
+// The shared sections of a merged config; the algo section stays JSON for the algorithm's spec.
+struct RunConfig {
+  std::string algo_name;
+  ExperimentConfig experiment;
+  TrainConfig train;
+  ObservationConfig observation;
+
+  static RunConfig from_json(const json& c) {
+    RunConfig x;
+    x.algo_name = c.at("algo_name").get<std::string>();
+    x.experiment = ExperimentConfig::from_json(c.at("experiment"));
+    x.train = TrainConfig::from_json(c.at("train"));
+    x.observation = ObservationConfig::from_json(c.at("observation"));
+    return x;
+  }
+};
+
+}  // namespace mimic::config

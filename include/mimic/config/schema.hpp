@@ -1,0 +1,113 @@
+#pragma once
+// robomimic's locked-config rules on JSON: a user's config is merged over the defaults, a key the
+// defaults lack is an error naming its path (except inside the sections robomimic leaves open:
+// any "*kwargs" object, the observation encoder and modalities, v0.5's env_meta_update_dict and
+// action_config), and a value of the wrong JSON type is an error naming path, expected and
+// actual type. Dotted paths address keys ("train.max_grad_norm").
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mimic/core/error.hpp"
+
+namespace mimic::config {
+
+using json = nlohmann::json;
+
+inline std::string type_name(const json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "boolean";
+  if (v.is_number_integer()) return "integer";
+  if (v.is_number()) return "number";
+  if (v.is_string()) return "string";
+  if (v.is_array()) return "array";
+  return "object";
+}
+
+// Sections whose children a user may add freely (robomimic's do_not_lock_keys and plain dicts).
+inline bool open_section(const std::string& key, const std::string& path) {
+  if (key.size() >= 6 && key.compare(key.size() - 6, 6, "kwargs") == 0) return true;
+  return path == "experiment.env_meta_update_dict" || path == "train.action_config";
+}
+
+// Whether `v` may replace default `d`: same JSON type; integers where numbers are expected;
+// anything where the default is null (robomimic's optional values) and null where a string,
+// number or list is optional in robomimic (filter keys, goal_mode, output limits ...).
+inline bool compatible(const json& d, const json& v) {
+  if (d.is_null() || v.is_null()) return !(d.is_object() || v.is_object()) || d.is_null();
+  if (d.is_number() && v.is_number())
+    return !(d.is_number_integer() && !v.is_number_integer() &&
+             v.get<double>() != double(int64_t(v.get<double>())));
+  if (d.is_boolean() || v.is_boolean()) return d.is_boolean() == v.is_boolean();
+  return type_name(d) == type_name(v);
+}
+
+inline void merge(json& base, const json& user, const std::string& path, bool open) {
+  for (const auto& [key, value] : user.items()) {
+    const std::string p = path.empty() ? key : path + "." + key;
+    if (!base.contains(key)) {
+      if (open) {
+        base[key] = value;
+        continue;
+      }
+      throw ValueError("config: unknown key '" + p + "'");
+    }
+    json& d = base[key];
+    if (!compatible(d, value))
+      throw ValueError("config: '" + p + "' must be " +
+                       (d.is_null() ? std::string("any") : type_name(d)) + ", got " +
+                       type_name(value) + " (" + value.dump() + ")");
+    if (d.is_object() && value.is_object())
+      merge(d, value, p, open || open_section(key, p));
+    else
+      d = value;
+  }
+}
+
+inline json::json_pointer pointer_of(const std::string& dotted) {
+  std::string p;
+  size_t start = 0;
+  while (start <= dotted.size()) {
+    const size_t dot = dotted.find('.', start);
+    p += "/" + dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return json::json_pointer(p);
+}
+
+// `partial` merged over `defaults` by the same rules (an object that names only some keys).
+inline json merged_over(json defaults, const json& partial) {
+  merge(defaults, partial, "", false);
+  return defaults;
+}
+
+// `config` without the keys in `paths` whose value equals the one in `defaults`.
+inline json without_defaults(json config, const json& defaults,
+                             const std::vector<std::string>& paths) {
+  for (const std::string& dotted : paths) {
+    const json::json_pointer p = pointer_of(dotted);
+    if (!config.contains(p) || !defaults.contains(p) || config[p] != defaults[p]) continue;
+    json& parent = config[p.parent_pointer()];
+    parent.erase(p.back());
+  }
+  return config;
+}
+
+// Dotted paths of the keys whose value differs from the default, among `paths`.
+inline std::vector<std::string> changed(const json& config, const json& defaults,
+                                        const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& dotted : paths) {
+    const json::json_pointer p = pointer_of(dotted);
+    if (config.contains(p) && (!defaults.contains(p) || config[p] != defaults[p]))
+      out.push_back(dotted);
+  }
+  return out;
+}
+
+inline void require(bool ok, const std::string& path, const std::string& what, const json& v) {
+  if (!ok) throw ValueError("config: '" + path + "' " + what + ", got " + v.dump());
+}
+
+}  // namespace mimic::config

@@ -1,0 +1,102 @@
+#pragma once
+// The specs of robomimic's "bc" algo_name: BC and BC-RNN (algo.rnn.enabled). Their defaults are
+// robomimic's (the bc section of v0.5, which is v0.3's plus transformer.pred_future_acs), their
+// published configs robomimic's paper settings.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mimic/config/defaults.hpp"
+#include "mimic/policy/bc/bc.hpp"
+#include "mimic/policy/bc/bc_rnn.hpp"
+#include "mimic/policy/bc/defaults.hpp"
+#include "mimic/policy/core/algorithm.hpp"
+#include "mimic/policy/core/published.hpp"
+
+namespace mimic::policy {
+
+// robomimic 0.3.0's bc lacks what v0.5 added.
+inline std::vector<std::string> bc_extension_keys() {
+  std::vector<std::string> k = config::shared_extension_keys();
+  k.push_back("algo.transformer.pred_future_acs");
+  return k;
+}
+
+inline bool bc_uses_rnn(const nlohmann::json& c) {
+  return c.at("algo").at("rnn").at("enabled").get<bool>();
+}
+
+// Settings every bc variant checks; errors name the key.
+inline void validate_bc(const nlohmann::json& c) {
+  using config::require;
+  const auto& algo = c.at("algo");
+  for (const auto& d : algo["actor_layer_dims"])
+    require(d.is_number_integer() && d.get<int64_t>() > 0, "algo.actor_layer_dims",
+            "must list positive integers", algo["actor_layer_dims"]);
+  require(algo["rnn"]["rnn_type"] == "LSTM" || algo["rnn"]["rnn_type"] == "GRU",
+          "algo.rnn.rnn_type", "must be \"LSTM\" or \"GRU\"", algo["rnn"]["rnn_type"]);
+  require(!(algo["gmm"]["enabled"].get<bool>() && algo["gaussian"]["enabled"].get<bool>()),
+          "algo.gmm.enabled", "cannot be combined with algo.gaussian.enabled",
+          algo["gmm"]["enabled"]);
+  require(!algo["vae"]["enabled"].get<bool>(), "algo.vae.enabled", "is not supported (BC-VAE)",
+          algo["vae"]["enabled"]);
+  require(!algo["transformer"]["enabled"].get<bool>(), "algo.transformer.enabled",
+          "is not supported (BC-Transformer)", algo["transformer"]["enabled"]);
+  if (bc_uses_rnn(c))
+    require(c["train"]["frame_stack"].get<int64_t>() == 1, "train.frame_stack",
+            "must be 1 for BC-RNN (the RNN sees the history)", c["train"]["frame_stack"]);
+}
+
+inline AlgorithmSpec bc_spec() {
+  AlgorithmSpec s;
+  s.name = "bc";
+  s.algo_name = "bc";
+  s.selects = [](const nlohmann::json& c) { return !bc_uses_rnn(c); };
+  s.defaults = bc_defaults;
+  s.extension_keys = bc_extension_keys();
+  s.validate = validate_bc;
+  s.normalization = NormalizationRule::kRobomimic;
+  s.published = [](const std::string& dir) { return published_for_tasks(bc_defaults, "bc", dir); };
+  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
+    return std::make_unique<Bc<float, Cpu>>(a.meta, a.norm, BcSettings::from_config(a.config),
+                                            a.seed, a.schedule_units);
+  });
+  return s;
+}
+
+// robomimic's BC-RNN paper settings: sequences of 10, a 2-layer LSTM (400 wide, 1000 for
+// images) reset every 10 steps, a 5-mode GMM head.
+inline void bc_rnn_published(nlohmann::json& c, bool image) {
+  c["train"]["seq_length"] = 10;
+  c["algo"]["actor_layer_dims"] = nlohmann::json::array();
+  c["algo"]["rnn"] = {{"enabled", true},
+                      {"horizon", 10},
+                      {"hidden_dim", image ? 1000 : 400},
+                      {"rnn_type", "LSTM"},
+                      {"num_layers", 2},
+                      {"open_loop", false},
+                      {"kwargs", {{"bidirectional", false}}}};
+  c["algo"]["gmm"]["enabled"] = true;
+  c["algo"]["gmm"]["num_modes"] = 5;
+}
+
+inline AlgorithmSpec bc_rnn_spec() {
+  AlgorithmSpec s;
+  s.name = "bc_rnn";
+  s.algo_name = "bc";
+  s.selects = bc_uses_rnn;
+  s.extension_keys = bc_extension_keys();
+  s.validate = validate_bc;
+  s.normalization = NormalizationRule::kRobomimic;
+  s.published = [](const std::string& dir) {
+    return published_for_tasks(bc_defaults, "bc_rnn", dir, bc_rnn_published);
+  };
+  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
+    return std::make_unique<BcRnn<float, Cpu>>(a.meta, a.norm, BcRnnSettings::from_config(a.config),
+                                               a.seed, a.schedule_units);
+  });
+  return s;
+}
+
+}  // namespace mimic::policy

@@ -1,0 +1,20 @@
+#pragma once
+// mimic's built-in algorithms: BC and BC-RNN (robomimic's "bc"), Diffusion Policy and Implicit BC.
+// A user's algorithm is one more `add` on the registry this returns (README: Adding an algorithm).
+#include "mimic/policy/bc/spec.hpp"
+#include "mimic/policy/core/algorithm.hpp"
+#include "mimic/policy/diffusion/spec.hpp"
+#include "mimic/policy/ibc/spec.hpp"
+
+namespace mimic::policy {
+
+inline AlgorithmRegistry builtin_algorithms() {
+  AlgorithmRegistry r;
+  r.add(bc_spec());
+  r.add(bc_rnn_spec());
+  r.add(diffusion_policy_spec());
+  r.add(ibc_spec());
+  return r;
+}
+
+}  // namespace mimic::policy

@@ -1,0 +1,222 @@
+#pragma once
+// Diffusion Policy (CNN variant): a ConditionalUnet1D denoises a horizon of actions conditioned on
+// the last n_obs_steps normalized observations (flattened as global conditioning). Training adds
+// noise at a random timestep and regresses the noise (or the sample); an EMA of the weights is
+// used for inference, which runs DDPM or DDIM from Gaussian noise and executes
+// prediction[To-1 : To-1+Ta].
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "mimic/diffusion/scheduler.hpp"
+#include "mimic/loss/losses.hpp"
+#include "mimic/nn/unet1d.hpp"
+#include "mimic/optim/ema.hpp"
+#include "mimic/policy/core/policy.hpp"
+#include "mimic/policy/diffusion/defaults.hpp"
+
+namespace mimic::policy {
+
+struct DiffusionPolicySettings {
+  int64_t n_obs_steps = 2, n_action_steps = 8, horizon = 16;
+  nn::UnetConfig unet;  // input_dim and global_cond_dim are set from the shape metadata
+  bool use_ema = true;
+  optim::EmaOptions ema;
+  diffusion::SamplerKind sampler = diffusion::SamplerKind::kDdpm;
+  diffusion::SchedulerConfig scheduler;
+  int64_t num_inference_steps = 100;
+  OptimizerSettings optim;
+  EncoderSettings encoder = EncoderSettings::from_config({}, nn::NormKind::kGroup, true);
+
+  static DiffusionPolicySettings from_config(const nlohmann::json& given) {
+    const nlohmann::json config = with_defaults(diffusion_policy_defaults(), given);
+    DiffusionPolicySettings s;
+    const auto& algo = config.at("algo");
+    const auto& h = algo.at("horizon");
+    s.n_obs_steps = h.at("observation_horizon").get<int64_t>();
+    s.n_action_steps = h.at("action_horizon").get<int64_t>();
+    s.horizon = h.at("prediction_horizon").get<int64_t>();
+    if (s.n_obs_steps < 1 || s.n_action_steps < 1 ||
+        s.n_obs_steps - 1 + s.n_action_steps > s.horizon)
+      throw ValueError(
+          "algo.horizon: need observation_horizon >= 1, action_horizon >= 1 and "
+          "observation_horizon - 1 + action_horizon <= prediction_horizon");
+    const auto& u = algo.at("unet");
+    if (!u.at("enabled").get<bool>())
+      throw UnsupportedError("algo.unet.enabled: the UNet is the only denoiser available");
+    s.unet.diffusion_step_embed_dim = u.at("diffusion_step_embed_dim").get<int64_t>();
+    s.unet.down_dims = u.at("down_dims").get<std::vector<int64_t>>();
+    s.unet.kernel_size = u.at("kernel_size").get<int64_t>();
+    s.unet.n_groups = u.at("n_groups").get<int64_t>();
+    s.unet.cond_predict_scale = u.at("cond_predict_scale").get<bool>();
+    s.use_ema = algo.at("ema").at("enabled").get<bool>();
+    s.ema.power = algo.at("ema").at("power").get<double>();
+    const bool ddim = algo.at("ddim").at("enabled").get<bool>();
+    const bool ddpm = algo.at("ddpm").at("enabled").get<bool>();
+    if (ddim == ddpm) throw ValueError("algo: enable exactly one of ddpm and ddim");
+    const auto& sc = algo.at(ddim ? "ddim" : "ddpm");
+    s.sampler = ddim ? diffusion::SamplerKind::kDdim : diffusion::SamplerKind::kDdpm;
+    s.scheduler.num_train_timesteps = sc.at("num_train_timesteps").get<int64_t>();
+    s.num_inference_steps = sc.at("num_inference_timesteps").get<int64_t>();
+    s.scheduler.beta_schedule =
+        diffusion::beta_schedule_from_name(sc.at("beta_schedule").get<std::string>());
+    s.scheduler.clip_sample = sc.at("clip_sample").get<bool>();
+    s.scheduler.prediction_type =
+        diffusion::prediction_from_name(sc.at("prediction_type").get<std::string>());
+    if (ddim) {  // DDPM has no final-alpha or offset settings
+      s.scheduler.set_alpha_to_one = sc.at("set_alpha_to_one").get<bool>();
+      s.scheduler.steps_offset = sc.at("steps_offset").get<int64_t>();
+    }
+    s.optim = OptimizerSettings::from_config(config);
+    s.encoder = EncoderSettings::from_config(config, nn::NormKind::kGroup, true);
+    return s;
+  }
+};
+
+template <class T = float, class D = Cpu>
+class DiffusionPolicy : public Policy<T, D> {
+ public:
+  DiffusionPolicy(const ShapeMeta& meta, const Normalization& norm,
+                  const DiffusionPolicySettings& s, uint64_t seed, int64_t schedule_units)
+      : Policy<T, D>("diffusion_policy", meta, norm, seed, s.encoder),
+        s_(s),
+        unet_(this->store_, unet_config(this->feature_dim(), meta, s), "model"),
+        scheduler_(s.sampler, s.scheduler) {
+    this->finish_setup(s.optim, schedule_units);
+    scheduler_.set_timesteps(s.num_inference_steps);
+    if (s.use_ema) {
+      ema_ = std::make_unique<optim::Ema<T, D>>(this->store_, s.ema);
+      ema_store_ = this->store_.view_with_values(ema_->averaged());  // shares the EMA buffer
+    }
+  }
+  int64_t n_obs_steps() const override { return s_.n_obs_steps; }
+  const DiffusionPolicySettings& settings() const { return s_; }
+  optim::Ema<T, D>* ema() { return ema_.get(); }
+
+  // Observation rows [B, To, obs_dim] (low-dim part normalized) -> executable actions [B, Ta, A]
+  // (in the dataset's action space), sampled with the EMA weights when enabled. Images are
+  // encoded once per chunk.
+  Tensor<float> predict(const Tensor<float>& obs_features) {
+    const int64_t b = obs_features.dim(0), a = this->meta_.action_dim, h = s_.horizon;
+    const nn::ParamStore<T, D>& store = inference_store();
+    Tape<T, D>& tape = this->tape_;
+    Tensor<T, D> encoded;  // [B, To * feature_dim] when there are images
+    if (this->encoder_.has_rgb()) {
+      tape.reset();
+      auto guard = tape.no_grad();
+      Var<T, D> f = this->encode(store, upload(tape, obs_features), false);
+      encoded = f.value().reshape({b, s_.n_obs_steps * this->feature_dim()}).clone();
+    }
+    auto x = Tensor<T, D>::empty({b, h, a}), next = Tensor<T, D>::empty({b, h, a});
+    Kernels<D>::generate(
+        x.numel(),
+        diffusion::detail::NormalNoise<T>{this->rng_.seed, this->rng_.advance(uint64_t(x.numel()))},
+        x.data());
+    auto steps = Tensor<float>::empty({b});
+    for (int64_t t : scheduler_.timesteps()) {
+      tape.reset();
+      auto guard = tape.no_grad();
+      Var<T, D> cond =
+          encoded.defined()
+              ? tape.constant(encoded)
+              : upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}));
+      steps.fill(float(t));
+      Var<T, D> out = unet_(store, tape.constant(x), upload(tape, steps), cond);
+      scheduler_.step(out.value(), t, x, next, Tensor<T, D>(), &this->rng_);
+      std::swap(x, next);
+    }
+    const Tensor<float> all = download(x);
+    auto result = Tensor<float>::empty({b, s_.n_action_steps, a});
+    const int64_t start = s_.n_obs_steps - 1;
+    for (int64_t i = 0; i < b; ++i)
+      std::copy_n(all.data() + (i * h + start) * a, s_.n_action_steps * a,
+                  result.data() + i * s_.n_action_steps * a);
+    unnormalize_rows(this->norm_.action, result.data(), b * s_.n_action_steps, a);
+    return result;
+  }
+
+  Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
+    return predict(features);
+  }
+
+  std::map<std::string, Tensor<T, D>> state_tensors() const override {
+    auto out = Policy<T, D>::state_tensors();
+    if (ema_) this->add_flat(out, "ema.", ema_->averaged());
+    return out;
+  }
+  nlohmann::json state_json() const override {
+    nlohmann::json j = Policy<T, D>::state_json();
+    if (ema_) j["ema"] = {{"steps", ema_->steps()}};
+    return j;
+  }
+  void load_weights(const std::map<std::string, Tensor<float>>& tensors) override {
+    Policy<T, D>::load_weights(tensors);
+    if (ema_) ema_->averaged().copy_from(this->store_.values());
+  }
+  void load_state(const std::map<std::string, Tensor<float>>& tensors,
+                  const nlohmann::json& j) override {
+    Policy<T, D>::load_state(tensors, j);
+    if (ema_) {
+      const bool has = tensors.count("ema." + this->store_.entries()[0].name) > 0;
+      // A checkpoint without EMA weights (for example exported from elsewhere) uses the weights.
+      if (has)
+        this->load_flat(tensors, "ema.", ema_->averaged(), true);
+      else
+        ema_->averaged().copy_from(this->store_.values());
+      if (j.contains("ema")) ema_->set_steps(j["ema"].value("steps", int64_t(0)));
+    }
+  }
+
+ protected:
+  Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool training,
+                         Scalars& scalars) override {
+    const ShapeMeta& m = this->meta_;
+    Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, s_.n_obs_steps);
+    Tensor<float> act = gather_actions(this->norm_.action, batch.data.at("actions"), 0, s_.horizon);
+    const int64_t b = obs.dim(0);
+    Var<T, D> x0 = upload(tape, act);
+    Tensor<T, D> noise = tape.alloc(x0.shape()), noisy = tape.alloc(x0.shape());
+    Kernels<D>::generate(noise.numel(),
+                         diffusion::detail::NormalNoise<T>{
+                             this->rng_.seed, this->rng_.advance(uint64_t(noise.numel()))},
+                         noise.data());
+    std::vector<int64_t> t(static_cast<size_t>(b));
+    auto steps = Tensor<float>::empty({b});
+    const uint64_t base = this->rng_.advance(uint64_t(b));
+    const int64_t n = s_.scheduler.num_train_timesteps;
+    for (int64_t i = 0; i < b; ++i) {
+      t[size_t(i)] =
+          std::min<int64_t>(n - 1, int64_t(philox_uniform<double>(this->rng_.seed, base + i) * n));
+      steps[i] = float(t[size_t(i)]);
+    }
+    scheduler_.add_noise(x0.value(), noise, t, noisy);
+    Var<T, D> cond = ops::reshape(this->encode(this->store_, upload(tape, obs), training),
+                                  Shape{b, s_.n_obs_steps * this->feature_dim()});
+    Var<T, D> pred = unet_(this->store_, tape.constant(noisy), upload(tape, steps), cond);
+    Var<T, D> target =
+        s_.scheduler.prediction_type == diffusion::Prediction::kEpsilon ? tape.constant(noise) : x0;
+    Var<T, D> l = loss::mse(pred, target);
+    scalars["L2_Loss"] = scalars["Loss"] = double(l.value().to_vector()[0]);
+    return l;
+  }
+  void after_optimizer_step() override {
+    if (ema_) ema_->update();
+  }
+
+ private:
+  static nn::UnetConfig unet_config(int64_t feature_dim, const ShapeMeta& meta,
+                                    const DiffusionPolicySettings& s) {
+    nn::UnetConfig c = s.unet;
+    c.input_dim = meta.action_dim;
+    c.global_cond_dim = feature_dim * s.n_obs_steps;
+    return c;
+  }
+  const nn::ParamStore<T, D>& inference_store() const { return ema_ ? ema_store_ : this->store_; }
+
+  DiffusionPolicySettings s_;
+  nn::ConditionalUnet1D<T, D> unet_;
+  diffusion::Scheduler<T, D> scheduler_;
+  std::unique_ptr<optim::Ema<T, D>> ema_;
+  nn::ParamStore<T, D> ema_store_;
+};
+
+}  // namespace mimic::policy

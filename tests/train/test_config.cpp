@@ -1,0 +1,292 @@
+// Configs in both directions against fixtures written by robomimic itself
+// (tests/reference/make_robomimic_config_fixtures.py): robomimic's defaults and templates, v0.3
+// and v0.5, load in mimic; what mimic writes holds only keys robomimic accepts; the v0.5 keys
+// with meaning are honoured (action normalization, starting weights, env metadata updates) and
+// the rest listed once in the log. Plus the checkpoint manager's naming and rotation rules.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "mimic/config/generate.hpp"
+#include "mimic/env/builtin.hpp"
+#include "mimic/train/checkpoint_manager.hpp"
+#include "mimic/train/trainer.hpp"
+#include "support/scratch.hpp"
+
+namespace mimic {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const std::string kRobomimic = std::string(MIMIC_TEST_DATA_DIR) + "/robomimic/";
+
+json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  EXPECT_TRUE(in.good()) << p;
+  return json::parse(in);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Dotted paths of `written` that robomimic's locked config refuses: keys its defaults lack,
+// outside the sections it leaves open (open_keys.json, found by trying robomimic itself).
+void refused(const json& written, const json& defaults, const std::vector<std::string>& open,
+             const std::string& path, std::vector<std::string>& out) {
+  for (const auto& [key, value] : written.items()) {
+    const std::string p = path.empty() ? key : path + "." + key;
+    if (std::find(open.begin(), open.end(), p) != open.end()) continue;
+    if (!defaults.contains(key)) {
+      out.push_back(p);
+      continue;
+    }
+    if (value.is_object() && defaults[key].is_object()) refused(value, defaults[key], open, p, out);
+  }
+}
+std::vector<std::string> refused_by(const std::string& version, const json& written) {
+  const std::string algo = written.at("algo_name").get<std::string>();
+  const json open = read_json(kRobomimic + version + "/open_keys.json");
+  const json defaults = read_json(kRobomimic + version + "/" + algo + ".json");
+  std::vector<std::string> out;
+  refused(written, defaults, open.at("algos").at(algo).at("open_roots"), "", out);
+  return out;
+}
+
+TEST(Config, BcDefaultsAreRobomimicsInBothSchemas) {
+  const json v03 = read_json(kRobomimic + "v0.3/bc.json");
+  const json v05 = read_json(kRobomimic + "v0.5/bc.json");
+  const json ours = config::default_config("bc");
+  EXPECT_EQ(ours, v05) << json::diff(v05, ours).dump(1);
+  // Written without the keys v0.5 added (they are at their defaults): exactly robomimic 0.3.0's.
+  const json written = config::robomimic_view(ours, policy::builtin_algorithms());
+  EXPECT_EQ(written, v03) << json::diff(v03, written).dump(1);
+  EXPECT_EQ(config::load_config(v03), ours);
+  EXPECT_EQ(config::load_config(v05), ours);
+  // A set extension key is written, so it is not lost (robomimic 0.3.0 would refuse it).
+  json clipped = ours;
+  clipped["train"]["max_grad_norm"] = 1.0;
+  EXPECT_EQ(config::robomimic_view(clipped, policy::builtin_algorithms())["train"]["max_grad_norm"],
+            1.0);
+}
+
+TEST(Config, DiffusionPolicyDefaultsFollowRobomimicV05) {
+  const json v05 = read_json(kRobomimic + "v0.5/diffusion_policy.json");
+  const json ours = config::default_config("diffusion_policy");
+  const json written = config::robomimic_view(ours, policy::builtin_algorithms());
+  // Only the batch size differs: Diffusion Policy's 256 against robomimic's 100.
+  const json diff = json::diff(v05, written);
+  ASSERT_EQ(diff.size(), 1u) << diff.dump(1);
+  EXPECT_EQ(diff[0]["path"], "/train/batch_size");
+  EXPECT_EQ(ours["algo"]["unet"]["cond_predict_scale"], true);  // settable, mimic-only
+  json no_scale = {{"algo_name", "diffusion_policy"},
+                   {"algo", {{"unet", {{"cond_predict_scale", false}}}}}};
+  EXPECT_FALSE(policy::DiffusionPolicySettings::from_config(config::load_config(no_scale))
+                   .unet.cond_predict_scale);
+  EXPECT_EQ(config::load_config(v05)["train"]["batch_size"], 100);
+}
+
+TEST(Config, RobomimicTemplatesLoadUnchanged) {
+  int loaded = 0;
+  for (const char* version : {"v0.3", "v0.5"})
+    for (const auto& f : fs::recursive_directory_iterator(kRobomimic + version + "/templates")) {
+      if (f.path().extension() != ".json") continue;
+      SCOPED_TRACE(f.path().string());
+      const json t = read_json(f.path());
+      const std::string algo = t.at("algo_name").get<std::string>();
+      const std::string err = error_of([&] { config::load_config(t); });
+      if (algo != "bc" && algo != "diffusion_policy") {
+        EXPECT_NE(err.find("'" + algo + "' has no defaults"), std::string::npos) << err;
+      } else if (f.path().filename() == "bc_transformer.json") {
+        // robomimic's own exps template has a key robomimic refuses; both are BC-Transformer.
+        EXPECT_TRUE(err.find("experiment.mse") != std::string::npos ||
+                    err.find("BC-Transformer") != std::string::npos)
+            << err;
+      } else {
+        EXPECT_EQ(err, "no error");
+        ++loaded;
+      }
+    }
+  EXPECT_EQ(loaded, 3);  // bc (v0.3, v0.5) and diffusion_policy (v0.5)
+}
+
+TEST(Config, WhatMimicWritesLoadsInRobomimic) {
+  const policy::AlgorithmRegistry algos = policy::builtin_algorithms();
+  int checked = 0;
+  for (const auto& c : config::published_configs("/data")) {
+    SCOPED_TRACE(c.name);
+    const json written = config::robomimic_view(c.config, algos);
+    const std::string algo = written["algo_name"];
+    if (algo == "bc") {
+      EXPECT_EQ(refused_by("v0.3", written), std::vector<std::string>());
+      ++checked;
+    }
+    if (algo == "bc" || algo == "diffusion_policy") {
+      EXPECT_EQ(refused_by("v0.5", written), std::vector<std::string>());
+      ++checked;
+    }
+    EXPECT_EQ(config::load_config(written, algos), c.config);  // and back, unchanged
+  }
+  EXPECT_EQ(checked, 8 + 12);  // bc and bc_rnn in both schemas, diffusion_policy in v0.5
+  // The checker itself fails on what robomimic 0.3.0 refuses.
+  json bad = config::default_config("bc");
+  bad["train"]["max_grad_norm"] = 1.0;
+  EXPECT_EQ(refused_by("v0.3", config::robomimic_view(bad, algos)),
+            std::vector<std::string>{"train.max_grad_norm"});
+}
+
+TEST(Config, UnknownKeysInTheNewSchemaAreStillErrors) {
+  json c = {{"algo_name", "bc"}, {"experiment", {{"ckpt_pth", "x"}}}};
+  EXPECT_NE(error_of([&] { config::load_config(c); }).find("experiment.ckpt_pth"),
+            std::string::npos);
+  c = {{"algo_name", "bc"}, {"train", {{"action_keys", {"actions", "gripper"}}}}};
+  EXPECT_NE(error_of([&] { config::load_config(c); }).find("train.action_keys"), std::string::npos);
+  c = {{"algo_name", "bc"},
+       {"train", {{"action_config", {{"actions", {{"normalization", "l2"}}}}}}}};
+  EXPECT_NE(error_of([&] { config::load_config(c); }).find("train.action_config.actions"),
+            std::string::npos);
+  c = {{"algo_name", "bc"}, {"experiment", {{"env_meta_update_dict", {{"env_kwargs", {}}}}}}};
+  EXPECT_EQ(error_of([&] { config::load_config(c); }), "no error");  // an open section
+  EXPECT_EQ(
+      train::rollout_env_args({{"env_name", "Lift"}, {"env_kwargs", {{"horizon", 5}}}},
+                              {{"env_kwargs", {{"use_camera_obs", true}}}}),
+      json({{"env_name", "Lift"}, {"env_kwargs", {{"horizon", 5}, {"use_camera_obs", true}}}}));
+}
+
+json small_bc(const fs::path& dir, const std::string& data, const std::string& name) {
+  json c = config::default_config("bc");
+  c["experiment"]["name"] = name;
+  c["experiment"]["epoch_every_n_steps"] = 4;
+  c["experiment"]["rollout"]["enabled"] = false;
+  c["train"]["data"] = data;
+  c["train"]["output_dir"] = (dir / "runs").string();
+  c["train"]["num_epochs"] = 1;
+  c["train"]["batch_size"] = 8;
+  c["algo"]["actor_layer_dims"] = {16};
+  c["observation"]["modalities"]["obs"]["low_dim"] = {"obs"};
+  return c;
+}
+
+TEST(Config, V05KeysWithMeaningAreHonoured) {
+  const fs::path dir = testing::scratch_dir("config", "v05");
+  const std::string data = testing::pusht_demos(dir);
+  train::TrainOverrides o;
+  o.quiet = true;
+
+  // action_config: robomimic v0.5's min_max maps each action dim's [min, max] into [-1, 1].
+  json a = small_bc(dir, data, "min_max");
+  a["train"]["action_config"]["actions"]["normalization"] = "min_max";
+  a["train"]["hdf5_use_swmr"] = false;  // a key without effect in mimic
+  const train::TrainSummary sa = train::Trainer(config::load_config(a), o).run();
+  const policy::Checkpoint ca = policy::load_checkpoint(sa.last_checkpoint);
+  const auto action = ca.meta["policy"]["normalization"]["action"];
+  ASSERT_TRUE(action.is_object()) << ca.meta["policy"]["normalization"].dump();
+  data::RobomimicReader reader(data);
+  double lo = 1e9, hi = -1e9;
+  for (const auto& name : reader.demos()) {
+    const auto d = reader.read_demo(name);
+    for (int64_t r = 0; r < d.num_samples; ++r) {
+      lo = std::min<double>(lo, d.actions.f32[size_t(r * 2)]);
+      hi = std::max<double>(hi, d.actions.f32[size_t(r * 2)]);
+    }
+  }
+  const auto stats = policy::stats_from_json(action);
+  EXPECT_NEAR(stats.normalize(lo, 0), -0.999999, 1e-9);
+  EXPECT_NEAR(stats.normalize(hi, 0), 0.999999, 1e-9);
+  std::ifstream log(sa.log_path);
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("config keys with no effect in mimic: train.hdf5_use_swmr"),
+            std::string::npos)
+      << text.str();
+  // The run folder's config.json is written as robomimic reads it, and loads back.
+  const json written = read_json(fs::path(sa.run_dir) / "config.json");
+  EXPECT_EQ(written["train"]["action_config"]["actions"]["normalization"], "min_max");
+  EXPECT_FALSE(written["experiment"].contains("ckpt_path"));  // unset extension key
+  EXPECT_EQ(refused_by("v0.5", written), std::vector<std::string>());
+  EXPECT_EQ(config::load_config(written)["train"], config::load_config(a)["train"]);
+
+  // ckpt_path: a new run starts from those weights (with a learning rate too small to move them).
+  json b = small_bc(dir, data, "warm");
+  b["experiment"]["ckpt_path"] = sa.last_checkpoint;
+  b["algo"]["optim_params"]["policy"]["learning_rate"]["initial"] = 1e-30;
+  b["train"]["action_config"]["actions"]["normalization"] = "min_max";
+  const train::TrainSummary sb = train::Trainer(config::load_config(b), o).run();
+  const policy::Checkpoint cb = policy::load_checkpoint(sb.last_checkpoint);
+  const std::string w = "actor.mlp.0.weight";
+  ASSERT_TRUE(ca.tensors.count(w)) << "no tensor " << w;
+  EXPECT_EQ(cb.tensors.at(w).to_vector(), ca.tensors.at(w).to_vector());
+  b["experiment"]["ckpt_path"] = (dir / "missing.safetensors").string();
+  EXPECT_THROW(train::Trainer(config::load_config(b), o).run(), IoError);
+  fs::remove_all(dir);
+}
+
+TEST(CheckpointManager, FollowsRobomimicsNamingAndKeepsLastAndLastBak) {
+  const fs::path dir = testing::scratch_dir("config", "manager");
+  train::RunFolder run = train::RunFolder::at(dir);
+  fs::create_directories(run.models);
+  config::SaveConfig save;
+  save.every_n_epochs = 3;
+  save.epochs = {2};
+  save.on_best_validation = true;
+  std::vector<std::string> written;
+  auto write = [&](const std::string& p) {
+    written.push_back(fs::path(p).filename().string());
+    std::ofstream(p) << written.size();
+  };
+  train::CheckpointManager m(run, save);
+  m.validation(0.5);  // epoch 1: best validation
+  EXPECT_EQ(m.finish_epoch(1, 0, write).epoch_checkpoint,
+            (run.models / "model_epoch_1_best_validation_0.5000.safetensors").string());
+  m.validation(0.7);              // epoch 2: not better, but listed in save.epochs
+  m.rollout("PushT", 3.0, 0.25);  // best success rate (on by default), return not kept
+  const auto saved2 = m.finish_epoch(2, 0, write);
+  EXPECT_EQ(fs::path(saved2.epoch_checkpoint).filename(),
+            "model_epoch_2_PushT_success_0.25.safetensors");
+  EXPECT_TRUE(saved2.best);
+  m.validation(0.6);              // epoch 3: periodic only
+  m.rollout("PushT", 1.0, 0.25);  // no improvement
+  const auto saved3 = m.finish_epoch(3, 0, write);
+  EXPECT_EQ(fs::path(saved3.epoch_checkpoint).filename(), "model_epoch_3.safetensors");
+  EXPECT_FALSE(saved3.best);
+  EXPECT_EQ(m.finish_epoch(4, 0, write).epoch_checkpoint, "");  // nothing but last
+  EXPECT_EQ(m.best()["valid_loss"], 0.5);
+  EXPECT_EQ(m.best()["success_rate"], 0.25);
+  EXPECT_EQ(m.best()["return"], 3.0);
+  // last is rewritten every epoch; the one before survives as last_bak.
+  EXPECT_EQ(std::count(written.begin(), written.end(), "last.safetensors"), 4);
+  std::ifstream last(run.last_checkpoint()), bak(run.last_backup());
+  int l = 0, b = 0;
+  last >> l;
+  bak >> b;
+  EXPECT_EQ(l, int(written.size()));
+  EXPECT_LT(b, l);
+  // every_n_seconds saves when that much time has passed since the last timed save.
+  config::SaveConfig timed;
+  timed.every_n_epochs = 0;
+  timed.on_best_rollout_success_rate = false;
+  timed.every_n_seconds = 10.0;
+  train::CheckpointManager t(run, timed);
+  EXPECT_EQ(t.finish_epoch(1, 5, write).epoch_checkpoint, "");
+  EXPECT_NE(t.finish_epoch(2, 11, write).epoch_checkpoint, "");
+  EXPECT_EQ(t.finish_epoch(3, 15, write).epoch_checkpoint, "");
+  // Saving off: only last.
+  config::SaveConfig off;
+  off.enabled = false;
+  train::CheckpointManager n(run, off);
+  n.validation(0.1);
+  EXPECT_EQ(n.finish_epoch(50, 0, write).epoch_checkpoint, "");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mimic
