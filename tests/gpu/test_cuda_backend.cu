@@ -30,7 +30,7 @@ TEST(Cuda, SupportsTableMatchesMembers) {
         << kernel_op_name(op);
     listed += Kernels<Cuda>::supports(op);
   }
-  EXPECT_EQ(listed, 13);  // memory (7), gemm (2), map, generate, broadcast_map, sum_to
+  EXPECT_GE(listed, 13);  // memory (7), gemm (2), map, generate, broadcast_map, sum_to, ...
 }
 
 std::vector<float> random_values(int64_t n, uint64_t seed) {
