@@ -1,0 +1,12 @@
+#pragma once
+// Kernels<Cuda>'s conv family (backend/contract.hpp). Not written yet: provides nothing, so ops
+// that need it do not compile for Cuda, and the supports table says so.
+#include "mimic/backend/contract.hpp"
+
+namespace mimic::cuda {
+
+struct Conv {
+  static constexpr bool provides(KernelOp) { return false; }
+};
+
+}  // namespace mimic::cuda
