@@ -23,18 +23,23 @@ if [ ! -x "$bin" ]; then
   cat "$summary"
   exit 1
 fi
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1
-row "device" "$( [ -s "$out/gpu.txt" ] && echo found || echo none )" "$(head -1 "$out/gpu.txt")"
+if nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
+  > "$out/gpu.txt" 2>&1; then
+  row "device" "found" "$(head -1 "$out/gpu.txt")"
+else
+  row "device" "none" "nvidia-smi failed: $(head -1 "$out/gpu.txt")"
+fi
 
 # 1. Every gpu test; a skipped test on a GPU machine means no device was found: a failure here.
 start=$(date +%s)
 timeout 300 "$bin" --gtest_output=xml:"$out/gpu_tests.xml" > "$out/gpu_tests.log" 2>&1
 rc=$?
-passed=$(grep -c '^\[       OK \]' "$out/gpu_tests.log")
-failed=$(grep -c '^\[  FAILED  \]' "$out/gpu_tests.log")
-skipped=$(grep -c '^\[  SKIPPED \]' "$out/gpu_tests.log")
+# Per-test result lines end with the test's time, "(N ms)"; the closing summary repeats names.
+passed=$(grep -c '^\[       OK \] .* ms)$' "$out/gpu_tests.log")
+failed=$(grep -c '^\[  FAILED  \] .* ms)$' "$out/gpu_tests.log")
+skipped=$(grep -c '^\[  SKIPPED \] .* ms)$' "$out/gpu_tests.log")
 row "gpu tests" "$( [ $rc -eq 0 ] && [ "$skipped" -eq 0 ] && echo PASS || echo FAIL )" \
-  "$passed passed, $failed failed lines, $skipped skipped, rc $rc, $(( $(date +%s) - start )) s"
+  "$passed passed, $failed failed, $skipped skipped, rc $rc, $(( $(date +%s) - start )) s"
 
 # 2. compute-sanitizer over the kernel tests (memcheck: out-of-bounds and misaligned accesses;
 #    racecheck: shared-memory hazards in the block reductions).
@@ -57,3 +62,5 @@ row "benchmark rows vs torch on the GPU" "NOT YET" "the GPU policies are not bui
 
 echo
 cat "$summary"
+grep -q '| FAIL |' "$summary" && exit 1
+exit 0

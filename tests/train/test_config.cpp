@@ -144,6 +144,29 @@ TEST(Config, WhatMimicWritesLoadsInRobomimic) {
             std::vector<std::string>{"train.max_grad_norm"});
 }
 
+TEST(Config, AConfigNestedTooDeepIsRefusedWithoutCrashing) {
+  // 100,000 levels under an open section (algo.rnn.kwargs) and at the top: once a crash in the
+  // recursive dump() of an error message, or a deep copy into the merged config.
+  for (const bool open : {true, false}) {
+    json deep = 1;
+    for (int i = 0; i < 100000; ++i) {
+      json level = json::object();
+      level["k"] = std::move(deep);
+      deep = std::move(level);
+    }
+    json c = {{"algo_name", "bc"}};
+    if (open)
+      c["algo"]["rnn"]["kwargs"]["x"] = std::move(deep);
+    else
+      c["train"] = std::move(deep);
+    EXPECT_NE(error_of([&] { config::load_config(c); }).find("nested more than 64 levels"),
+              std::string::npos);
+  }
+  // Nesting a normal config needs is accepted.
+  json ok = {{"algo_name", "bc"}, {"algo", {{"rnn", {{"kwargs", {{"a", {{"b", {{"c", 1}}}}}}}}}}}};
+  EXPECT_EQ(error_of([&] { config::load_config(ok); }), "no error");
+}
+
 TEST(Config, UnknownKeysInTheNewSchemaAreStillErrors) {
   json c = {{"algo_name", "bc"}, {"experiment", {{"ckpt_pth", "x"}}}};
   EXPECT_NE(error_of([&] { config::load_config(c); }).find("experiment.ckpt_pth"),

@@ -73,6 +73,9 @@ inline json default_config(const std::string& algo_name, const AlgorithmRegistry
 // The user's config merged over the defaults of its algo_name, validated.
 inline json load_config(const json& user, const AlgorithmRegistry& registry) {
   if (!user.is_object()) throw ValueError("config: expected a JSON object");
+  if (nesting_depth(user) > kMaxConfigDepth)
+    throw ValueError("config: nested more than " + std::to_string(kMaxConfigDepth) +
+                     " levels deep (robomimic configs have about 7)");
   if (!user.contains("algo_name") || !user["algo_name"].is_string())
     throw ValueError("config: 'algo_name' is missing or not a string");
   json c = registry.defaults(user["algo_name"].get<std::string>());

@@ -4,8 +4,10 @@
 // any "*kwargs" object, the observation encoder and modalities, v0.5's env_meta_update_dict and
 // action_config), and a value of the wrong JSON type is an error naming path, expected and
 // actual type. Dotted paths address keys ("train.max_grad_norm").
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mimic/core/error.hpp"
@@ -105,6 +107,24 @@ inline std::vector<std::string> changed(const json& config, const json& defaults
   }
   return out;
 }
+
+// Nesting depth of a JSON value (a scalar is 1), walked without recursion, so that a hostile
+// file nested 100,000 levels deep is measured before anything recursive (merging, copying,
+// dump() for an error message) touches it.
+inline size_t nesting_depth(const json& j) {
+  std::vector<std::pair<const json*, size_t>> todo{{&j, 1}};
+  size_t deepest = 0;
+  while (!todo.empty()) {
+    const auto [v, depth] = todo.back();
+    todo.pop_back();
+    deepest = std::max(deepest, depth);
+    if (v->is_structured())
+      for (const json& child : *v) todo.push_back({&child, depth + 1});
+  }
+  return deepest;
+}
+// Deeper than any robomimic config (about 7 levels) by far.
+constexpr size_t kMaxConfigDepth = 64;
 
 inline void require(bool ok, const std::string& path, const std::string& what, const json& v) {
   if (!ok) throw ValueError("config: '" + path + "' " + what + ", got " + v.dump());
