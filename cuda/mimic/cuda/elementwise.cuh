@@ -4,6 +4,7 @@
 // 8-16 bytes per element for a few FLOPs: bound by memory bandwidth (~3 TB/s on an H100).
 #include <cstdint>
 
+#include "mimic/backend/index/copy.hpp"
 #include "mimic/core/broadcast.hpp"
 #include "mimic/cuda/memory.cuh"
 
@@ -22,17 +23,8 @@ __global__ void generate_kernel(int64_t n, F f, T* out) {
   MIMIC_GRID_STRIDE(i, n) out[i] = f(i);
 }
 
-// Offset of flat element i of `shape` under strides `st`.
-__device__ __forceinline__ int64_t strided_offset(const Shape& shape, const Strides& st,
-                                                  int64_t i) {
-  int64_t off = 0;
-  for (int d = shape.rank - 1; d >= 0; --d) {
-    const int64_t dim = shape.dims[d];
-    off += (i % dim) * st.s[d];
-    i /= dim;
-  }
-  return off;
-}
+// Offset of flat element i of `shape` under strides `st` (shared with the host).
+using index::strided_offset;
 
 template <class F, class T>
 __global__ void broadcast2_kernel(Shape shape, int64_t n, F f, T* out, const T* a, Strides sa,
