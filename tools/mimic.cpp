@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/algorithms.hpp"
 #include "commands/dataset.hpp"
 #include "commands/flags.hpp"
 #include "commands/generate_demos.hpp"
@@ -41,22 +42,20 @@ const std::vector<Command>& commands() {
        "--output_dir DIR [--dataset_dir DIR]",
        {},
        [](const mimic::cli::Flags& f) {
-         return mimic::cli::generate_configs(f, mimic::policy::builtin_algorithms());
+         return mimic::cli::generate_configs(f, mimic::cli::program_algorithms());
        }},
       {"train",
        "--config F [--dataset D] [--name N] [--output_dir O] [--debug] [--resume]",
        {"debug", "resume"},
        [](const mimic::cli::Flags& f) {
-         return mimic::cli::train(f, mimic::policy::builtin_algorithms(),
-                                  mimic::env::builtin_envs());
+         return mimic::cli::train(f, mimic::cli::program_algorithms(), mimic::env::builtin_envs());
        }},
       {"eval",
        "--agent CKPT [--n_rollouts 27] [--horizon H] [--env E] [--video_path P] [--video_skip 5] "
-       "[--seed S] [--dataset_path OUT] [--n_envs 8]",
+       "[--seed S] [--dataset_path OUT] [--n_envs 8] [--device cpu|cuda]",
        {},
        [](const mimic::cli::Flags& f) {
-         return mimic::cli::eval(f, mimic::policy::builtin_algorithms(),
-                                 mimic::env::builtin_envs());
+         return mimic::cli::eval(f, mimic::cli::program_algorithms(), mimic::env::builtin_envs());
        }},
   };
   return table;

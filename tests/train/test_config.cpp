@@ -231,6 +231,13 @@ TEST(Config, V05KeysWithMeaningAreHonoured) {
   EXPECT_NE(text.str().find("config keys with no effect in mimic: train.hdf5_use_swmr"),
             std::string::npos)
       << text.str();
+  // train.cuda (robomimic's default, true) with a registry that has no CUDA builders: the run
+  // says once, with the reason, that it trains on the CPU.
+  const std::string fallback =
+      "train.cuda asks for CUDA, running on the CPU: this program has no "
+      "CUDA build of 'bc'";
+  EXPECT_NE(text.str().find(fallback), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find(fallback), text.str().rfind(fallback)) << "said more than once";
   // The run folder's config.json is written as robomimic reads it, and loads back.
   const json written = read_json(fs::path(sa.run_dir) / "config.json");
   EXPECT_EQ(written["train"]["action_config"]["actions"]["normalization"], "min_max");

@@ -324,7 +324,7 @@ json small_config(const std::string& algo, const fs::path& out) {
 std::vector<float> first_actions(policy::Policy<float>& p) {
   env::LiftEnv e;
   e.reset(3);
-  policy::PolicyRollout<float> r(p);
+  policy::PolicyRollout r(p);
   r.reset(0);
   std::vector<env::Observation> h(size_t(p.n_obs_steps()), e.observe());
   return r.act({0}, {h})[0][0];
@@ -573,7 +573,7 @@ TEST(Trainer, ImagePoliciesTrainAndRollOutFromRenderedImages) {
     // A rollout observation rendered by the environment goes through the encoder.
     auto e = env::make_env(json::parse(data::RobomimicReader(path).env_args()), 1);
     e->reset(5);
-    policy::PolicyRollout<float> r(*p);
+    policy::PolicyRollout r(*p);
     r.reset(0);
     std::vector<env::Observation> h(size_t(p->n_obs_steps()), e->observe());
     const auto actions = r.act({0}, {h});

@@ -42,10 +42,19 @@ inline int train(const Flags& flags, const policy::AlgorithmRegistry& algorithms
 inline int eval(const Flags& flags, const policy::AlgorithmRegistry& algorithms,
                 const env::EnvRegistry& envs) {
   flags.check_known({"agent", "n_rollouts", "horizon", "env", "video_path", "video_skip", "seed",
-                     "dataset_path", "n_envs", "camera"});
+                     "dataset_path", "n_envs", "camera", "device"});
   const std::string path = flags.require("agent");
   const policy::Checkpoint ck = policy::load_checkpoint(path);
-  auto pol = policy::policy_from_checkpoint<float>(ck, path, algorithms);
+  // The device: --device, else the checkpoint's train.cuda (CPU fallback said once).
+  const std::string asked_by = flags.has("device") ? "--device" : "the checkpoint's train.cuda";
+  const bool stored_cuda =
+      ck.meta.at("config").value("train", nlohmann::json::object()).value("cuda", true);
+  const policy::DeviceKind device =
+      flags.has("device") ? policy::parse_device(flags.get("device"), "--device")
+                          : (stored_cuda ? policy::DeviceKind::kCuda : policy::DeviceKind::kCpu);
+  const policy::Placement placed = policy::policy_from_checkpoint_on(device, ck, path, algorithms);
+  std::cerr << policy::placement_line(placed, asked_by) << "\n";
+  policy::AnyPolicy* pol = placed.policy.get();
   nlohmann::json env_args = ck.meta.contains("trainer")
                                 ? ck.meta["trainer"].value("env_args", nlohmann::json())
                                 : nlohmann::json();

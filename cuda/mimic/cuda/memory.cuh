@@ -1,6 +1,8 @@
 #pragma once
-// Device memory for Tensor<T, Cuda> and the arena. Allocations are rare (the arena keeps its
-// blocks), so plain cudaMalloc / cudaFree is enough.
+// Device memory for Tensor<T, Cuda> and the arena, from the device's stream-ordered memory pool
+// (cudaMallocAsync on the default stream, which all of mimic's kernels use), with the pool told
+// to keep what is freed: after the first step, a repeated step's allocations are served from the
+// pool and no cudaMalloc reaches the driver. Devices without memory pools use cudaMalloc.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -25,13 +27,40 @@ inline unsigned grid_for(int64_t n, int threads = 256) {
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
+// Whether this process's device serves allocations from its memory pool (decided once).
+inline bool use_memory_pool() {
+  static const bool pooled = [] {
+    int device = 0, supported = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) !=
+            cudaSuccess ||
+        !supported)
+      return false;
+    cudaMemPool_t pool;
+    if (cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess) return false;
+    uint64_t keep_all = UINT64_MAX;  // never give freed memory back to the driver
+    return cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all) == cudaSuccess;
+  }();
+  return pooled;
+}
+
 struct Memory {
   static void* allocate(size_t bytes) {
     void* p = nullptr;
-    MIMIC_CUDA_CHECK(cudaMalloc(&p, bytes == 0 ? 256 : bytes));
+    const size_t n = bytes == 0 ? 256 : bytes;
+    if (use_memory_pool())
+      MIMIC_CUDA_CHECK(cudaMallocAsync(&p, n, cudaStreamLegacy));
+    else
+      MIMIC_CUDA_CHECK(cudaMalloc(&p, n));
     return p;
   }
-  static void deallocate(void* p) { cudaFree(p); }  // no throw from destructors
+  // Stream-ordered: work already queued on the stream that reads p finishes first. Never throws.
+  static void deallocate(void* p) {
+    if (use_memory_pool())
+      cudaFreeAsync(p, cudaStreamLegacy);
+    else
+      cudaFree(p);
+  }
   static void copy_bytes(void* dst, const void* src, size_t bytes) {
     if (bytes) MIMIC_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
   }

@@ -108,7 +108,6 @@ inline std::vector<std::string> shared_no_effect_keys() {
           "experiment.additional_envs",
           "train.hdf5_use_swmr",
           "train.normalize_weights_by_ds_size",
-          "train.cuda",
           "train.dataset_keys",
           "experiment.keep_all_videos"};
 }

@@ -94,6 +94,7 @@ struct TrainConfig {
   std::string hdf5_filter_key, hdf5_validation_filter_key;
   int64_t seq_length = 1, frame_stack = 1;
   bool pad_seq_length = true, pad_frame_stack = true;
+  bool cuda = true;  // train on the GPU when the program and machine can (else the CPU, said once)
   std::string goal_mode;  // "" or "last"
   int64_t batch_size = 100, num_epochs = 2000;
   uint64_t seed = 1;
@@ -122,6 +123,7 @@ struct TrainConfig {
     x.batch_size = t.at("batch_size").get<int64_t>();
     x.num_epochs = t.at("num_epochs").get<int64_t>();
     x.seed = t.at("seed").get<uint64_t>();
+    x.cuda = t.at("cuda").get<bool>();
     x.max_grad_norm = detail::optional_of<double>(t.at("max_grad_norm"));
     x.action_keys = t.at("action_keys").get<std::vector<std::string>>();
     x.action_config = t.at("action_config");

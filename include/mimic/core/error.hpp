@@ -24,5 +24,9 @@ struct IoError : Error {
 struct UnsupportedError : Error {
   using Error::Error;
 };
+// The build has the device's backend but this machine cannot run it (no GPU, no driver).
+struct DeviceUnavailableError : UnsupportedError {
+  using UnsupportedError::UnsupportedError;
+};
 
 }  // namespace mimic

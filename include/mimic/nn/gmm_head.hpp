@@ -58,9 +58,11 @@ struct GmmHead {
 };
 
 // Draws one action per batch row on the host: a mode from softmax(logits), then a Gaussian.
+// Host tensors means [B, K, A], scales [B, K, A], logits [B, K]; a GPU policy downloads them
+// first (B * K * (2A + 1) floats, a few kilobytes), so both devices draw the same stream.
 template <class T>
-Tensor<T, Cpu> sample_gmm(const GmmParams<T, Cpu>& p, PhiloxStream& rng) {
-  const Tensor<T, Cpu> m = p.means.value(), s = p.scales.value(), lg = p.logits.value();
+Tensor<T, Cpu> sample_gmm(const Tensor<T, Cpu>& m, const Tensor<T, Cpu>& s,
+                          const Tensor<T, Cpu>& lg, PhiloxStream& rng) {
   const int64_t b = m.dim(0), k = m.dim(1), a = m.dim(2);
   auto out = Tensor<T, Cpu>::empty({b, a});
   for (int64_t i = 0; i < b; ++i) {
@@ -81,6 +83,10 @@ Tensor<T, Cpu> sample_gmm(const GmmParams<T, Cpu>& p, PhiloxStream& rng) {
       out.at(i, d) = m.at(i, mode, d) + s.at(i, mode, d) * philox_normal<T>(rng.seed, base + d);
   }
   return out;
+}
+template <class T>
+Tensor<T, Cpu> sample_gmm(const GmmParams<T, Cpu>& p, PhiloxStream& rng) {
+  return sample_gmm(p.means.value(), p.scales.value(), p.logits.value(), rng);
 }
 
 }  // namespace mimic::nn

@@ -21,6 +21,19 @@ struct SpatialSoftmaxOptions {
   double noise_std = 0.0;
 };
 
+namespace detail {
+// Gaussian keypoint noise from the policy's Philox stream: element i of a draw starting at
+// `first`. At namespace scope so that CUDA can launch it.
+template <class U>
+struct KeypointNoise {
+  uint64_t seed, first;
+  U std_dev;
+  MIMIC_HD U operator()(int64_t i) const {
+    return U(philox_normal<double>(seed, first + uint64_t(i))) * std_dev;
+  }
+};
+}  // namespace detail
+
 template <class T, class D = Cpu>
 struct SpatialSoftmax {
   Conv2d<T, D> nets;
@@ -73,22 +86,14 @@ struct SpatialSoftmax {
       Tensor<T, D> noise = tape.alloc(Shape{n, 2 * keypoints});
       const uint64_t seed = rng->seed, first = rng->advance(uint64_t(noise.numel()));
       const T std_dev = T(noise_std);
-      Kernels<D>::generate(noise.numel(), KeypointNoise<T>{seed, first, std_dev}, noise.data());
+      Kernels<D>::generate(noise.numel(), detail::KeypointNoise<T>{seed, first, std_dev},
+                           noise.data());
       xy = ops::add(xy, tape.constant(noise));
     }
     return xy;
   }
 
  private:
-  template <class U>
-  struct KeypointNoise {
-    uint64_t seed, first;
-    U std_dev;
-    MIMIC_HD U operator()(int64_t i) const {
-      return U(philox_normal<double>(seed, first + uint64_t(i))) * std_dev;
-    }
-  };
-
   // pos[h*W + w] = (x, y) with x = linspace(-1, 1, W)[w], y = linspace(-1, 1, H)[h].
   Tensor<T, D> grid(Tape<T, D>& tape) const {
     std::vector<T> host(static_cast<size_t>(2 * height * width));

@@ -43,9 +43,8 @@ inline void require_env(const env::EnvRegistry& envs, const nlohmann::json& env_
   }
 }
 
-template <class T, class D>
-env::RunnerResult run_rollouts(policy::Policy<T, D>& pol, const env::EnvRegistry& envs,
-                               const nlohmann::json& env_args, const RolloutRequest& r) {
+inline env::RunnerResult run_rollouts(policy::AnyPolicy& pol, const env::EnvRegistry& envs,
+                                      const nlohmann::json& env_args, const RolloutRequest& r) {
   env::RunnerOptions opt;
   opt.horizon = int(r.horizon);
   opt.terminate_on_success = r.terminate_on_success;
@@ -55,7 +54,7 @@ env::RunnerResult run_rollouts(policy::Policy<T, D>& pol, const env::EnvRegistry
   opt.video_skip = int(r.video_skip);
   opt.camera = r.camera;
   opt.record = r.record;
-  policy::PolicyRollout<T, D> adapter(pol);
+  policy::PolicyRollout adapter(pol);
   const int images = policy::needs_images(pol.shape_meta()) ? 1 : 0;
   opt.parallel = images == 0;  // off-screen rendering stays on one thread
   return env::run_episodes([&] { return envs.make(env_args, images); }, adapter, opt);

@@ -20,6 +20,7 @@
 #include "mimic/log/run_log.hpp"
 #include "mimic/log/tensorboard.hpp"
 #include "mimic/policy/core/checkpoint.hpp"
+#include "mimic/policy/core/placement.hpp"
 #include "mimic/train/checkpoint_manager.hpp"
 #include "mimic/train/rollouts.hpp"
 #include "mimic/train/run_folder.hpp"
@@ -62,9 +63,8 @@ inline void apply_debug(nlohmann::json& c) {
 using ScalarMeans = std::map<std::string, double>;
 
 // One training epoch: `steps` gradient steps on batches from the loader.
-template <class T, class D>
-ScalarMeans train_epoch(policy::Policy<T, D>& pol, data::Loader& loader, int64_t steps,
-                        int64_t epoch, log::ProgressBar& bar) {
+inline ScalarMeans train_epoch(policy::AnyPolicy& pol, data::Loader& loader, int64_t steps,
+                               int64_t epoch, log::ProgressBar& bar) {
   ScalarMeans sums;
   for (int64_t s = 0; s < steps; ++s) {
     const policy::Scalars sc = pol.train_on_batch(loader.next());
@@ -81,9 +81,8 @@ ScalarMeans train_epoch(policy::Policy<T, D>& pol, data::Loader& loader, int64_t
 }
 
 // Validation losses: the mean over `steps` batches (a full pass when null) of a fresh loader.
-template <class T, class D>
-ScalarMeans validate_epoch(policy::Policy<T, D>& pol, const data::SequenceDataset& set,
-                           int64_t batch_size, uint64_t seed, std::optional<int64_t> steps) {
+inline ScalarMeans validate_epoch(policy::AnyPolicy& pol, const data::SequenceDataset& set,
+                                  int64_t batch_size, uint64_t seed, std::optional<int64_t> steps) {
   data::Loader loader(set, batch_size, seed, true, 1, false);
   const int64_t n = steps ? *steps : loader.batches_per_epoch();
   ScalarMeans means;
@@ -130,14 +129,17 @@ class Trainer {
                                        : train.num_epochs;
 
     // --- policy and run folder ---------------------------------------------------------------
-    std::unique_ptr<policy::Policy<float>> pol;
+    const policy::DeviceKind device =
+        train.cuda ? policy::DeviceKind::kCuda : policy::DeviceKind::kCpu;
+    policy::Placement placed;
     RunFolder run;
     int64_t first_epoch = 1;
     nlohmann::json best = {{"valid_loss", nullptr}, {"return", nullptr}, {"success_rate", nullptr}};
     if (o_.resume) {
       run = find_resumable_run(train.output_dir, exp.name);
       const policy::Checkpoint ck = policy::load_checkpoint(run.last_checkpoint().string());
-      pol = policy::policy_from_checkpoint<float>(ck, run.last_checkpoint().string(), algorithms_);
+      placed = policy::policy_from_checkpoint_on(device, ck, run.last_checkpoint().string(),
+                                                 algorithms_);
       const auto& tr = ck.meta.at("trainer");
       first_epoch = tr.at("epoch").get<int64_t>() + 1;
       best = tr.at("best");
@@ -146,18 +148,20 @@ class Trainer {
       run = create_run_folder(train.output_dir, exp.name);
       const policy::Normalization norm =
           compute_normalization(spec.normalization, train, data.meta, data.train->low_dim_demos());
-      pol = policy::make_policy<float>(algorithms_, config_, data.meta, norm, train.seed,
-                                       schedule_units);
-      if (!exp.ckpt_path.empty()) load_starting_weights(*pol, exp.ckpt_path);
+      placed = policy::make_policy_on(device, algorithms_, config_, data.meta, norm, train.seed,
+                                      schedule_units);
+      if (!exp.ckpt_path.empty()) load_starting_weights(*placed.policy, exp.ckpt_path);
       write_text_atomic(run.root / "config.json",
                         config::robomimic_view(config_, algorithms_).dump(4));
     }
+    policy::AnyPolicy* pol = placed.policy.get();
     log::RunLog out((run.logs / "log.txt").string(), !o_.quiet);
     log::EventWriter tb(run.tb.string());
     out.line("mimic train: " + spec.name + " on " + train.data + " (" +
              std::to_string(data.train->size()) + " samples, " +
              std::to_string(data.train->demos().size()) + " demos), " +
-             std::to_string(pol->params().count()) + " parameters");
+             std::to_string(pol->parameter_count()) + " parameters");
+    out.line(policy::placement_line(placed, "train.cuda"));
     out.line("run folder: " + run.root.string());
     const auto unused = config::set_without_effect(config_, algorithms_);
     if (!unused.empty()) {
@@ -254,14 +258,14 @@ class Trainer {
   }
   // robomimic v0.5's experiment.ckpt_path: the weights of a saved policy to start from (the
   // optimizer, schedule and counters start fresh).
-  static void load_starting_weights(policy::Policy<float>& pol, const std::string& path) {
+  static void load_starting_weights(policy::AnyPolicy& pol, const std::string& path) {
     const policy::Checkpoint ck = policy::load_checkpoint(path);
     std::map<std::string, Tensor<float>> weights;
-    for (const auto& e : pol.params().entries()) {
-      auto it = ck.tensors.find(e.name);
+    for (const std::string& name : pol.weight_names()) {
+      auto it = ck.tensors.find(name);
       if (it == ck.tensors.end())
-        throw IoError("experiment.ckpt_path: " + path + " has no tensor '" + e.name + "'");
-      weights.emplace(e.name, it->second);
+        throw IoError("experiment.ckpt_path: " + path + " has no tensor '" + name + "'");
+      weights.emplace(name, it->second);
     }
     pol.load_weights(weights);
   }

@@ -48,6 +48,13 @@ inline void validate_bc(const nlohmann::json& c) {
             "must be 1 for BC-RNN (the RNN sees the history)", c["train"]["frame_stack"]);
 }
 
+// Builds BC for any scalar type and device (CUDA: cuda::add_cuda_builders).
+template <class T, class D>
+std::unique_ptr<Policy<T, D>> build_bc(const BuildArgs& a) {
+  return std::make_unique<Bc<T, D>>(a.meta, a.norm, BcSettings::from_config(a.config), a.seed,
+                                    a.schedule_units);
+}
+
 inline AlgorithmSpec bc_spec() {
   AlgorithmSpec s;
   s.name = "bc";
@@ -58,10 +65,7 @@ inline AlgorithmSpec bc_spec() {
   s.validate = validate_bc;
   s.normalization = NormalizationRule::kRobomimic;
   s.published = [](const std::string& dir) { return published_for_tasks(bc_defaults, "bc", dir); };
-  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
-    return std::make_unique<Bc<float, Cpu>>(a.meta, a.norm, BcSettings::from_config(a.config),
-                                            a.seed, a.schedule_units);
-  });
+  s.set_builder<float, Cpu>(build_bc<float, Cpu>);
   return s;
 }
 
@@ -81,6 +85,13 @@ inline void bc_rnn_published(nlohmann::json& c, bool image) {
   c["algo"]["gmm"]["num_modes"] = 5;
 }
 
+// Builds BC-RNN for any scalar type and device (CUDA: cuda::add_cuda_builders).
+template <class T, class D>
+std::unique_ptr<Policy<T, D>> build_bc_rnn(const BuildArgs& a) {
+  return std::make_unique<BcRnn<T, D>>(a.meta, a.norm, BcRnnSettings::from_config(a.config), a.seed,
+                                       a.schedule_units);
+}
+
 inline AlgorithmSpec bc_rnn_spec() {
   AlgorithmSpec s;
   s.name = "bc_rnn";
@@ -92,10 +103,7 @@ inline AlgorithmSpec bc_rnn_spec() {
   s.published = [](const std::string& dir) {
     return published_for_tasks(bc_defaults, "bc_rnn", dir, bc_rnn_published);
   };
-  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
-    return std::make_unique<BcRnn<float, Cpu>>(a.meta, a.norm, BcRnnSettings::from_config(a.config),
-                                               a.seed, a.schedule_units);
-  });
+  s.set_builder<float, Cpu>(build_bc_rnn<float, Cpu>);
   return s;
 }
 

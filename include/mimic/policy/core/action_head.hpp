@@ -97,7 +97,8 @@ class ActionHead {
       const Tensor<T> a = nn::sample_gmm(p, rng);
       return download(a);
     } else {
-      throw UnsupportedError("GMM sampling runs on the CPU only");
+      return nn::sample_gmm(download(p.means.value()), download(p.scales.value()),
+                            download(p.logits.value()), rng);
     }
   }
 

@@ -12,6 +12,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <typeindex>
 #include <vector>
 
@@ -22,6 +24,7 @@ namespace mimic::policy {
 
 template <class T, class D>
 class Policy;
+class AnyPolicy;
 struct ShapeMeta;
 struct Normalization;
 
@@ -49,6 +52,8 @@ struct PublishedConfig {
 
 template <class T, class D>
 using PolicyBuilder = std::function<std::unique_ptr<Policy<T, D>>(const BuildArgs&)>;
+template <class T, class D>
+using PolicyBuilderFn = std::unique_ptr<Policy<T, D>> (*)(const BuildArgs&);
 
 struct AlgorithmSpec {
   std::string name;       // unique and stored in checkpoints: "bc_rnn"
@@ -71,9 +76,25 @@ struct AlgorithmSpec {
   // Published settings per task and observation type (for generate-configs); null: none.
   std::function<std::vector<PublishedConfig>(const std::string& dataset_dir)> published;
 
+  // A float builder is also kept type-erased under the device's name, so code compiled without
+  // that device's backend (the trainer, the CLI) can build on it (policy/core/placement.hpp).
   template <class T, class D>
   void set_builder(PolicyBuilder<T, D> b) {
+    if constexpr (std::is_same_v<T, float>)
+      device_builders_[std::string(D::name)] = [b](const BuildArgs& a) {
+        return std::unique_ptr<AnyPolicy>(b(a));
+      };
     builders_[std::type_index(typeid(PolicyBuilder<T, D>))] = std::move(b);
+  }
+  bool builds_on(std::string_view device) const {
+    return device_builders_.count(std::string(device)) > 0;
+  }
+  std::unique_ptr<AnyPolicy> build_on(std::string_view device, const BuildArgs& args) const {
+    auto it = device_builders_.find(std::string(device));
+    if (it == device_builders_.end())
+      throw UnsupportedError("algorithm '" + name + "' has no float builder on device '" +
+                             std::string(device) + "'");
+    return it->second(args);
   }
   template <class T, class D>
   bool builds() const {
@@ -90,6 +111,8 @@ struct AlgorithmSpec {
 
  private:
   std::map<std::type_index, std::any> builders_;
+  std::map<std::string, std::function<std::unique_ptr<AnyPolicy>(const BuildArgs&)>, std::less<>>
+      device_builders_;
 };
 
 class AlgorithmRegistry {
@@ -104,6 +127,15 @@ class AlgorithmRegistry {
       throw ValueError("algorithm registry: '" + spec.name + "' is the first spec of algo_name '" +
                        spec.algo_name + "' and must give its defaults");
     specs_.push_back(std::move(spec));
+  }
+
+  // Gives the registered spec `name` one more builder (another scalar type or device).
+  template <class T, class D>
+  void set_builder(const std::string& name, PolicyBuilder<T, D> b) {
+    for (auto& s : specs_)
+      if (s.name == name) return s.template set_builder<T, D>(std::move(b));
+    throw ValueError("algorithm registry: '" + name +
+                     "' is not registered (registered: " + list(false) + ")");
   }
 
   const AlgorithmSpec* find(const std::string& name) const {

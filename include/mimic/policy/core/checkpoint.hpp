@@ -20,28 +20,12 @@ struct Checkpoint {
   std::map<std::string, Tensor<float>> tensors;
 };
 
-template <class T, class D>
-void save_checkpoint(const std::string& path, const Policy<T, D>& policy,
-                     const nlohmann::json& config, int64_t schedule_units,
-                     const nlohmann::json& extra = nlohmann::json::object()) {
-  // Tensors stream from the policy's buffers (converted one at a time when they are not host
-  // floats), so saving a checkpoint needs no second copy of the model, optimizer and EMA state.
-  const std::map<std::string, Tensor<T, D>> state = policy.state_tensors();
-  std::map<std::string, nn::SafetensorsSource> out;
-  for (const auto& [name, t] : state) {
-    const Shape s = t.shape();
-    out[name] = {"F32", std::vector<int64_t>(s.dims, s.dims + s.rank), uint64_t(s.numel()) * 4,
-                 [&t](std::ostream& o) {
-                   if constexpr (std::is_same_v<T, float> && is_cpu_v<D>) {
-                     o.write(reinterpret_cast<const char*>(t.data()),
-                             static_cast<std::streamsize>(t.numel() * 4));
-                   } else {
-                     const Tensor<float> host = download(t);
-                     o.write(reinterpret_cast<const char*>(host.data()),
-                             static_cast<std::streamsize>(host.numel() * 4));
-                   }
-                 }};
-  }
+// Tensors stream from the policy's buffers (through the host one at a time when they are not
+// host floats), so saving a checkpoint needs no second copy of the model, optimizer and EMA state.
+inline void save_checkpoint(const std::string& path, const AnyPolicy& policy,
+                            const nlohmann::json& config, int64_t schedule_units,
+                            const nlohmann::json& extra = nlohmann::json::object()) {
+  const std::map<std::string, nn::SafetensorsSource> out = policy.state_sources();
   nlohmann::json meta = extra;
   meta["format"] = "mimic-checkpoint";
   meta["format_version"] = 1;
@@ -92,30 +76,55 @@ std::unique_ptr<Policy<T, D>> make_policy(const AlgorithmRegistry& registry,
   return registry.of(config).build<T, D>(BuildArgs{config, meta, norm, seed, schedule_units});
 }
 
-// Rebuilds the policy a checkpoint was saved from, with all its state. The stored config is
-// merged over today's defaults again, so keys added since it was written take their defaults.
-template <class T = float, class D = Cpu>
-std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c, const std::string& path,
-                                                     const AlgorithmRegistry& registry) {
+// What a policy is rebuilt from: a checkpoint's shapes, statistics, seed and config, the stored
+// config merged over today's defaults again (keys added since it was written take their
+// defaults). Errors name the file.
+struct CheckpointRecipe {
+  ShapeMeta meta;
+  Normalization norm;
+  uint64_t seed = 0;
+  nlohmann::json config;
+  int64_t schedule_units = 0;
+  BuildArgs args() const { return BuildArgs{config, meta, norm, seed, schedule_units}; }
+};
+
+template <class F>
+auto naming_checkpoint(const std::string& path, F&& f) -> decltype(f()) {
   try {
-    const nlohmann::json& p = c.meta.at("policy");
-    const ShapeMeta meta = ShapeMeta::from_json(p.at("shape_meta"));
-    const Normalization norm = Normalization::from_json(p.at("normalization"));
-    const uint64_t seed = p.at("rng").at("seed").get<uint64_t>();
-    const nlohmann::json config = config::load_config(c.meta.at("config"), registry);
-    const AlgorithmSpec& spec = registry.of(config);
-    if (p.contains("algo_name") && p["algo_name"] != spec.name)
-      throw IoError(path + ": the checkpoint holds a '" + p["algo_name"].get<std::string>() +
-                    "' policy but its config selects '" + spec.name + "'");
-    auto policy = make_policy<T, D>(registry, config, meta, norm, seed,
-                                    c.meta.at("schedule_units").get<int64_t>());
-    policy->load_state(c.tensors, p);
-    return policy;
+    return f();
   } catch (const nlohmann::json::exception& e) {
     throw IoError(path + ": checkpoint metadata is incomplete: " + e.what());
   } catch (const ValueError& e) {
     throw IoError(path + ": checkpoint config does not load: " + e.what());
   }
+}
+
+inline CheckpointRecipe checkpoint_recipe(const Checkpoint& c, const std::string& path,
+                                          const AlgorithmRegistry& registry) {
+  return naming_checkpoint(path, [&] {
+    const nlohmann::json& p = c.meta.at("policy");
+    CheckpointRecipe r;
+    r.meta = ShapeMeta::from_json(p.at("shape_meta"));
+    r.norm = Normalization::from_json(p.at("normalization"));
+    r.seed = p.at("rng").at("seed").get<uint64_t>();
+    r.config = config::load_config(c.meta.at("config"), registry);
+    r.schedule_units = c.meta.at("schedule_units").get<int64_t>();
+    const AlgorithmSpec& spec = registry.of(r.config);
+    if (p.contains("algo_name") && p["algo_name"] != spec.name)
+      throw IoError(path + ": the checkpoint holds a '" + p["algo_name"].get<std::string>() +
+                    "' policy but its config selects '" + spec.name + "'");
+    return r;
+  });
+}
+
+// Rebuilds the policy a checkpoint was saved from, with all its state.
+template <class T = float, class D = Cpu>
+std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c, const std::string& path,
+                                                     const AlgorithmRegistry& registry) {
+  const CheckpointRecipe r = checkpoint_recipe(c, path, registry);
+  auto policy = registry.of(r.config).build<T, D>(r.args());
+  naming_checkpoint(path, [&] { policy->load_state(c.tensors, c.meta.at("policy")); });
+  return policy;
 }
 template <class T = float, class D = Cpu>
 std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c,

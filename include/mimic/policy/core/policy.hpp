@@ -11,30 +11,12 @@
 #include "mimic/backend/cpu/kernels.hpp"
 #include "mimic/core/philox.hpp"
 #include "mimic/data/batch.hpp"
+#include "mimic/policy/core/any_policy.hpp"
 #include "mimic/policy/core/features.hpp"
 #include "mimic/policy/core/obs_encoder.hpp"
 #include "mimic/policy/core/optimizer.hpp"
 
 namespace mimic::policy {
-
-using Scalars = std::map<std::string, double>;
-
-// Normalization applied to observation features and actions (empty = identity).
-struct Normalization {
-  data::AffineStats obs, action;
-  nlohmann::json to_json() const {
-    nlohmann::json j = nlohmann::json::object();
-    if (!obs.offset.empty()) j["obs"] = stats_to_json(obs);
-    if (!action.offset.empty()) j["action"] = stats_to_json(action);
-    return j;
-  }
-  static Normalization from_json(const nlohmann::json& j) {
-    Normalization n;
-    if (j.contains("obs")) n.obs = stats_from_json(j["obs"]);
-    if (j.contains("action")) n.action = stats_from_json(j["action"]);
-    return n;
-  }
-};
 
 // Puts a host float tensor on the tape as a constant of the policy's scalar type and device.
 template <class T, class D>
@@ -59,7 +41,7 @@ Tensor<float> download(const Tensor<T, D>& x) {
 }
 
 template <class T = float, class D = Cpu>
-class Policy {
+class Policy : public AnyPolicy {
  public:
   // Declares the observation encoder's parameters (one VisualCore per rgb key) first.
   Policy(std::string algo, ShapeMeta meta, Normalization norm, uint64_t seed,
@@ -75,19 +57,25 @@ class Policy {
   Policy(const Policy&) = delete;
   Policy& operator=(const Policy&) = delete;
 
-  const std::string& algo_name() const { return algo_; }
-  const ShapeMeta& shape_meta() const { return meta_; }
-  const Normalization& normalization() const { return norm_; }
+  const std::string& algo_name() const override { return algo_; }
+  const ShapeMeta& shape_meta() const override { return meta_; }
+  const Normalization& normalization() const override { return norm_; }
+  std::string_view device_name() const override { return D::name; }
+  int64_t parameter_count() const override { return store_.count(); }
+  std::vector<std::string> weight_names() const override {
+    std::vector<std::string> names;
+    for (const auto& e : store_.entries()) names.push_back(e.name);
+    return names;
+  }
   nn::ParamStore<T, D>& params() { return store_; }
   const nn::ParamStore<T, D>& params() const { return store_; }
   PolicyOptimizer<T, D>& optimizer() { return *optimizer_; }
   // Features per observation step after the encoder (obs_dim when there are no images).
   int64_t feature_dim() const { return encoder_.output_dim(); }
-  // Observation steps a rollout must supply per call (Diffusion Policy and IBC: n_obs_steps).
-  virtual int64_t n_obs_steps() const { return 1; }
+  int64_t n_obs_steps() const override { return 1; }
 
   // One gradient step on a batch; returns the loss terms, gradient norm and learning rate.
-  Scalars train_on_batch(const data::Batch& batch) {
+  Scalars train_on_batch(const data::Batch& batch) override {
     tape_.reset();
     store_.zero_grad();
     Scalars s;
@@ -99,22 +87,20 @@ class Policy {
     return s;
   }
   // The same loss terms without gradients or updates.
-  Scalars validate_on_batch(const data::Batch& batch) {
+  Scalars validate_on_batch(const data::Batch& batch) override {
     tape_.reset();
     auto guard = tape_.no_grad();
     Scalars s;
     compute_loss(batch, tape_, false, s);
     return s;
   }
-  void end_epoch() { optimizer_->end_epoch(); }
+  void end_epoch() override { optimizer_->end_epoch(); }
 
   // --- rollouts (robomimic's RolloutPolicy) --------------------------------------------------
   // Normalized observation rows [B, n_obs_steps, obs_dim] of the rollouts `env_ids` -> actions
   // [B, chunk, A] in the dataset's action space (chunk 1 for single-step policies).
-  virtual Tensor<float> act_rollout(const Tensor<float>& features,
-                                    const std::vector<int>& env_ids) = 0;
-  // Rollout `env_id` starts a new episode (recurrent policies clear its state).
-  virtual void reset_rollout(int env_id) {}
+  // (act_rollout stays pure: each algorithm gives its own inference.)
+  void reset_rollout(int env_id) override {}
 
   // --- checkpoint state ---------------------------------------------------------------------
   // Weights under their state-dict names, optimizer moments under "optimizer.exp_avg.<name>" and
@@ -126,7 +112,27 @@ class Policy {
     add_flat(out, "optimizer.exp_avg_sq.", optimizer_->adam().exp_avg_sq());
     return out;
   }
-  virtual nlohmann::json state_json() const {
+  std::map<std::string, nn::SafetensorsSource> state_sources() const override {
+    std::map<std::string, nn::SafetensorsSource> out;
+    for (const auto& [name, t] : state_tensors()) {
+      const Shape s = t.shape();
+      // The view shares nothing with the map it came from, so the source may outlive it; the
+      // policy's buffers must outlive the source.
+      out[name] = {"F32", std::vector<int64_t>(s.dims, s.dims + s.rank), uint64_t(s.numel()) * 4,
+                   [t](std::ostream& o) {
+                     if constexpr (std::is_same_v<T, float> && is_cpu_v<D>) {
+                       o.write(reinterpret_cast<const char*>(t.data()),
+                               static_cast<std::streamsize>(t.numel() * 4));
+                     } else {  // one tensor at a time through the host
+                       const Tensor<float> host = download(t);
+                       o.write(reinterpret_cast<const char*>(host.data()),
+                               static_cast<std::streamsize>(host.numel() * 4));
+                     }
+                   }};
+    }
+    return out;
+  }
+  nlohmann::json state_json() const override {
     return {{"algo_name", algo_},
             {"shape_meta", meta_.to_json()},
             {"normalization", norm_.to_json()},
@@ -134,12 +140,12 @@ class Policy {
             {"rng", {{"seed", rng_.seed}, {"offset", rng_.offset}}}};
   }
   // Replaces the weights (by state-dict name; every one must be given), nothing else.
-  virtual void load_weights(const std::map<std::string, Tensor<float>>& tensors) {
+  void load_weights(const std::map<std::string, Tensor<float>>& tensors) override {
     load_flat(tensors, "", store_.values(), true);
   }
   // Restores what state_tensors/state_json saved (a missing tensor is an error naming it).
-  virtual void load_state(const std::map<std::string, Tensor<float>>& tensors,
-                          const nlohmann::json& j) {
+  void load_state(const std::map<std::string, Tensor<float>>& tensors,
+                  const nlohmann::json& j) override {
     load_flat(tensors, "", store_.values(), true);
     const bool has_optimizer = tensors.count("optimizer.exp_avg." + store_.entries()[0].name) > 0;
     if (has_optimizer) {

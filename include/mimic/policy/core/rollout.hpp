@@ -6,17 +6,16 @@
 #include <vector>
 
 #include "mimic/env/runner.hpp"
-#include "mimic/policy/core/policy.hpp"
+#include "mimic/policy/core/any_policy.hpp"
 
 namespace mimic::policy {
 
 // Whether rollouts must render camera observations for this policy.
 inline bool needs_images(const ShapeMeta& meta) { return !meta.rgb_keys.empty(); }
 
-template <class T = float, class D = Cpu>
 class PolicyRollout : public env::RolloutPolicy {
  public:
-  explicit PolicyRollout(Policy<T, D>& policy) : policy_(policy) {}
+  explicit PolicyRollout(AnyPolicy& policy) : policy_(policy) {}
 
   int n_obs_steps() const override { return int(policy_.n_obs_steps()); }
 
@@ -51,7 +50,7 @@ class PolicyRollout : public env::RolloutPolicy {
   }
 
  private:
-  Policy<T, D>& policy_;
+  AnyPolicy& policy_;
 };
 
 }  // namespace mimic::policy

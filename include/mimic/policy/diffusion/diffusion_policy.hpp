@@ -99,28 +99,33 @@ class DiffusionPolicy : public Policy<T, D> {
     const int64_t b = obs_features.dim(0), a = this->meta_.action_dim, h = s_.horizon;
     const nn::ParamStore<T, D>& store = inference_store();
     Tape<T, D>& tape = this->tape_;
-    Tensor<T, D> encoded;  // [B, To * feature_dim] when there are images
-    if (this->encoder_.has_rgb()) {
+    // The condition [B, To * feature_dim], computed and uploaded once per chunk: the denoising
+    // loop then copies nothing between host and device.
+    Tensor<T, D> encoded;
+    {
       tape.reset();
       auto guard = tape.no_grad();
-      Var<T, D> f = this->encode(store, upload(tape, obs_features), false);
-      encoded = f.value().reshape({b, s_.n_obs_steps * this->feature_dim()}).clone();
+      encoded =
+          this->encoder_.has_rgb()
+              ? this->encode(store, upload(tape, obs_features), false)
+                    .value()
+                    .reshape({b, s_.n_obs_steps * this->feature_dim()})
+                    .clone()
+              : upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}))
+                    .value()
+                    .clone();
     }
     auto x = Tensor<T, D>::empty({b, h, a}), next = Tensor<T, D>::empty({b, h, a});
     Kernels<D>::generate(
         x.numel(),
         diffusion::detail::NormalNoise<T>{this->rng_.seed, this->rng_.advance(uint64_t(x.numel()))},
         x.data());
-    auto steps = Tensor<float>::empty({b});
     for (int64_t t : scheduler_.timesteps()) {
       tape.reset();
       auto guard = tape.no_grad();
-      Var<T, D> cond =
-          encoded.defined()
-              ? tape.constant(encoded)
-              : upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}));
-      steps.fill(float(t));
-      Var<T, D> out = unet_(store, tape.constant(x), upload(tape, steps), cond);
+      Tensor<T, D> steps = tape.alloc(Shape{b});
+      steps.fill(T(float(t)));
+      Var<T, D> out = unet_(store, tape.constant(x), tape.constant(steps), tape.constant(encoded));
       scheduler_.step(out.value(), t, x, next, Tensor<T, D>(), &this->rng_);
       std::swap(x, next);
     }

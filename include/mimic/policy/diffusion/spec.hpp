@@ -26,6 +26,13 @@ inline void chunked_policy_published(nlohmann::json& c, bool image) {
   if (!image) c["train"]["batch_size"] = 256;
 }
 
+// Builds Diffusion Policy for any scalar type and device (CUDA: cuda::add_cuda_builders).
+template <class T, class D>
+std::unique_ptr<Policy<T, D>> build_diffusion_policy(const BuildArgs& a) {
+  return std::make_unique<DiffusionPolicy<T, D>>(
+      a.meta, a.norm, DiffusionPolicySettings::from_config(a.config), a.seed, a.schedule_units);
+}
+
 inline AlgorithmSpec diffusion_policy_spec() {
   AlgorithmSpec s;
   s.name = "diffusion_policy";
@@ -46,10 +53,7 @@ inline AlgorithmSpec diffusion_policy_spec() {
     return published_for_tasks(diffusion_policy_defaults, "diffusion_policy", dir,
                                chunked_policy_published);
   };
-  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
-    return std::make_unique<DiffusionPolicy<float, Cpu>>(
-        a.meta, a.norm, DiffusionPolicySettings::from_config(a.config), a.seed, a.schedule_units);
-  });
+  s.set_builder<float, Cpu>(build_diffusion_policy<float, Cpu>);
   return s;
 }
 

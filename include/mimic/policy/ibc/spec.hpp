@@ -12,6 +12,13 @@
 
 namespace mimic::policy {
 
+// Builds IBC for any scalar type and device (CUDA: cuda::add_cuda_builders).
+template <class T, class D>
+std::unique_ptr<Policy<T, D>> build_ibc(const BuildArgs& a) {
+  return std::make_unique<Ibc<T, D>>(a.meta, a.norm, IbcSettings::from_config(a.config), a.seed,
+                                     a.schedule_units);
+}
+
 inline AlgorithmSpec ibc_spec() {
   AlgorithmSpec s;
   s.name = "ibc";
@@ -26,10 +33,7 @@ inline AlgorithmSpec ibc_spec() {
   s.published = [](const std::string& dir) {
     return published_for_tasks(ibc_defaults, "ibc", dir, chunked_policy_published);
   };
-  s.set_builder<float, Cpu>([](const BuildArgs& a) -> std::unique_ptr<Policy<float, Cpu>> {
-    return std::make_unique<Ibc<float, Cpu>>(a.meta, a.norm, IbcSettings::from_config(a.config),
-                                             a.seed, a.schedule_units);
-  });
+  s.set_builder<float, Cpu>(build_ibc<float, Cpu>);
   return s;
 }
 
