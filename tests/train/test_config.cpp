@@ -293,7 +293,7 @@ TEST(CheckpointManager, FollowsRobomimicsNamingAndKeepsLastAndLastBak) {
   EXPECT_EQ(m.best()["success_rate"], 0.25);
   EXPECT_EQ(m.best()["return"], 3.0);
   // last is rewritten every epoch; the one before survives as last_bak.
-  EXPECT_EQ(std::count(written.begin(), written.end(), "last.safetensors"), 4);
+  EXPECT_EQ(std::count(written.begin(), written.end(), "last_new.safetensors"), 4);
   std::ifstream last(run.last_checkpoint()), bak(run.last_backup());
   int l = 0, b = 0;
   last >> l;

@@ -3,10 +3,13 @@
 // loader, debug runs of every algorithm, checkpoint round trips and resuming.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
+#include <thread>
 
 #include "mimic/config/generate.hpp"
 #include "mimic/data/loader.hpp"
@@ -383,6 +386,105 @@ TEST(Trainer, ResumingFromLastGivesTheSameLossesAsAnUninterruptedRun) {
   }
 }
 
+// Every state a kill can leave the checkpoint rotation in (it writes last_new completely, then
+// renames last -> last_bak and last_new -> last) resumes from the newest complete checkpoint of
+// this run, with the losses of an uninterrupted run; a run without one is refused, never
+// swapped for an older run of the same name.
+TEST(Trainer, ResumeSurvivesAKillAnywhereInTheCheckpointRotation) {
+  const fs::path out = temp_dir("resume_rotation");
+  train::TrainOverrides o;
+  o.quiet = true;
+  json full = small_config("bc", out);
+  full["experiment"]["name"] = "full";
+  const auto whole = train::Trainer(full, o).run().epoch_losses;
+  ASSERT_EQ(whole.size(), 4u);
+  json part = small_config("bc", out);
+  part["experiment"]["name"] = "part";
+  o.stop_after_epoch = 2;
+  train::Trainer(part, o).run();
+  o.stop_after_epoch = 0;
+  o.resume = true;
+  // Resumes a copy of the stopped run after `damage`; returns the losses of the epochs it ran.
+  auto resume_after = [&](const std::string& name,
+                          const std::function<void(const fs::path&)>& damage,
+                          std::string* log = nullptr) {
+    fs::copy(out / "part", out / name, fs::copy_options::recursive);
+    const train::RunFolder run = train::find_resumable_run(out, name);
+    damage(run.models);
+    json c = part;
+    c["experiment"]["name"] = name;
+    const train::TrainSummary s = train::Trainer(c, o).run();
+    if (log) {
+      std::ifstream in(s.log_path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      *log = ss.str();
+    }
+    return s.epoch_losses;
+  };
+  // Killed between the two renames: last_bak (epoch 1) and last_new (epoch 2), no last.
+  std::string log;
+  auto rest = resume_after(
+      "between_renames",
+      [](const fs::path& m) { fs::rename(m / "last.safetensors", m / "last_new.safetensors"); },
+      &log);
+  EXPECT_EQ(rest, std::vector<double>(whole.begin() + 2, whole.end()));
+  EXPECT_NE(log.find("last_new.safetensors (epoch 2)"), std::string::npos) << log;
+  // Killed while writing last_new: its temporary file is left beside a complete last.
+  bool tmp_removed = false;
+  rest = resume_after("while_writing", [&](const fs::path& m) {
+    std::ofstream(m / "last_new.safetensors.tmp-4242") << "half a checkpoint";
+  });
+  EXPECT_EQ(rest, std::vector<double>(whole.begin() + 2, whole.end()));
+  tmp_removed = !fs::exists(train::find_resumable_run(out, "while_writing").models /
+                            "last_new.safetensors.tmp-4242");
+  EXPECT_TRUE(tmp_removed);
+  // last gone and last_new truncated (a full disk, then a kill): last_bak, epoch 1, and the log
+  // says what it skipped.
+  rest = resume_after(
+      "only_backup",
+      [](const fs::path& m) {
+        fs::remove(m / "last.safetensors");
+        std::ofstream(m / "last_new.safetensors") << "truncated";
+      },
+      &log);
+  EXPECT_EQ(rest, std::vector<double>(whole.begin() + 1, whole.end()));
+  EXPECT_NE(log.find("last_bak.safetensors (epoch 1)"), std::string::npos) << log;
+  EXPECT_NE(log.find("skipped last_new.safetensors"), std::string::npos) << log;
+  // The newest run of the name has no checkpoint at all (killed in its first epoch) while an
+  // older one does: refused, naming the newest folder.
+  fs::copy(out / "part", out / "newest_empty", fs::copy_options::recursive);
+  const fs::path old_run = train::find_resumable_run(out, "newest_empty").root;
+  const fs::path fresh = old_run.parent_path() / (old_run.filename().string() + "_1");
+  fs::create_directories(fresh / "models");
+  json c = part;
+  c["experiment"]["name"] = "newest_empty";
+  try {
+    train::Trainer(c, o).run();
+    ADD_FAILURE() << "resumed although the newest run has no checkpoint";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(fresh.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no complete checkpoint"), std::string::npos) << e.what();
+  }
+}
+
+// Runs started at once with the same name never share a run folder.
+TEST(RunFolder, ConcurrentRunsOfOneNameGetTheirOwnFolders) {
+  const fs::path out = temp_dir("run_folders");
+  std::vector<std::string> roots(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < roots.size(); ++i)
+    threads.emplace_back(
+        [&, i] { roots[i] = train::create_run_folder(out, "same").root.string(); });
+  for (auto& t : threads) t.join();
+  std::sort(roots.begin(), roots.end());
+  EXPECT_EQ(std::unique(roots.begin(), roots.end()), roots.end());
+  // Newest first by creation order: _10 comes after _9.
+  EXPECT_TRUE(train::run_folder_before("20261202090000_9", "20261202090000_10"));
+  EXPECT_TRUE(train::run_folder_before("20261202090000", "20261202090000_1"));
+  EXPECT_FALSE(train::run_folder_before("20261202090001", "20261202090000_3"));
+}
+
 TEST(Trainer, DebugRunWithRolloutsAndVideoThroughTheCli) {
   const fs::path out = temp_dir("cli");
   const std::string cmd = std::string(MIMIC_CLI) + " train --algo bc --dataset " +
@@ -499,6 +601,43 @@ TEST(Cli, GenerateDemosWritesTheRobomimicSchemaAndPlaybackReplaysIt) {
     int64_t n = 0;
     in >> n;
     EXPECT_EQ(n, frames);
+  }
+  // A demo with 0 samples (robomimic writes them for empty episodes) and one whose number
+  // overflows int64: playback replays the rest and says so (it crashed on the first, and the
+  // second failed as "error: stoll").
+  {
+    const std::string odd = (dir / "odd_demos.hdf5").string();
+    data::RobomimicReader src(pusht);
+    data::Demo keep = src.read_demo(src.demos()[0], false, false), empty = keep;
+    empty.name = "demo_99999999999999999999999";
+    empty.num_samples = 0;
+    for (data::Array* a : {&empty.actions, &empty.rewards, &empty.dones, &empty.states}) {
+      if (a->shape.rank == 0) continue;
+      a->shape.dims[0] = 0;
+      a->f32.clear();
+    }
+    for (auto* m : {&empty.obs, &empty.next_obs})
+      for (auto& [k, a] : *m) {
+        a.shape.dims[0] = 0;
+        a.f32.clear();
+      }
+    data::Demo zero = empty;
+    zero.name = "demo_7";
+    {
+      data::RobomimicWriter w(odd, src.env_args());
+      w.add_demo(keep);
+      w.add_demo(zero);
+      w.add_demo(empty);
+      w.finish();
+    }
+    for (const std::string mode : {"", " --use-actions"}) {
+      const std::string text =
+          run_cli("playback --dataset " + odd + " --n 5" + mode, dir / "z.txt");
+      EXPECT_EQ(text.rfind("FAILED", 0), std::string::npos) << text;
+      EXPECT_NE(text.find("demo_7: 0 samples, nothing to replay"), std::string::npos) << text;
+      EXPECT_NE(text.find(empty.name + ": 0 samples"), std::string::npos) << text;
+      EXPECT_NE(text.find(keep.name + ": "), std::string::npos) << text;
+    }
   }
   // Bad input: unknown env, a missing file.
   EXPECT_NE(run_cli("generate-demos --env cartpole --n 1 --output x.hdf5", dir / "d.txt")

@@ -33,8 +33,15 @@ inline int playback(const Flags& flags) {
   double worst = 0;
   for (const std::string& name : demos) {
     const data::Demo d = r.read_demo(name, false, false);
-    if (d.states.rows() != d.num_samples)
-      throw IoError(path + ": /data/" + name + "/states: missing; playback needs states");
+    if (d.num_samples == 0) {  // nothing to reset to or to step
+      std::cout << name << ": 0 samples, nothing to replay\n";
+      continue;
+    }
+    if (d.states.rows() != d.num_samples || d.states.shape.rank != 2)
+      throw IoError(path + ": /data/" + name + "/states: missing or not [num_samples, dim]; " +
+                    "playback needs states");
+    if (use_actions && (d.actions.shape.rank != 2 || d.actions.rows() != d.num_samples))
+      throw IoError(path + ": /data/" + name + "/actions: expected [num_samples, dim]");
     const int64_t s = d.states.shape[1], a = d.actions.shape[1];
     auto state = [&](int64_t t) {
       return std::vector<double>(d.states.f32.begin() + t * s, d.states.f32.begin() + (t + 1) * s);

@@ -35,13 +35,17 @@ struct Demo {
   std::string model_file;  // optional MJCF
 };
 
-// Sort key of "demo_12" -> 12 (names without a number sort last, by name).
+// Sort key of "demo_12" -> 12 (names without a number, or with one beyond 18 digits, sort last,
+// by name).
 inline int64_t demo_number(const std::string& name) {
   const size_t p = name.rfind('_');
-  if (p == std::string::npos || p + 1 >= name.size()) return INT64_MAX;
-  for (size_t i = p + 1; i < name.size(); ++i)
+  if (p == std::string::npos || p + 1 >= name.size() || name.size() - p - 1 > 18) return INT64_MAX;
+  int64_t n = 0;
+  for (size_t i = p + 1; i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return INT64_MAX;
-  return std::stoll(name.substr(p + 1));
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
 }
 inline void sort_demos(std::vector<std::string>& names) {
   std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {

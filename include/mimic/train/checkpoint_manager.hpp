@@ -3,7 +3,7 @@
 // written when the epoch is periodic (save.every_n_epochs, save.epochs, save.every_n_seconds) or
 // sets a best value that save.on_best_* asks to keep, its name carrying the best values
 // (_best_validation_<loss>, _<env>_return_<r>, _<env>_success_<rate>); `last` is rewritten every
-// epoch for resuming, the previous one kept as `last_bak` while the new one is written.
+// epoch for resuming, the previous one kept as `last_bak` (finish_epoch says how it rotates).
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -77,11 +77,22 @@ class CheckpointManager {
       write(path.string());
       saved.epoch_checkpoint = path.string();
     }
-    // last / last_bak: the previous `last` survives a crash while the new one is written.
+    // last / last_bak: the new checkpoint is first written completely as last_new (itself
+    // atomically); then last becomes last_bak and last_new becomes last, one rename each. At
+    // every moment a complete `last`, or a complete `last_bak` and `last_new`, is on disk, and a
+    // failed write (a full disk) leaves last and last_bak as they were.
+    write(run_.next_checkpoint().string());
     std::error_code ec;
-    if (std::filesystem::exists(run_.last_checkpoint()))
+    if (std::filesystem::exists(run_.last_checkpoint())) {
       std::filesystem::rename(run_.last_checkpoint(), run_.last_backup(), ec);
-    write(run_.last_checkpoint().string());
+      if (ec)
+        throw IoError(run_.last_checkpoint().string() + ": cannot rotate to " +
+                      run_.last_backup().string() + ": " + ec.message());
+    }
+    std::filesystem::rename(run_.next_checkpoint(), run_.last_checkpoint(), ec);
+    if (ec)
+      throw IoError(run_.next_checkpoint().string() + ": cannot rename to " +
+                    run_.last_checkpoint().string() + ": " + ec.message());
     best_valid_ = best_return_ = best_success_ = false;
     valid_suffix_.clear();
     rollout_suffix_.clear();

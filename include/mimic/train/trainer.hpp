@@ -22,6 +22,7 @@
 #include "mimic/policy/core/checkpoint.hpp"
 #include "mimic/policy/core/placement.hpp"
 #include "mimic/train/checkpoint_manager.hpp"
+#include "mimic/train/resume.hpp"
 #include "mimic/train/rollouts.hpp"
 #include "mimic/train/run_folder.hpp"
 #include "mimic/train/statistics.hpp"
@@ -132,14 +133,17 @@ class Trainer {
     const policy::DeviceKind device =
         train.cuda ? policy::DeviceKind::kCuda : policy::DeviceKind::kCpu;
     policy::Placement placed;
+    std::string resumed_from;
     RunFolder run;
     int64_t first_epoch = 1;
     nlohmann::json best = {{"valid_loss", nullptr}, {"return", nullptr}, {"success_rate", nullptr}};
     if (o_.resume) {
       run = find_resumable_run(train.output_dir, exp.name);
-      const policy::Checkpoint ck = policy::load_checkpoint(run.last_checkpoint().string());
-      placed = policy::policy_from_checkpoint_on(device, ck, run.last_checkpoint().string(),
-                                                 algorithms_);
+      const ResumePoint from = resume_checkpoint(run);
+      resumed_from = "resuming from " + from.path + " (epoch " + std::to_string(from.epoch) + ")";
+      for (const auto& s : from.skipped) resumed_from += "; skipped " + s;
+      const policy::Checkpoint& ck = from.checkpoint;
+      placed = policy::policy_from_checkpoint_on(device, ck, from.path, algorithms_);
       const auto& tr = ck.meta.at("trainer");
       first_epoch = tr.at("epoch").get<int64_t>() + 1;
       best = tr.at("best");
@@ -163,6 +167,7 @@ class Trainer {
              std::to_string(pol->parameter_count()) + " parameters");
     out.line(policy::placement_line(placed, "train.cuda"));
     out.line("run folder: " + run.root.string());
+    if (!resumed_from.empty()) out.line(resumed_from);
     const auto unused = config::set_without_effect(config_, algorithms_);
     if (!unused.empty()) {
       std::string keys;
