@@ -93,6 +93,20 @@ TEST(VideoWriter, BadInputsThrow) {
   std::filesystem::remove(path);
 }
 
+// A video path in a folder that does not exist is named as such (it was reported as a missing
+// ffmpeg/libx264 at the first frame).
+TEST(VideoWriter, MissingFolderIsNamedBeforeAnyFrame) {
+  const std::string path = ::testing::TempDir() + "/mimic_no_such_folder/sub/x.mp4";
+  try {
+    VideoWriter v(path, 16, 16);
+    ADD_FAILURE() << "no error for " << path;
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("mimic_no_such_folder/sub does not exist"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(VideoWriter, MissingEncoderProgramIsAnIoError) {
   const std::string path = ::testing::TempDir() + "/mimic_video_noffmpeg.mp4";
   std::filesystem::remove(path);

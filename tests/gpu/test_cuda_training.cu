@@ -91,7 +91,8 @@ ShapeMeta image_meta() {
   m.action_dim = 2;
   return m;
 }
-json image_observation(bool group_norm_encoder) {
+// robomimic's VisualCore on 40x40 images cropped to 36x36 (Diffusion Policy swaps in GroupNorm).
+json image_observation() {
   json rgb = {
       {"core_class", "VisualCore"},
       {"core_kwargs",
@@ -101,7 +102,6 @@ json image_observation(bool group_norm_encoder) {
         {"pool_kwargs", {{"num_kp", 16}}}}},
       {"obs_randomizer_class", "CropRandomizer"},
       {"obs_randomizer_kwargs", {{"crop_height", 36}, {"crop_width", 36}, {"num_crops", 1}}}};
-  (void)group_norm_encoder;
   return {{"encoder", {{"rgb", rgb}}}};
 }
 
@@ -164,13 +164,13 @@ std::vector<Case> cases(const AlgorithmRegistry& r) {
   out.push_back(
       {"bc_image",
        merged(r, {{"algo_name", "bc"},
-                  {"observation", image_observation(false)},
+                  {"observation", image_observation()},
                   {"algo", {{"actor_layer_dims", {64}}, {"optim_params", {{"policy", adam}}}}}}),
        image_meta(), 1, 4});
   out.push_back({"diffusion_policy_image",
                  merged(r, {{"algo_name", "diffusion_policy"},
                             {"train", {{"seq_length", 8}, {"frame_stack", 2}}},
-                            {"observation", image_observation(true)},
+                            {"observation", image_observation()},
                             {"algo", dp_algo}}),
                  image_meta(), 8, 2});
   return out;

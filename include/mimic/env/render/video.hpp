@@ -32,6 +32,11 @@ class VideoWriter {
     if (width <= 0 || height <= 0 || fps <= 0)
       throw ValueError("VideoWriter: " + path_ + ": bad size " + std::to_string(width) + "x" +
                        std::to_string(height) + " or fps " + std::to_string(fps));
+    const std::filesystem::path folder = std::filesystem::absolute(path_).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder, ec))
+      throw IoError("VideoWriter: " + path_ + ": the folder " + folder.string() +
+                    " does not exist");
     static std::atomic<int> counter{0};
     tmp_ = path_ + ".part-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".mp4";
     const std::string cmd =
