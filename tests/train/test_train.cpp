@@ -2,12 +2,17 @@
 // strict merging), TensorBoard files read by an independent reader, the sequence dataset and
 // loader, debug runs of every algorithm, checkpoint round trips and resuming.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -646,6 +651,79 @@ TEST(Cli, GenerateDemosWritesTheRobomimicSchemaAndPlaybackReplaysIt) {
   EXPECT_EQ(run_cli("playback --dataset " + (dir / "missing.hdf5").string(), dir / "e.txt")
                 .rfind("FAILED", 0),
             0u);
+}
+
+// A real `mimic train` process killed with SIGKILL at many moments (dataset loading, epochs,
+// checkpoint writes and rotations), then resumed until it finishes: the final weights are
+// bit-identical to an uninterrupted run's.
+std::map<std::string, std::vector<float>> final_weights(const fs::path& runs,
+                                                        const std::string& name) {
+  const train::RunFolder run = train::find_resumable_run(runs, name);
+  const policy::Checkpoint ck = policy::load_checkpoint(run.last_checkpoint().string());
+  EXPECT_EQ(ck.meta.at("trainer").at("epoch"), 12) << run.root;
+  std::map<std::string, std::vector<float>> out;
+  for (const auto& [k, t] : ck.tensors) out[k] = t.to_vector();
+  return out;
+}
+
+TEST(Cli, TrainKilledAnywhereResumesToTheSameWeights) {
+  const fs::path dir = temp_dir("sigkill");
+  json c = small_config("bc", dir / "runs");
+  // Long enough (about a second of training, 12 checkpoint rotations) for kills to land inside.
+  c["train"]["num_epochs"] = 12;
+  c["train"]["batch_size"] = 32;
+  c["experiment"]["epoch_every_n_steps"] = 60;
+  c["experiment"]["save"]["every_n_epochs"] = 1;
+  c["algo"]["actor_layer_dims"] = {256, 256};
+  const fs::path cfg = dir / "config.json";
+  std::ofstream(cfg) << c.dump();
+  const auto command = [&](const std::string& name, bool resume) {
+    return std::string(MIMIC_CLI) + " train --config " + cfg.string() + " --name " + name +
+           (resume ? " --resume" : "") + " > /dev/null 2>&1";
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(std::system(command("uninterrupted", false).c_str()), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto reference = final_weights(dir / "runs", "uninterrupted");
+  ASSERT_FALSE(reference.empty());
+  const int kills = 9;
+  int mid_run = 0, before_first_checkpoint = 0;
+  for (int k = 1; k <= kills; ++k) {
+    const std::string name = "killed_" + std::to_string(k);
+    SCOPED_TRACE(name);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec " + command(name, false)).c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds * k / (kills + 1)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    // Resume until done; a run killed before its first checkpoint is refused and starts again.
+    const fs::path folder = dir / "runs" / name;
+    if (fs::exists(folder)) {
+      try {
+        const train::ResumePoint at =
+            train::resume_checkpoint(train::find_resumable_run(dir / "runs", name));
+        mid_run += at.epoch < 12;
+      } catch (const IoError&) {
+        ++before_first_checkpoint;
+      }
+    }
+    bool done = false;
+    for (int attempt = 0; attempt < 3 && !done; ++attempt)
+      done = std::system(command(name, true).c_str()) == 0 ||
+             std::system(command(name, false).c_str()) == 0;
+    ASSERT_TRUE(done);
+    const auto weights = final_weights(dir / "runs", name);
+    ASSERT_EQ(weights.size(), reference.size());
+    for (const auto& [key, v] : reference) EXPECT_EQ(weights.at(key), v) << key;
+  }
+  // The kills must have landed inside training for the test to mean anything.
+  EXPECT_GE(mid_run, 2) << "killed before the first checkpoint: " << before_first_checkpoint;
 }
 
 TEST(Cli, GenerateDemosWithImages) {
