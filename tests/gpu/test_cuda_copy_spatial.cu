@@ -471,6 +471,17 @@ TEST(CudaOps, GatherRepeatedIndices) {
       [&](const auto& v) { return ops::gather(v[0], 1, gi); });
 }
 
+// An index outside the gathered axis is refused before any kernel reads with it, as on the CPU.
+TEST(CudaOps, GatherRefusesOutOfRangeIndices) {
+  MIMIC_REQUIRE_GPU();
+  Tape<float, Cuda> tape;
+  Var<float, Cuda> x = tape.leaf(Tensor<float, Cuda>::zeros({2, 3}));
+  for (int64_t bad : {int64_t(3), int64_t(-1)}) {
+    const auto idx = Tensor<int64_t, Cuda>::from_vector({2, 1}, {0, bad});
+    EXPECT_THROW(ops::gather(x, 1, idx), ValueError) << bad;
+  }
+}
+
 TEST(CudaOps, PoolingAndCrop) {
   MIMIC_REQUIRE_GPU();
   expect_ops_agree("max_pool2d 3/2/1", {{1, 3, 7, 9}}, BOTH(ops::max_pool2d(v[0], 3, 2, 1)));

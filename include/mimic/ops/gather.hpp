@@ -1,6 +1,7 @@
 #pragma once
 // gather along an axis (torch.gather): out[i][j][k] = x[i][index[i][j][k]][k] for axis 1.
 #include <string>
+#include <vector>
 
 #include "mimic/autograd/tape.hpp"
 
@@ -41,11 +42,19 @@ Var<T, D> gather(Var<T, D> x, int axis, const Tensor<int64_t, D>& index) {
   // Copy the indices so backward does not depend on the caller's buffer; validate on the host.
   Tensor<int64_t, D> idx = tape.template alloc_as<int64_t>(is);
   idx.copy_from(index);
-  if constexpr (is_cpu_v<D>) {
-    for (int64_t i = 0; i < idx.numel(); ++i)
-      if (idx[i] < 0 || idx[i] >= xs[a])
-        throw ValueError("gather: index " + std::to_string(idx[i]) + " is out of range [0, " +
+  // (A GPU copies them down first: the kernel must never read outside x. Every use so far
+  // gathers one label per batch row, a few hundred bytes.)
+  const auto check = [&](const int64_t* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      if (v[i] < 0 || v[i] >= xs[a])
+        throw ValueError("gather: index " + std::to_string(v[i]) + " is out of range [0, " +
                          std::to_string(xs[a]) + ") for input shape " + xs.str());
+  };
+  if constexpr (is_cpu_v<D>) {
+    check(idx.data(), idx.numel());
+  } else {
+    const std::vector<int64_t> host = idx.to_vector();
+    check(host.data(), int64_t(host.size()));
   }
   Tensor<T, D> y = tape.alloc(is);
   Kernels<D>::gather(is, a, xv.data(), contiguous_strides(xs), idx.data(), y.data());
