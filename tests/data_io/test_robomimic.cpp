@@ -118,7 +118,16 @@ TEST(Robomimic, BadFilesGiveClearErrors) {
   expect_error([&] { r.read_demo("demo_1"); }, {"/data/demo_1/obs/object", "rank"});
   expect_error([&] { r.read_demo("demo_2"); }, {"/data/demo_2", "num_samples"});
   expect_error([&] { r.read_demo("demo_3"); }, {"/data/demo_3/actions", "4 rows", "[3, 7]"});
-  expect_error([&] { r.mask("stale"); }, {"/mask/stale", "demo_99"});
+  // A mask naming demos that are not in /data is used without them (as robomimic does), and the
+  // missing names are reported.
+  EXPECT_EQ(r.mask("stale"), std::vector<std::string>{"demo_0"});
+  const data::MaskDemos stale = r.read_mask("stale");
+  EXPECT_EQ(stale.missing, std::vector<std::string>{"demo_99"});
+  const std::string warning = r.mask_warning("stale", stale);
+  for (const char* part :
+       {"bad_robomimic.hdf5", "mask/stale", "1 demos not in /data", "demo_99", "using its other 1"})
+    EXPECT_NE(warning.find(part), std::string::npos) << warning;
+  EXPECT_EQ(r.mask_warning("train", r.read_mask("train")), "");
   expect_error([&] { r.mask("nope"); }, {"/mask", "nope"});
   expect_error([&] { r.read_demo("demo_7"); }, {"/data", "demo_7"});
   {  // Truncated copy.

@@ -118,14 +118,13 @@ TEST(PushTEnv, InterfaceAndObservations) {
   EXPECT_FLOAT_EQ(obs[19], agent[1]);
   EXPECT_NEAR(agent[0], 400, 1e-3);
   EXPECT_NEAR(agent[1], 60, 1e-3);
-  // Keypoint 0 is the bar's corner at local (-60, 0); keypoint 8 the centre of mass.
+  // Keypoints follow the block (their values: test_pusht_definition.cpp).
   const Pose2 b = env.block_pose();
-  const Vec2 corner = b.apply({-60, 0});
-  EXPECT_NEAR(obs[0], corner.x, 1e-3);
-  EXPECT_NEAR(obs[1], corner.y, 1e-3);
-  const Vec2 com = b.apply({0, 45});
-  EXPECT_NEAR(obs[16], com.x, 1e-3);
-  EXPECT_NEAR(obs[17], com.y, 1e-3);
+  const Vec2 k0 = b.apply(pusht::kKeypoints[0]), k8 = b.apply(pusht::kKeypoints[8]);
+  EXPECT_NEAR(obs[0], k0.x, 1e-3);
+  EXPECT_NEAR(obs[1], k0.y, 1e-3);
+  EXPECT_NEAR(obs[16], k8.x, 1e-3);
+  EXPECT_NEAR(obs[17], k8.y, 1e-3);
   EXPECT_TRUE(o.images.empty());
 
   PushT with_images(PushTConfig{.images = true, .image_size = 96});
@@ -143,18 +142,19 @@ TEST(PushTEnv, ResetIsDeterministicPerSeed) {
   EXPECT_EQ(a.get_state(), b.get_state());
   b.reset(8);
   EXPECT_NE(a.get_state(), b.get_state());
-  // The published ranges.
+  // The published ranges: agent on the integer grid [50, 450)^2; the block's centre of mass,
+  // which the legacy placement turns the block about, at (x, y + 45) with (x, y) in [100, 400)^2.
   for (uint64_t seed = 0; seed < 50; ++seed) {
     a.reset(seed);
     const Vec2 p = a.agent_pos();
-    const Pose2 q = a.block_pose();
+    const Vec2 com = a.block_pose().apply(pusht::kCenterOfMass);
     EXPECT_GE(p.x, 50);
     EXPECT_LT(p.x, 450);
-    EXPECT_GE(p.y, 50);
-    EXPECT_LT(p.y, 450);
-    // One settling substep may nudge a block that starts under the agent.
-    EXPECT_GE(q.x, 95);
-    EXPECT_LT(q.x, 405);
+    EXPECT_EQ(p.y, std::floor(p.y));
+    EXPECT_NEAR(com.x, std::round(com.x), 1e-9);
+    EXPECT_NEAR(com.y - 45, std::round(com.y - 45), 1e-9);
+    EXPECT_GE(com.x, 100 - 1e-9);
+    EXPECT_LT(com.x, 400);
   }
   // Same seed, same actions: same trajectory.
   a.reset(11);
@@ -211,7 +211,7 @@ TEST(PushTEnv, WallsStopTheBlock) {
   // Sweep the agent leftwards through the block's middle, far past the wall.
   for (int k = 0; k < 40; ++k) env.step_target(0, 60);
   const Pose2 b = env.block_pose();
-  for (const Vec2 kp : pusht::kKeypoints) {
+  for (const Vec2 kp : pusht::kOutlineCorners) {
     const Vec2 p = b.apply(kp);
     EXPECT_GT(p.x, 7.0 - 1.0) << "block went through the left wall";
   }

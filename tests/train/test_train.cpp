@@ -365,6 +365,59 @@ TEST(Trainer, EveryAlgorithmTrainsSavesAndRoundTripsItsCheckpoint) {
   }
 }
 
+// Lenient where robomimic is: a mask naming demos that are missing trains on the others and says
+// which; strict where its policies need it: actions outside [-1, 1] stop `train` as they stop
+// `dataset-info`, unless the config normalizes actions.
+TEST(Trainer, StaleMaskWarnsAndActionsOutsideTheUnitRangeAreRefused) {
+  const fs::path dir = temp_dir("lenient");
+  const fs::path stale = dir / "stale.hdf5";
+  fs::copy_file(shared_lift_dataset(), stale);
+  {
+    h5::File f(stale.string(), h5::File::Mode::kReadWrite);
+    auto train_names = f.root().group("mask").dataset("train").read_strings();
+    train_names.push_back("demo_999");
+    f.root().group("mask").remove("train");
+    f.root().group("mask").write_strings("train", train_names);
+  }
+  json c = small_config("bc", dir);
+  c["train"]["data"] = stale.string();
+  c["train"]["num_epochs"] = 1;
+  train::TrainOverrides o;
+  o.quiet = true;
+  const train::TrainSummary s = train::Trainer(c, o).run();
+  std::ifstream log_in(fs::path(s.run_dir) / "logs" / "log.txt");
+  const std::string log((std::istreambuf_iterator<char>(log_in)), {});
+  EXPECT_NE(
+      log.find("warning: " + stale.string() + ": mask/train names 1 demos not in /data (demo_999)"),
+      std::string::npos)
+      << log;
+
+  const fs::path wide = dir / "wide.hdf5";
+  {
+    data::RobomimicReader r(shared_lift_dataset());
+    data::RobomimicWriter w(wide.string(), r.env_args());
+    for (const auto& name : r.demos()) {
+      data::Demo d = r.read_demo(name);
+      for (float& a : d.actions.f32) a *= 3.0f;
+      w.add_demo(d);
+    }
+    w.set_mask("train", r.mask("train"));
+    w.set_mask("valid", r.mask("valid"));
+    w.finish();
+  }
+  c["train"]["data"] = wide.string();
+  try {
+    train::Trainer(c, o).run();
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find(wide.string() + ": actions lie outside [-1, 1] (min "),
+              std::string::npos)
+        << e.what();
+  }
+  c["train"]["action_config"]["actions"]["normalization"] = "min_max";
+  EXPECT_NO_THROW(train::Trainer(c, o).run());
+}
+
 TEST(Trainer, ResumingFromLastGivesTheSameLossesAsAnUninterruptedRun) {
   for (const std::string algo : {"bc_rnn", "diffusion_policy"}) {
     SCOPED_TRACE(algo);

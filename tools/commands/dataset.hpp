@@ -14,7 +14,10 @@ namespace mimic::cli {
 // Demos of the whole file or of a filter key.
 inline std::vector<std::string> selected_demos(const data::RobomimicReader& r,
                                                const std::string& filter_key) {
-  return filter_key.empty() ? r.demos() : r.mask(filter_key);
+  if (filter_key.empty()) return r.demos();
+  const data::MaskDemos m = r.read_mask(filter_key);
+  if (!m.missing.empty()) std::cerr << "warning: " << r.mask_warning(filter_key, m) << "\n";
+  return m.demos;
 }
 
 // Prints a summary; returns 1 (and says why) when actions leave [-1, 1].
@@ -67,8 +70,7 @@ inline int dataset_info(const Flags& flags) {
     for (const auto& [k, a] : d0.next_obs) line("next_obs/" + k, a);
   }
   if (amin < -1.0f || amax > 1.0f) {
-    std::cerr << "error: " << path << ": actions lie outside [-1, 1] (min " << amin << ", max "
-              << amax << "); normalize them before training\n";
+    std::cerr << "error: " << data::actions_outside_unit_range(path, amin, amax) << "\n";
     return 1;
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "commands/dataset.hpp"
 #include "commands/flags.hpp"
 #include "mimic/data/robomimic.hpp"
 #include "mimic/env/builtin.hpp"
@@ -17,8 +18,7 @@ inline int playback(const Flags& flags) {
                      "video_skip", "width", "height"});
   const std::string path = flags.require("dataset");
   data::RobomimicReader r(path);
-  std::vector<std::string> demos =
-      flags.has("filter_key") ? r.mask(flags.get("filter_key")) : r.demos();
+  std::vector<std::string> demos = selected_demos(r, flags.get("filter_key"));
   const int64_t n = int64_t(flags.number("n", 5));
   if (n >= 0 && int64_t(demos.size()) > n) demos.resize(size_t(n));
   auto e = env::make_env(nlohmann::json::parse(r.env_args()), 0);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,21 @@ inline void sort_demos(std::vector<std::string>& names) {
   });
 }
 
+// What `dataset-info` and `train` say about actions that leave [-1, 1] (robomimic's policies
+// squash their outputs into that range, so such actions cannot be learned as stored).
+inline std::string actions_outside_unit_range(const std::string& path, float amin, float amax) {
+  std::ostringstream s;
+  s << path << ": actions lie outside [-1, 1] (min " << amin << ", max " << amax
+    << "); normalize them before training";
+  return s.str();
+}
+
+// A filter key as read: the demos it names that are in /data, and those that are not (robomimic
+// drops those silently; here they are reported).
+struct MaskDemos {
+  std::vector<std::string> demos, missing;
+};
+
 class RobomimicReader {
  public:
   explicit RobomimicReader(const std::string& path, bool swmr = true)
@@ -89,18 +105,31 @@ class RobomimicReader {
     h5::Group root = file_.root();
     return root.exists("mask") ? root.group("mask").children() : std::vector<std::string>{};
   }
-  // Demo names of a filter key, checked against the demos present, in demo order.
-  std::vector<std::string> mask(const std::string& filter_key) const {
+  // Demo names of a filter key that are in /data, in demo order; names it lists that are not in
+  // /data (robomimic's own conversion scripts can leave such masks) are in `missing`.
+  MaskDemos read_mask(const std::string& filter_key) const {
     h5::Group root = file_.root();
     if (!root.exists("mask"))
       throw IoError(path() + ": /mask: missing (no filter keys in this file)");
     h5::Dataset d = root.group("mask").dataset(filter_key);
-    std::vector<std::string> names = d.read_strings();
-    for (const std::string& n : names)
-      if (std::find(demos_.begin(), demos_.end(), n) == demos_.end())
-        d.fail("names demo '" + n + "', which is not in /data");
-    sort_demos(names);
-    return names;
+    MaskDemos m;
+    for (std::string& n : d.read_strings())
+      (std::find(demos_.begin(), demos_.end(), n) == demos_.end() ? m.missing : m.demos)
+          .push_back(std::move(n));
+    sort_demos(m.demos);
+    sort_demos(m.missing);
+    return m;
+  }
+  std::vector<std::string> mask(const std::string& filter_key) const {
+    return read_mask(filter_key).demos;
+  }
+  // The warning for a mask's missing demos ("" when none are missing).
+  std::string mask_warning(const std::string& filter_key, const MaskDemos& m) const {
+    if (m.missing.empty()) return "";
+    std::string names;
+    for (size_t i = 0; i < m.missing.size(); ++i) names += (i ? ", " : "") + m.missing[i];
+    return path() + ": mask/" + filter_key + " names " + std::to_string(m.missing.size()) +
+           " demos not in /data (" + names + "); using its other " + std::to_string(m.demos.size());
   }
 
   // Reads and validates one demo. Image observations are included when `images` is true.

@@ -45,7 +45,13 @@ class SequenceDataset {
     if (!o_.goal_mode.empty() && o_.goal_mode != "last")
       throw ValueError("goal_mode: only 'last' is supported, got '" + o_.goal_mode + "'");
     if (o_.obs_keys.empty()) throw ValueError(o_.path + ": no observation keys requested");
-    names_ = o_.filter_key.empty() ? reader_->demos() : reader_->mask(o_.filter_key);
+    if (o_.filter_key.empty()) {
+      names_ = reader_->demos();
+    } else {
+      const MaskDemos m = reader_->read_mask(o_.filter_key);
+      names_ = m.demos;
+      if (!m.missing.empty()) warnings_.push_back(reader_->mask_warning(o_.filter_key, m));
+    }
     if (o_.demo_limit >= 0 && int64_t(names_.size()) > o_.demo_limit)
       names_.resize(size_t(o_.demo_limit));
     if (names_.empty())
@@ -79,6 +85,8 @@ class SequenceDataset {
   int64_t size() const { return index_->size(); }
   const std::vector<std::string>& demos() const { return names_; }
   const std::string& env_args() const { return env_args_; }
+  // What was tolerated while opening (a mask naming demos that are not in the file).
+  const std::vector<std::string>& warnings() const { return warnings_; }
   const SequenceDatasetOptions& options() const { return o_; }
   int64_t window() const { return o_.diffusion_sampler ? o_.seq_length : rm_.window(); }
   // Per-step shape of every observation key (images as C, H, W).
@@ -290,6 +298,7 @@ class SequenceDataset {
   std::vector<Demo> demos_;
   mutable std::vector<Demo> stats_demos_;
   std::string env_args_;
+  std::vector<std::string> warnings_;
   std::map<std::string, KeyInfo> keys_;
   RobomimicSequence rm_;
   DiffusionSequence dp_;

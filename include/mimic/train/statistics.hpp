@@ -5,6 +5,8 @@
 //     stored, or as v0.5's train.action_config.actions.normalization asks (min_max, gaussian).
 //   the limits rule (Diffusion Policy, IBC): Diffusion Policy's limits normalizer on observations
 //     and actions.
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -80,6 +82,15 @@ inline policy::Normalization compute_normalization(policy::NormalizationRule rul
   }
   const auto& method = train.action_config.contains("actions") ? train.action_config["actions"]
                                                                : nlohmann::json::object();
+  const bool normalized = method.contains("normalization") && method["normalization"].is_string() &&
+                          method["normalization"].get<std::string>() != "none";
+  if (!normalized) {  // the policy learns actions as stored: they must be in its output range
+    float amin = INFINITY, amax = -INFINITY;
+    for (const auto& d : demos)
+      for (float v : d.actions.f32) amin = std::min(amin, v), amax = std::max(amax, v);
+    if (amin < -1.0f || amax > 1.0f)
+      throw ValueError(data::actions_outside_unit_range(train.data, amin, amax));
+  }
   if (method.contains("normalization") && method["normalization"].is_string()) {
     int64_t rows = 0;
     for (const auto& d : demos) rows += d.num_samples;

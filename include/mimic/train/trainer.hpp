@@ -166,6 +166,9 @@ class Trainer {
              std::to_string(data.train->demos().size()) + " demos), " +
              std::to_string(pol->parameter_count()) + " parameters");
     out.line(policy::placement_line(placed, "train.cuda"));
+    for (const auto* set : {data.train.get(), data.valid.get()})
+      if (set)
+        for (const std::string& w : set->warnings()) out.line("warning: " + w);
     out.line("run folder: " + run.root.string());
     if (!resumed_from.empty()) out.line(resumed_from);
     const auto unused = config::set_without_effect(config_, algorithms_);
@@ -215,7 +218,7 @@ class Trainer {
         req.n = ro.n;
         req.horizon = ro.horizon;
         req.terminate_on_success = ro.terminate_on_success;
-        req.first_seed = 100000 + train.seed * 1000;
+        req.first_seed = 100000;  // the benchmark's test episodes, whatever the training seed
         req.video_skip = exp.video_skip;
         if (exp.render_video)
           req.video_path =

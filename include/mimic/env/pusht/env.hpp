@@ -32,6 +32,7 @@
 // multiply-add contractions and so change trajectories in the last bit.
 // clang-format off
 #include "mimic/core/error.hpp"
+#include "mimic/core/numpy_random_state.hpp"
 #include "mimic/env/env.hpp"
 #include "mimic/env/pusht/geometry.hpp"
 #include "mimic/env/mujoco/mjcf.hpp"
@@ -55,11 +56,25 @@ inline constexpr std::array<std::array<double, 4>, 2> kTeeRects{
     {{-60, 0, 60, 30}, {-15, 30, 15, 120}}};
 inline constexpr double kTeeArea = 120.0 * 30.0 + 30.0 * 90.0;  // 6300
 inline constexpr geom::Vec2 kCenterOfMass{0.0, 45.0};
-// Block keypoints in the body frame: the eight corners of the T outline and its centre of mass.
-// (The published set is 9 points picked by farthest-point sampling on a rasterised T with a seeded
-// numpy generator, which cannot be reproduced without pygame; these fix the pose just as well.)
-inline constexpr std::array<geom::Vec2, 9> kKeypoints{
-    {{-60, 0}, {60, 0}, {60, 30}, {15, 30}, {15, 120}, {-15, 120}, {-15, 30}, {-60, 30}, {0, 45}}};
+// The eight corners of the T's outline in its body frame (planning and tests).
+inline constexpr std::array<geom::Vec2, 8> kOutlineCorners{
+    {{-60, 0}, {60, 0}, {60, 30}, {15, 30}, {15, 120}, {-15, 120}, {-15, 30}, {-60, 30}}};
+// The 9 block keypoints of the published low-dimensional observation, in the body frame. They are
+// part of the task's definition, derived once from it (tests/reference/make_pusht_fixtures.py,
+// pinned by tests/data/pusht/dp_definition.json): the T as the published renderer draws it at
+// rest, its coloured pixels, 9 of them by farthest-point sampling from a seeded start, plus a
+// seeded uniform(0, 1) shift. Several lie inside the T, some just outside its outline.
+inline constexpr std::array<geom::Vec2, 9> kKeypoints{{
+    {9.269786713763871, 90.040973523936188},
+    {-60.983472364471474, -1.1867297607997276},
+    {60.912755577277721, -1.3933642242328201},
+    {-0.2705034390160016, 25.543624991465421},
+    {-14.064927576212233, 122.81585355412153},
+    {39.002738500170146, 32.857404276587566},
+    {-39.966414424694534, 32.729655446429945},
+    {-16.824344379397441, 62.863178922349888},
+    {23.54146122024909, -1.7002881094626152},
+}};
 
 inline std::array<geom::Polygon, 2> tee_polygons(const geom::Pose2& pose) {
   return {geom::rect(pose, kTeeRects[0][0], kTeeRects[0][1], kTeeRects[0][2], kTeeRects[0][3]),
@@ -79,6 +94,17 @@ inline double reward_from_coverage(double cov) {
   return std::clamp(cov / kSuccessCoverage, 0.0, 1.0);
 }
 inline bool success_from_coverage(double cov) { return cov > kSuccessCoverage; }
+
+// The published "legacy" placement of a block drawn at (x, y, theta): the origin goes to (x, y)
+// at angle 0, then the body turns by theta about its centre of mass, which stays at
+// (x, y) + kCenterOfMass. Rounded as the published physics rounds it (products never fused).
+inline geom::Pose2 legacy_placement(double x, double y, double theta) {
+  static_assert(kCenterOfMass.x == 0.0,
+                "the formula below assumes the centre of mass on the y axis");
+  volatile double along_x = kCenterOfMass.y * std::sin(theta);
+  volatile double along_y = kCenterOfMass.y * std::cos(theta);
+  return {x + along_x, (y + kCenterOfMass.y) - along_y, theta};
+}
 
 // Dataset actions live in [-1, 1]; the environment's targets in workspace pixels [0, 512].
 inline double action_to_target(double a) { return (a + 1.0) * 0.5 * kWorkspace; }
@@ -100,6 +126,12 @@ inline constexpr int kStateSize = 1 + 3 * kNq;
 // MJCF of the scene. The camera sits far away on -z looking along +z with image "up" = -y, so the
 // picture has x to the right and y downwards like the published renderer; the narrow field of view
 // keeps the perspective error below 0.1 px at 96 x 96. Flat colours: ambient headlight only.
+// What is drawn (group 0) and what collides (group 3, hidden by default) are separate geoms:
+// - the T's collision boxes reach 40 px along z, beyond the agent's and the walls' reach in the
+//   plane, so that the shallowest way out of any overlap is in the plane (with the drawn 10 px,
+//   an agent more than 10 px inside the T got a z normal and passed through);
+// - each wall collides as a solid slab filling everything beyond its inner face (x < 7, x > 504,
+//   y < 7, y > 504), so that a T that starts across a wall is pushed back in, never out.
 inline std::string model_xml() {
   std::string xml = R"(<mujoco model="pusht">
   <compiler angle="radian"/>
@@ -119,23 +151,29 @@ inline std::string model_xml() {
     <camera name="top" pos="256 256 -10000" xyaxes="1 0 0 0 -1 0" fovy="2.93290332"/>
     <geom name="floor" type="box" pos="256 256 3" size="300 300 1" rgba="1 1 1 1"/>
 GOAL_GEOMS
-    <geom name="wall_left" type="box" pos="5 255.5 -10" size="2 253.5 10" rgba="0.827 0.827 0.827 1"
-          contype="2" conaffinity="2"/>
-    <geom name="wall_right" type="box" pos="506 255.5 -10" size="2 253.5 10" rgba="0.827 0.827 0.827 1"
-          contype="2" conaffinity="2"/>
-    <geom name="wall_top" type="box" pos="255.5 5 -10" size="253.5 2 10" rgba="0.827 0.827 0.827 1"
-          contype="2" conaffinity="2"/>
-    <geom name="wall_bottom" type="box" pos="255.5 506 -10" size="253.5 2 10" rgba="0.827 0.827 0.827 1"
-          contype="2" conaffinity="2"/>
+    <geom name="wall_left" type="box" pos="5 255.5 -10" size="2 253.5 10" rgba="0.827 0.827 0.827 1"/>
+    <geom name="wall_right" type="box" pos="506 255.5 -10" size="2 253.5 10" rgba="0.827 0.827 0.827 1"/>
+    <geom name="wall_top" type="box" pos="255.5 5 -10" size="253.5 2 10" rgba="0.827 0.827 0.827 1"/>
+    <geom name="wall_bottom" type="box" pos="255.5 506 -10" size="253.5 2 10" rgba="0.827 0.827 0.827 1"/>
+    <geom name="wall_left_solid" type="box" pos="-496.5 256 -10" size="503.5 1256 40" group="3"
+          rgba="0.827 0.827 0.827 1" contype="2" conaffinity="2"/>
+    <geom name="wall_right_solid" type="box" pos="1008 256 -10" size="504 1256 40" group="3"
+          rgba="0.827 0.827 0.827 1" contype="2" conaffinity="2"/>
+    <geom name="wall_top_solid" type="box" pos="256 -496.5 -10" size="1256 503.5 40" group="3"
+          rgba="0.827 0.827 0.827 1" contype="2" conaffinity="2"/>
+    <geom name="wall_bottom_solid" type="box" pos="256 1008 -10" size="1256 504 40" group="3"
+          rgba="0.827 0.827 0.827 1" contype="2" conaffinity="2"/>
     <body name="block" pos="0 0 -10">
       <joint name="block_x" type="slide" axis="1 0 0"/>
       <joint name="block_y" type="slide" axis="0 1 0"/>
       <joint name="block_theta" type="hinge" axis="0 0 1"/>
       <inertial pos="0 45 0" mass="1" diaginertia="2000 2000 3000"/>
-      <geom name="bar" type="box" pos="0 15 0" size="60 15 10" rgba="0.467 0.533 0.6 1"
-            contype="1" conaffinity="6"/>
-      <geom name="stem" type="box" pos="0 75 0" size="15 45 10" rgba="0.467 0.533 0.6 1"
-            contype="1" conaffinity="6"/>
+      <geom name="bar" type="box" pos="0 15 0" size="60 15 10" rgba="0.467 0.533 0.6 1"/>
+      <geom name="stem" type="box" pos="0 75 0" size="15 45 10" rgba="0.467 0.533 0.6 1"/>
+      <geom name="bar_solid" type="box" pos="0 15 0" size="60 15 40" group="3"
+            rgba="0.467 0.533 0.6 1" contype="1" conaffinity="6"/>
+      <geom name="stem_solid" type="box" pos="0 75 0" size="15 45 40" group="3"
+            rgba="0.467 0.533 0.6 1" contype="1" conaffinity="6"/>
     </body>
     <body name="agent" pos="0 0 -10">
       <joint name="agent_x" type="slide" axis="1 0 0"/>
@@ -240,7 +278,7 @@ class PushT : public Env {
   nlohmann::json env_args() const override {
     // type 2: a gym-style environment in robomimic's EnvType numbering.
     return {{"env_name", "PushT"},
-            {"env_version", "mimic-pusht-1"},
+            {"env_version", "mimic-pusht-2"},
             {"type", 2},
             {"env_kwargs", cfg_.to_json()}};
   }
@@ -251,20 +289,24 @@ class PushT : public Env {
     return s;
   }
 
-  // Published reset distribution (numpy RandomState there; a seeded mt19937_64 here): agent
-  // position integer-uniform in [50, 450)^2, block position integer-uniform in [100, 400)^2,
-  // block angle N(0, 1) * 2 pi - pi; then one physics substep so that overlaps resolve.
+  // The published reset, draw for draw: numpy's RandomState(seed) gives the agent position
+  // (randint over [50, 450) twice), the block position (randint over [100, 400) twice) and angle
+  // randn * 2 pi - pi, placed the published legacy way (pusht::legacy_placement). The evaluation
+  // protocol's test episodes are seeds 100000 + i.
   void reset(uint64_t seed) override {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> agent(50, 449), block(100, 399);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    const double ax = agent(rng), ay = agent(rng);
-    const double bx = block(rng), by = block(rng);
-    const double angle = normal(rng) * 2.0 * M_PI - M_PI;
-    set_pose(ax, ay, {bx, by, angle});
+    if (seed > 0xFFFFFFFFull)
+      throw ValueError("PushT::reset: seed " + std::to_string(seed) +
+                       " above 2^32 - 1 (Push-T's starts are numpy RandomState seeds)");
+    NumpyRandomState rs(static_cast<int64_t>(seed));
+    const double ax = double(rs.randint(50, 450)), ay = double(rs.randint(50, 450));
+    const double bx = double(rs.randint(100, 400)), by = double(rs.randint(100, 400));
+    volatile double turned = rs.randn() * 2.0 * M_PI;  // rounded as numpy does, never fused
+    set_pose(ax, ay, pusht::legacy_placement(bx, by, turned - M_PI));
   }
 
-  // Places agent (at rest) and block, then settles like the published _set_state (one substep).
+  // Places the agent (at rest) and the block (origin pose). Overlaps are left for the next control
+  // step to resolve, as in the published environment, whose settling step after placement moves
+  // nothing (its contact impulses act from the following step on).
   void set_pose(double agent_x, double agent_y, const geom::Pose2& block) {
     mj_resetData(m_, d_);
     d_->qpos[pusht::kAgentX] = agent_x;
@@ -273,7 +315,6 @@ class PushT : public Env {
     d_->qpos[pusht::kBlockY] = block.y;
     d_->qpos[pusht::kBlockTheta] = block.theta;
     mj_forward(m_, d_);
-    settle_one_substep();
     steps_ = 0;
   }
 
@@ -372,16 +413,6 @@ class PushT : public Env {
     r->scene().flags[mjRND_REFLECTION] = 0;
     r->scene().flags[mjRND_SKYBOX] = 0;
     return r;
-  }
-
-  void settle_one_substep() {
-    const double px = d_->qpos[pusht::kAgentX], py = d_->qpos[pusht::kAgentY];
-    d_->qvel[pusht::kBlockX] = d_->qvel[pusht::kBlockY] = d_->qvel[pusht::kBlockTheta] = 0;
-    mj_step(m_, d_);
-    d_->qpos[pusht::kAgentX] = px;
-    d_->qpos[pusht::kAgentY] = py;
-    d_->qvel[pusht::kAgentX] = d_->qvel[pusht::kAgentY] = 0;
-    mj_kinematics(m_, d_);
   }
 
   PushTConfig cfg_;

@@ -97,7 +97,8 @@ class PushTExpert {
   static double pose_error(const geom::Pose2& p) {
     double s = 0;
     for (int k = 0; k < 8; ++k) {
-      const geom::Vec2 d = p.apply(pusht::kKeypoints[k]) - pusht::kGoal.apply(pusht::kKeypoints[k]);
+      const geom::Vec2 d =
+          p.apply(pusht::kOutlineCorners[k]) - pusht::kGoal.apply(pusht::kOutlineCorners[k]);
       s += geom::dot(d, d);
     }
     return std::sqrt(s / 8);
