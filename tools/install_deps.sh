@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libeigen3-dev libomp-dev libhdf5-dev hdf5-tools
+  libeigen3-dev libomp-dev libhdf5-dev hdf5-tools libblosc-dev
   libmujoco-dev libosmesa6-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   ffmpeg

@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "commands/algorithms.hpp"
+#ifdef MIMIC_CLI_CONVERT
+#include "commands/convert.hpp"
+#endif
 #include "commands/dataset.hpp"
 #include "commands/flags.hpp"
 #include "commands/generate_demos.hpp"
@@ -34,6 +37,9 @@ const std::vector<Command>& commands() {
        "--env pusht|lift --n N --output FILE [--images] [--seed S] [--valid_ratio 0.1]",
        {"images"},
        mimic::cli::generate_demos},
+#ifdef MIMIC_CLI_CONVERT
+      {"convert", mimic::cli::kConvertUsage, {}, mimic::cli::convert},
+#endif
       {"playback",
        "--dataset D [--video_path P] [--n 5] [--use-actions] [--filter_key K] [--camera C]",
        {"use_actions"},
@@ -77,6 +83,9 @@ int main(int argc, char** argv) {
   for (const auto& c : commands()) {
     if (name != c.name) continue;
     std::vector<std::string> args(argv + 2, argv + argc);
+#ifdef MIMIC_CLI_CONVERT
+    if (name == "convert") args = mimic::cli::convert_args(args);
+#endif
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
       std::cout << "usage: mimic " << c.name << " " << c.usage << "\n";
       return 0;

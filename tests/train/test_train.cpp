@@ -418,6 +418,20 @@ TEST(Trainer, StaleMaskWarnsAndActionsOutsideTheUnitRangeAreRefused) {
   EXPECT_NO_THROW(train::Trainer(c, o).run());
 }
 
+TEST(Rollouts, SayWhichEnvironmentTheyRunAndWarnOnAnotherVersion) {
+  const env::EnvRegistry envs = env::builtin_envs();
+  const json robosuite = {{"env_name", "Lift"}, {"env_version", "1.4.1"}, {"type", 1}};
+  const auto lines = train::rollout_env_lines(envs, robosuite);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "environment: mimic's Lift (mimic-lift-1)");
+  EXPECT_NE(lines[1].find("warning: the dataset's Lift is version '1.4.1', not mimic's"),
+            std::string::npos)
+      << lines[1];
+  const json own = env::PushT().env_args();
+  EXPECT_EQ(train::rollout_env_lines(envs, own),
+            std::vector<std::string>{"environment: mimic's PushT (mimic-pusht-2)"});
+}
+
 TEST(Trainer, ResumingFromLastGivesTheSameLossesAsAnUninterruptedRun) {
   for (const std::string algo : {"bc_rnn", "diffusion_policy"}) {
     SCOPED_TRACE(algo);

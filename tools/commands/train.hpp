@@ -79,6 +79,7 @@ inline int eval(const Flags& flags, const policy::AlgorithmRegistry& algorithms,
   req.camera = flags.get("camera");
   req.record = flags.has("dataset_path");
   const int images = policy::needs_images(pol->shape_meta()) ? 1 : 0;
+  for (const std::string& l : train::rollout_env_lines(envs, env_args)) std::cerr << l << "\n";
   const env::RunnerResult r = train::run_rollouts(*pol, envs, env_args, req);
   for (size_t i = 0; i < r.episodes.size(); ++i) {
     const auto& e = r.episodes[i];

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "mimic/env/registry.hpp"
 #include "mimic/env/runner.hpp"
@@ -41,6 +42,23 @@ inline void require_env(const env::EnvRegistry& envs, const nlohmann::json& env_
                      "' is not registered (registered: " + (known.empty() ? "none" : known) +
                      "); give the trainer an EnvRegistry with it, or disable rollouts");
   }
+}
+
+// What rollouts run in, said once: "environment: mimic's PushT (mimic-pusht-2)", and a warning
+// when the dataset was recorded in another version of the task (robosuite's Lift is "1.4.1"; an
+// older mimic's Push-T "mimic-pusht-1"), whose observations and physics are not the same.
+inline std::vector<std::string> rollout_env_lines(const env::EnvRegistry& envs,
+                                                  const nlohmann::json& env_args) {
+  const std::string name = env_args.value("env_name", std::string());
+  const nlohmann::json mine = envs.make(env_args, 0)->env_args();
+  const std::string ours = mine.value("env_version", std::string("unversioned"));
+  std::vector<std::string> lines{"environment: mimic's " + name + " (" + ours + ")"};
+  const auto theirs = env_args.find("env_version");
+  if (theirs != env_args.end() && theirs->is_string() && theirs->get<std::string>() != ours)
+    lines.push_back("warning: the dataset's " + name + " is version '" +
+                    theirs->get<std::string>() + "', not mimic's '" + ours +
+                    "': rollouts run mimic's own task, whose observations and physics may differ");
+  return lines;
 }
 
 inline env::RunnerResult run_rollouts(policy::AnyPolicy& pol, const env::EnvRegistry& envs,

@@ -166,6 +166,8 @@ class Trainer {
              std::to_string(data.train->demos().size()) + " demos), " +
              std::to_string(pol->parameter_count()) + " parameters");
     out.line(policy::placement_line(placed, "train.cuda"));
+    if (exp.rollout.enabled)
+      for (const std::string& l : rollout_env_lines(envs_, env_args)) out.line(l);
     for (const auto* set : {data.train.get(), data.valid.get()})
       if (set)
         for (const std::string& w : set->warnings()) out.line("warning: " + w);
