@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -37,8 +36,10 @@ class VideoWriter {
     if (!std::filesystem::is_directory(folder, ec))
       throw IoError("VideoWriter: " + path_ + ": the folder " + folder.string() +
                     " does not exist");
-    static std::atomic<int> counter{0};
-    tmp_ = path_ + ".part-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".mp4";
+    // Process id and this writer's address: unique among the writers alive at once, with no
+    // counter shared across the program.
+    tmp_ = path_ + ".part-" + std::to_string(getpid()) + "-" +
+           std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".mp4";
     const std::string cmd =
         quote(ffmpeg) + " -hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s " +
         std::to_string(width) + "x" + std::to_string(height) + " -r " + std::to_string(fps) +
