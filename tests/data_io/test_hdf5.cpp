@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "mimic/data/hdf5.hpp"
+#include "support/errors.hpp"
 
 namespace mimic {
 namespace {
@@ -14,13 +15,7 @@ namespace {
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
 void expect_io_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    FAIL() << "expected IoError";
-  } catch (const IoError& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
+  mimic::testing::expect_error<IoError>(f, needles);
 }
 
 TEST(Hdf5, RoundTripTypesAttributesAndStrings) {

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "mimic/data/robomimic.hpp"
+#include "support/errors.hpp"
 
 namespace mimic {
 namespace {
@@ -32,15 +33,7 @@ data::Demo make_demo(const std::string& name, int64_t n, bool image = false) {
   return d;
 }
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
-}
+using mimic::testing::expect_error;
 
 TEST(Robomimic, WriteReadRoundTripInDemoOrder) {
   const std::string path = temp_path("rt_robomimic.hdf5");

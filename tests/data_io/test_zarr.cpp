@@ -15,6 +15,7 @@
 #include "mimic/data/robomimic.hpp"
 #include "mimic/data/zarr.hpp"
 #include "mimic/env/pusht/env.hpp"
+#include "support/errors.hpp"
 #include "support/scratch.hpp"
 
 namespace mimic {
@@ -37,16 +38,7 @@ std::vector<float> flat(const nlohmann::json& rows) {
   return v;
 }
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
-          << "'" << n << "' not in: " << e.what();
-  }
-}
+using mimic::testing::expect_error;
 
 // A writable copy of the fixture store.
 fs::path store_copy(const std::string& name) {

@@ -157,19 +157,6 @@ TEST(PushTDefinition, OverlappingStartsResolveAsInPymunk) {
   EXPECT_LT(p90, 1.0);
 }
 
-// Distance from p to the T at `pose` (0 inside).
-double distance_to_tee(const geom::Pose2& pose, geom::Vec2 p) {
-  const geom::Pose2 inv{0, 0, -pose.theta};
-  const geom::Vec2 q = inv.apply(p - geom::Vec2{pose.x, pose.y});
-  double best = 1e300;
-  for (const auto& r : pusht::kTeeRects) {
-    const double dx = std::max({r[0] - q.x, 0.0, q.x - r[2]});
-    const double dy = std::max({r[1] - q.y, 0.0, q.y - r[3]});
-    best = std::min(best, std::hypot(dx, dy));
-  }
-  return best;
-}
-
 TEST(PushTDefinition, AgentDeepInsideTheTPushesTheBlockOut) {
   // Agent centres 12 to 45 px inside the stem or the bar: with the drawn 10 px z extent as the
   // collision extent these passed straight through.
@@ -180,7 +167,7 @@ TEST(PushTDefinition, AgentDeepInsideTheTPushesTheBlockOut) {
     const geom::Vec2 a = start.apply(local);
     env.set_pose(a.x, a.y, start);
     for (int k = 0; k < 10; ++k) env.step_target(a.x, a.y);
-    EXPECT_GT(distance_to_tee(env.block_pose(), env.agent_pos()), 14.0)
+    EXPECT_GT(pusht::distance_to_tee(env.block_pose(), env.agent_pos()), 14.0)
         << "agent started at local " << local.x << ", " << local.y;
   }
 }

@@ -101,11 +101,7 @@ class Array {
     for (size_t i = 1; i < shape_.size(); ++i) n *= shape_[i];
     return n;
   }
-  std::string shape_str() const {
-    std::string s = "[";
-    for (size_t i = 0; i < shape_.size(); ++i) s += (i ? ", " : "") + std::to_string(shape_[i]);
-    return s + "]";
-  }
+  std::string shape_str() const { return dims_str(shape_); }
 
   // Rows [begin, end) of the array in C order, converted to T (float, double, int64_t or
   // uint8_t). Integers convert exactly or not at all: a float dtype read as an integer type is an
@@ -326,9 +322,10 @@ class Array {
     return true;
   }
 
-  std::string chunk_str() const {
+  std::string chunk_str() const { return dims_str(chunks_); }
+  static std::string dims_str(const std::vector<int64_t>& dims) {
     std::string s = "[";
-    for (size_t i = 0; i < chunks_.size(); ++i) s += (i ? ", " : "") + std::to_string(chunks_[i]);
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
     return s + "]";
   }
 

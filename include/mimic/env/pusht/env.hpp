@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -79,6 +80,20 @@ inline constexpr std::array<geom::Vec2, 9> kKeypoints{{
 inline std::array<geom::Polygon, 2> tee_polygons(const geom::Pose2& pose) {
   return {geom::rect(pose, kTeeRects[0][0], kTeeRects[0][1], kTeeRects[0][2], kTeeRects[0][3]),
           geom::rect(pose, kTeeRects[1][0], kTeeRects[1][1], kTeeRects[1][2], kTeeRects[1][3])};
+}
+
+// Distance from a point to the T at `pose` (0 inside).
+inline double distance_to_tee(const geom::Pose2& pose, geom::Vec2 p) {
+  const double c = std::cos(pose.theta), s = std::sin(pose.theta);
+  const geom::Vec2 d = p - geom::Vec2{pose.x, pose.y};
+  const geom::Vec2 q{c * d.x + s * d.y, -s * d.x + c * d.y};  // block frame
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& r : kTeeRects) {
+    const double dx = std::max({r[0] - q.x, 0.0, q.x - r[2]});
+    const double dy = std::max({r[1] - q.y, 0.0, q.y - r[3]});
+    best = std::min(best, std::hypot(dx, dy));
+  }
+  return best;
 }
 
 // area(T(block) ∩ T(goal)) / area(T). Each T is two rectangles with disjoint interiors, so the

@@ -104,20 +104,6 @@ class PushTExpert {
     return std::sqrt(s / 8);
   }
 
-  // Distance from a point to the T (0 inside).
-  static double distance_to_tee(const geom::Pose2& pose, geom::Vec2 p) {
-    const double c = std::cos(pose.theta), s = std::sin(pose.theta);
-    const geom::Vec2 d = p - geom::Vec2{pose.x, pose.y};
-    const geom::Vec2 q{c * d.x + s * d.y, -s * d.x + c * d.y};  // block frame
-    double best = std::numeric_limits<double>::infinity();
-    for (const auto& r : pusht::kTeeRects) {
-      const double dx = std::max({r[0] - q.x, 0.0, q.x - r[2]});
-      const double dy = std::max({r[1] - q.y, 0.0, q.y - r[3]});
-      best = std::min(best, std::hypot(dx, dy));
-    }
-    return best;
-  }
-
   // The T's convex hull inflated by `margin`, as half-planes N.x <= h (world frame).
   struct Hull {
     std::array<geom::Vec2, 6> v, n;
@@ -277,7 +263,7 @@ class PushTExpert {
         const double fu = std::clamp(f + jitter(rng_), 0.0, 1.0);
         const geom::Vec2 c = block.apply(e.a + fu * (e.b - e.a));
         const geom::Vec2 contact = c + pusht::kAgentRadius * nw;
-        if (distance_to_tee(block, contact) < pusht::kAgentRadius - 0.5) continue;  // notch
+        if (pusht::distance_to_tee(block, contact) < pusht::kAgentRadius - 0.5) continue;  // notch
         const geom::Vec2 start = contact + cfg_.approach_gap * nw;
         if (start.x < 0 || start.x > pusht::kWorkspace || start.y < 0 ||
             start.y > pusht::kWorkspace)
