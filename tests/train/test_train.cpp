@@ -423,7 +423,7 @@ TEST(Rollouts, SayWhichEnvironmentTheyRunAndWarnOnAnotherVersion) {
   const json robosuite = {{"env_name", "Lift"}, {"env_version", "1.4.1"}, {"type", 1}};
   const auto lines = train::rollout_env_lines(envs, robosuite);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], "environment: mimic's Lift (mimic-lift-1)");
+  EXPECT_EQ(lines[0], "environment: mimic's Lift (mimic-lift-2)");
   EXPECT_NE(lines[1].find("warning: the dataset's Lift is version '1.4.1', not mimic's"),
             std::string::npos)
       << lines[1];

@@ -46,6 +46,9 @@ class Env {
   // RGB HWC, rows top-down.
   virtual std::vector<uint8_t> render(const std::string& camera, int width, int height) = 0;
   virtual int horizon() const = 0;  // default episode length (300 / 400)
+  // The scene as MJCF for a demo's `model_file` (robosuite's datasets carry one per demo); empty
+  // where the environment has no such scene.
+  virtual std::string model_file() const { return {}; }
 };
 
 }  // namespace mimic::env

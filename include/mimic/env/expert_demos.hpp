@@ -50,7 +50,10 @@ inline ExpertEpisode run_expert(Env& e, const std::string& task, uint64_t seed) 
     if (r.success) ep.success = true;
     if (end) break;
   }
-  if (ep.success) ep.demo = make_demo("", states, obs, actions, rewards, dones);
+  if (ep.success) {
+    ep.demo = make_demo("", states, obs, actions, rewards, dones);
+    ep.demo.model_file = e.model_file();
+  }
   return ep;
 }
 

@@ -1,15 +1,19 @@
 #pragma once
-// Lift (robosuite-like): a Panda arm with a parallel gripper must pick up a 4 cm cube from a
-// table. 20 Hz OSC_POSE control over 500 Hz MuJoCo physics; sparse reward 1 on success (cube
-// centre more than 4 cm above the table top); horizon 400.
+// Lift as robosuite 1.4.1 defines it: a Panda arm with the panda gripper must pick up a cube
+// (half sizes 2.0 to 2.2 cm, drawn per reset) from a table. 20 Hz OSC_POSE control over 500 Hz
+// MuJoCo physics in robosuite's scene (panda_model.hpp); robosuite's observations for the same
+// simulator state; sparse reward 1 on success (cube centre more than 4 cm above the table top);
+// horizon 400.
 #include <mujoco/mujoco.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +35,12 @@ struct LiftConfig {
   bool use_camera_obs = false;  // add agentview_image and robot0_eye_in_hand_image
   int camera_size = 84;         // camera_heights = camera_widths
   int horizon = 400;
-  double joint_noise = 0.02;  // robosuite's initialization_noise: gaussian, rad
-  double cube_range = 0.03;   // cube centre uniform in [-r, r]^2 around the table centre
+  double joint_noise = 0.02;     // robosuite's initialization_noise: gaussian, rad
+  double cube_range = 0.03;      // cube centre uniform in [-r, r]^2 around the table centre
+  bool random_cube_size = true;  // half sizes from [0.020, 0.022] per reset, as robosuite
+  // A scene to run instead of the built-in one: robosuite's own model XML (a dataset's
+  // model_file, its mesh files where it names them). Empty: panda_model.hpp's scene.
+  std::string model_xml;
   OscConfig osc{};
 };
 
@@ -44,15 +52,38 @@ inline int require_id(const mjModel* m, mjtObj type, const char* name) {
   return id;
 }
 
-// Quaternion (MuJoCo w, x, y, z) to robosuite's x, y, z, w, in the hemisphere where
-// component `pos` (0 = w, 1 = x, ...) is non-negative.
-inline std::array<float, 4> quat_xyzw(const double* wxyz, int pos) {
-  const double s = wxyz[pos] < 0 ? -1.0 : 1.0;
-  return {static_cast<float>(s * wxyz[1]), static_cast<float>(s * wxyz[2]),
-          static_cast<float>(s * wxyz[3]), static_cast<float>(s * wxyz[0])};
+// Quaternion (MuJoCo w, x, y, z) to robosuite's x, y, z, w, with MuJoCo's sign, as robosuite.
+inline std::array<float, 4> quat_xyzw(const double* wxyz) {
+  return {static_cast<float>(wxyz[1]), static_cast<float>(wxyz[2]), static_cast<float>(wxyz[3]),
+          static_cast<float>(wxyz[0])};
+}
+
+// The cube's half sizes in a robosuite model file (geom cube_g0), or none when absent.
+inline std::optional<std::array<double, 3>> cube_half_size_in_model(const std::string& xml) {
+  const size_t geom = xml.find("name=\"cube_g0\"");
+  if (geom == std::string::npos) return std::nullopt;
+  const size_t open = xml.rfind('<', geom), close = xml.find('>', geom);
+  const std::string tag = xml.substr(open, close - open);
+  const size_t at = tag.find(" size=\"");
+  if (at == std::string::npos) return std::nullopt;
+  std::array<double, 3> h{};
+  if (std::sscanf(tag.c_str() + at + 7, "%lf %lf %lf", &h[0], &h[1], &h[2]) != 3)
+    return std::nullopt;
+  for (double v : h)
+    if (!(v > 0 && v < 1)) return std::nullopt;
+  return h;
 }
 
 }  // namespace lift_detail
+
+// What robosuite's controller and gripper carry besides the simulator state.
+struct LiftControllerState {
+  std::array<double, 7> posture{};  // the OSC's nullspace target (joint positions at reset)
+  std::array<double, 2> gripper{};  // the panda gripper's command, -1 open .. 1 closed per finger
+  bool operator==(const LiftControllerState& o) const {
+    return posture == o.posture && gripper == o.gripper;
+  }
+};
 
 class LiftEnv final : public Env {
  public:
@@ -63,9 +94,10 @@ class LiftEnv final : public Env {
 
   explicit LiftEnv(LiftConfig cfg = {})
       : cfg_(cfg),
-        m_(load_mjcf_string(panda::lift_mjcf(), "lift")),
+        m_(load_mjcf_string(cfg.model_xml.empty() ? panda::lift_mjcf() : cfg.model_xml,
+                            cfg.model_xml.empty() ? "lift" : "Lift model_file")),
         d_(mj_makeData(m_.get())),
-        osc_(m_.get(), lift_detail::require_id(m_.get(), mjOBJ_SITE, "grip_site"),
+        osc_(m_.get(), lift_detail::require_id(m_.get(), mjOBJ_SITE, "gripper0_grip_site"),
              arm_joints(m_.get()), panda::kTorqueLimit, panda::kHomeQpos, cfg.osc) {
     if (cfg_.camera_size < 1 || cfg_.horizon < 1)
       throw ValueError("Lift: camera_size " + std::to_string(cfg_.camera_size) + " and horizon " +
@@ -75,21 +107,29 @@ class LiftEnv final : public Env {
     for (int i = 0; i < 7; ++i) {
       arm_qpos_[i] = m->jnt_qposadr[arm_joint_[i]];
       arm_dof_[i] = m->jnt_dofadr[arm_joint_[i]];
-      arm_act_[i] =
-          lift_detail::require_id(m, mjOBJ_ACTUATOR, ("torque" + std::to_string(i + 1)).c_str());
+      arm_act_[i] = lift_detail::require_id(m, mjOBJ_ACTUATOR,
+                                            ("robot0_torq_j" + std::to_string(i + 1)).c_str());
     }
-    const char* fingers[2] = {"finger_left", "finger_right"};
     for (int i = 0; i < 2; ++i) {
-      const int j = lift_detail::require_id(m, mjOBJ_JOINT, fingers[i]);
+      const std::string n = std::to_string(i + 1);
+      const int j = lift_detail::require_id(m, mjOBJ_JOINT, ("gripper0_finger_joint" + n).c_str());
       finger_qpos_[i] = m->jnt_qposadr[j];
       finger_dof_[i] = m->jnt_dofadr[j];
-      finger_act_[i] = lift_detail::require_id(m, mjOBJ_ACTUATOR, fingers[i]);
+      finger_act_[i] =
+          lift_detail::require_id(m, mjOBJ_ACTUATOR, ("gripper0_gripper_finger_joint" + n).c_str());
     }
-    const int cube_joint = lift_detail::require_id(m, mjOBJ_JOINT, "cube_joint");
+    const int cube_joint = lift_detail::require_id(m, mjOBJ_JOINT, "cube_joint0");
     cube_qpos_ = m->jnt_qposadr[cube_joint];
-    cube_body_ = lift_detail::require_id(m, mjOBJ_BODY, "cube");
-    grip_site_ = lift_detail::require_id(m, mjOBJ_SITE, "grip_site");
-    flange_site_ = lift_detail::require_id(m, mjOBJ_SITE, "flange");
+    cube_body_ = lift_detail::require_id(m, mjOBJ_BODY, "cube_main");
+    cube_geom_ = lift_detail::require_id(m, mjOBJ_GEOM, "cube_g0");
+    hand_body_ = lift_detail::require_id(m, mjOBJ_BODY, "robot0_right_hand");
+    grip_site_ = lift_detail::require_id(m, mjOBJ_SITE, "gripper0_grip_site");
+    flange_site_ = mj_name2id(m, mjOBJ_SITE, "robot0_flange");  // mimic's scene only
+    if (!cfg_.model_xml.empty())
+      if (const auto half = lift_detail::cube_half_size_in_model(cfg_.model_xml)) {
+        cfg_.random_cube_size = false;
+        cube_fixed_ = *half;
+      }
     reset(0);
   }
   LiftEnv(const LiftEnv&) = delete;
@@ -118,7 +158,7 @@ class LiftEnv final : public Env {
                        {"damping_ratio_limits", {0, 10}},
                        {"position_limits", nullptr},
                        {"orientation_limits", nullptr},
-                       {"uncouple_pos_ori", false},
+                       {"uncouple_pos_ori", cfg_.osc.uncouple_pos_ori},
                        {"control_delta", true},
                        {"interpolation", nullptr},
                        {"ramp_ratio", 0.2}};
@@ -137,7 +177,7 @@ class LiftEnv final : public Env {
                    {"reward_shaping", false},
                    {"horizon", cfg_.horizon}};
     return {
-        {"env_name", "Lift"}, {"env_version", "mimic-lift-1"}, {"type", 1}, {"env_kwargs", kwargs}};
+        {"env_name", "Lift"}, {"env_version", "mimic-lift-2"}, {"type", 1}, {"env_kwargs", kwargs}};
   }
 
   std::vector<ObsSpec> observation_specs() const override {
@@ -158,31 +198,76 @@ class LiftEnv final : public Env {
 
   std::vector<std::string> cameras() const override { return {"agentview", "robot0_eye_in_hand"}; }
 
-  // Rest pose plus gaussian joint noise, fingers open, the cube at a random spot near the table
-  // centre with a random yaw. Every draw comes from a Philox stream keyed by the seed.
+  // robosuite's reset distribution: init_qpos plus gaussian joint noise (not clipped, as in
+  // robosuite), the gripper half open, a cube of random size dropped from 1 cm above the table at
+  // a uniform spot in [-0.03, 0.03]^2 with a uniform yaw in [0, 2 pi). Every draw comes from a
+  // Philox stream keyed by the seed (robosuite draws from numpy's global generator).
   void reset(uint64_t seed) override {
     mjModel* m = m_.get();
     mjData* d = d_.get();
+    std::array<double, 3> half = cube_fixed_;
+    if (cfg_.random_cube_size)
+      for (int i = 0; i < 3; ++i)
+        half[i] = panda::kCubeHalfMin + (panda::kCubeHalfMax - panda::kCubeHalfMin) *
+                                            philox_uniform<double>(seed, 20 + i);
+    set_cube_half_size(half);
     mj_resetData(m, d);
-    for (int i = 0; i < 7; ++i) {
-      const double q = panda::kHomeQpos[i] + cfg_.joint_noise * philox_normal<double>(seed, i);
-      d->qpos[arm_qpos_[i]] = std::clamp(q, panda::kJointLower[i], panda::kJointUpper[i]);
-    }
-    for (int i = 0; i < 2; ++i) d->qpos[finger_qpos_[i]] = panda::kFingerRange;
+    for (int i = 0; i < 7; ++i)
+      d->qpos[arm_qpos_[i]] =
+          panda::kHomeQpos[i] + cfg_.joint_noise * philox_normal<double>(seed, i);
+    for (int i = 0; i < 2; ++i) d->qpos[finger_qpos_[i]] = panda::kGripperInitQpos[i];
     const double x = cfg_.cube_range * (2 * philox_uniform<double>(seed, 16) - 1);
     const double y = cfg_.cube_range * (2 * philox_uniform<double>(seed, 17) - 1);
     const double yaw = 2 * panda::kPi * philox_uniform<double>(seed, 18);
     double* c = d->qpos + cube_qpos_;
     c[0] = x;
     c[1] = y;
-    c[2] = panda::kTableTop + panda::kCubeHalf;
+    c[2] = panda::kTableTop + 0.01 + half[2];
     c[3] = std::cos(yaw / 2);
     c[4] = 0;
     c[5] = 0;
     c[6] = std::sin(yaw / 2);
     forward_keeping_qpos(m, d);
+    restart_controller();
     steps_ = 0;
   }
+
+  // The cube's half sizes; its mass and inertia follow at density 1000, as MuJoCo computes them
+  // for robosuite's model.
+  void set_cube_half_size(const std::array<double, 3>& half) {
+    for (double h : half)
+      if (!(h > 0 && h < 1))
+        throw ValueError("Lift: cube half size " + std::to_string(h) + " m is not in (0, 1)");
+    mjModel* m = m_.get();
+    const double mass = panda::kCubeDensity * 8 * half[0] * half[1] * half[2];
+    double* inertia = m->body_inertia + 3 * cube_body_;
+    for (int i = 0; i < 3; ++i) {
+      m->geom_size[3 * cube_geom_ + i] = half[i];
+      const double a = half[(i + 1) % 3], b = half[(i + 2) % 3];
+      inertia[i] = mass / 3 * (a * a + b * b);
+    }
+    m->geom_rbound[cube_geom_] =
+        std::sqrt(half[0] * half[0] + half[1] * half[1] + half[2] * half[2]);
+    m->body_subtreemass[0] += mass - m->body_mass[cube_body_];
+    m->body_mass[cube_body_] = mass;
+    m->body_subtreemass[cube_body_] = mass;
+    cube_half_ = half;
+  }
+  const std::array<double, 3>& cube_half_size() const { return cube_half_; }
+
+  // reset_to restarts the controller as robosuite's reset does; restoring the state read here as
+  // well makes a trajectory resumed mid-episode continue bit for bit.
+  LiftControllerState controller_state() const { return {osc_.posture(), gripper_command_}; }
+  void set_controller_state(const LiftControllerState& c) {
+    osc_.set_posture(c.posture);
+    gripper_command_ = c.gripper;
+  }
+
+  // The scene as MJCF, for a dataset's `model_file`: robomimic's playback builds it in robosuite.
+  std::string model_xml() const {
+    return cfg_.model_xml.empty() ? panda::lift_mjcf(cube_half_) : cfg_.model_xml;
+  }
+  std::string model_file() const override { return model_xml(); }
 
   // [time, qpos (16), qvel (15), act (0)]: robosuite's flattened MuJoCo state.
   std::vector<double> get_state() const override {
@@ -217,6 +302,7 @@ class LiftEnv final : public Env {
     p += m->nv;
     std::copy(p, p + m->na, d->act);
     forward_keeping_qpos(m, d);
+    restart_controller();
     steps_ = static_cast<int>(std::llround(d->time / kControlDt));
   }
 
@@ -236,14 +322,22 @@ class LiftEnv final : public Env {
     // (time, qpos, qvel, act); clearing it here makes every control step a pure function of the
     // packed state, so reset_to(get_state()) replays a trajectory bit for bit.
     mju_zero(d->qacc_warmstart, m->nv);
-    const double finger = panda::kFingerRange * (1 - a[6]) / 2;  // -1 open .. 1 closed
+    // robosuite's panda gripper moves its command 0.01 per physics step toward closed (+1) or
+    // open (-1) by the action's sign; the command maps onto each finger's ctrlrange.
+    const double grip_sign = a[6] > 0 ? 1.0 : a[6] < 0 ? -1.0 : 0.0;
     double torque[7];
     for (int s = 0; s < kSubsteps; ++s) {
       mj_step1(m, d);  // kinematics, inertia, bias forces at the current state
       if (s == 0) osc_.set_goal(d, a);
       osc_.compute(m, d, torque);
       for (int i = 0; i < 7; ++i) d->ctrl[arm_act_[i]] = torque[i];
-      for (int i = 0; i < 2; ++i) d->ctrl[finger_act_[i]] = finger;
+      for (int i = 0; i < 2; ++i) {
+        const double dir = i == 0 ? -1.0 : 1.0;
+        gripper_command_[i] = std::clamp(gripper_command_[i] + dir * 0.01 * grip_sign, -1.0, 1.0);
+        const double* range = m->actuator_ctrlrange + 2 * finger_act_[i];
+        d->ctrl[finger_act_[i]] =
+            0.5 * (range[1] + range[0]) + 0.5 * (range[1] - range[0]) * gripper_command_[i];
+      }
       mj_step2(m, d);
     }
     forward_keeping_qpos(m, d);  // observations and rendering see the new state
@@ -263,16 +357,14 @@ class LiftEnv final : public Env {
     const mjData* d = d_.get();
     Observation o;
     auto& ld = o.low_dim;
+    // As robosuite: the grip site's position, the hand body's quaternion, the cube's position
+    // and quaternion, and end effector minus cube.
     const double* eef = d->site_xpos + 3 * grip_site_;
     const double* cube = d->xpos + 3 * cube_body_;
     ld["robot0_eef_pos"] = {float(eef[0]), float(eef[1]), float(eef[2])};
-    double q[4];
-    mju_mat2Quat(q, d->site_xmat + 9 * grip_site_);
-    // The gripper points down, where w ~ 0: fixing the sign of x instead keeps the quaternion
-    // continuous over every yaw the task needs (the hand's x axis stays near world +x).
-    auto eq = lift_detail::quat_xyzw(q, 1);
+    auto eq = lift_detail::quat_xyzw(d->xquat + 4 * hand_body_);
     ld["robot0_eef_quat"] = {eq.begin(), eq.end()};
-    auto cq = lift_detail::quat_xyzw(d->xquat + 4 * cube_body_, 0);
+    auto cq = lift_detail::quat_xyzw(d->xquat + 4 * cube_body_);
     ld["object"] = {float(cube[0]),
                     float(cube[1]),
                     float(cube[2]),
@@ -280,9 +372,9 @@ class LiftEnv final : public Env {
                     cq[1],
                     cq[2],
                     cq[3],
-                    float(cube[0] - eef[0]),
-                    float(cube[1] - eef[1]),
-                    float(cube[2] - eef[2])};
+                    float(eef[0] - cube[0]),
+                    float(eef[1] - cube[1]),
+                    float(eef[2] - cube[2])};
     auto& gq = ld["robot0_gripper_qpos"];
     auto& gv = ld["robot0_gripper_qvel"];
     for (int i = 0; i < 2; ++i) {
@@ -313,7 +405,8 @@ class LiftEnv final : public Env {
     const int cam = mj_name2id(m_.get(), mjOBJ_CAMERA, camera.c_str());
     if (cam < 0)
       throw ValueError("Lift.render: unknown camera '" + camera +
-                       "' (have: agentview, robot0_eye_in_hand)");
+                       "' (have: agentview, robot0_eye_in_hand, frontview, birdview, sideview, "
+                       "robot0_robotview)");
     if (!renderer_) {
       renderer_ = std::make_unique<OffscreenRenderer>(m_.get());
       renderer_->scene().flags[mjRND_SHADOW] = 0;
@@ -329,13 +422,25 @@ class LiftEnv final : public Env {
     for (int i = 0; i < 7; ++i) q[i] = d_->qpos[arm_qpos_[i]];
     return q;
   }
-  const double* flange_pos() const { return d_->site_xpos + 3 * flange_site_; }
-  const double* flange_rot() const { return d_->site_xmat + 9 * flange_site_; }
+  const double* flange_pos() const { return d_->site_xpos + 3 * flange_site(); }
+  const double* flange_rot() const { return d_->site_xmat + 9 * flange_site(); }
   const double* eef_pos() const { return d_->site_xpos + 3 * grip_site_; }
   const double* eef_rot() const { return d_->site_xmat + 9 * grip_site_; }
   const double* cube_pos() const { return d_->xpos + 3 * cube_body_; }
 
  private:
+  int flange_site() const {
+    if (flange_site_ < 0) throw Error("Lift: this model has no site robot0_flange");
+    return flange_site_;
+  }
+  // What robosuite's controller and gripper hold besides the simulator state, set as robosuite
+  // sets them on reset: the nullspace posture is the arm's joint positions now (for a demo's first
+  // state, exactly what its controller had), the gripper command is zero.
+  void restart_controller() {
+    osc_.set_posture(joint_positions());
+    gripper_command_ = {0, 0};
+  }
+
   // mj_forward writes the cube's normalized quaternion back into qpos, and normalizing again can
   // move its last bit. Keeping qpos as it was makes the derived quantities (and the next step,
   // which normalizes once in mj_step1) a function of the packed state alone, so a state restored
@@ -351,7 +456,8 @@ class LiftEnv final : public Env {
   static std::array<int, 7> arm_joints(const mjModel* m) {
     std::array<int, 7> j;
     for (int i = 0; i < 7; ++i)
-      j[i] = lift_detail::require_id(m, mjOBJ_JOINT, ("joint" + std::to_string(i + 1)).c_str());
+      j[i] =
+          lift_detail::require_id(m, mjOBJ_JOINT, ("robot0_joint" + std::to_string(i + 1)).c_str());
     return j;
   }
   struct ModelFree {
@@ -367,7 +473,10 @@ class LiftEnv final : public Env {
   OscPose osc_;
   std::array<int, 7> arm_joint_{}, arm_qpos_{}, arm_dof_{}, arm_act_{};
   std::array<int, 2> finger_qpos_{}, finger_dof_{}, finger_act_{};
-  int cube_qpos_ = 0, cube_body_ = 0, grip_site_ = 0, flange_site_ = 0;
+  int cube_qpos_ = 0, cube_body_ = 0, cube_geom_ = 0, hand_body_ = 0, grip_site_ = 0,
+      flange_site_ = 0;
+  std::array<double, 3> cube_half_{}, cube_fixed_{0.021, 0.021, 0.021};
+  std::array<double, 2> gripper_command_{};  // robosuite's PandaGripper.current_action
   int steps_ = 0;
   std::unique_ptr<OffscreenRenderer> renderer_;  // after m_: released before the model
 };

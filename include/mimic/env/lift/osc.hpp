@@ -3,10 +3,10 @@
 // [-1, 1] becomes a goal pose relative to the current end-effector pose (delta position times
 // 0.05 m, delta axis-angle rotation times 0.5 rad); each physics substep then applies
 //   tau = J^T Lambda (kp e - kd J qd) + N^T M (kn (q0 - q) - dn qd) + bias
-// with e the 6-d pose error, Lambda = (J M^-1 J^T)^-1 the full task inertia (robosuite's
-// uncouple_pos_ori false: position and rotation then respond independently, so a pure
-// translation command does not tilt the hand), kd = 2 sqrt(kp) zeta and N the dynamically
-// consistent nullspace projector.
+// with e the 6-d pose error, kd = 2 sqrt(kp) zeta, N the dynamically consistent nullspace
+// projector of the full task inertia (J M^-1 J^T)^-1 and q0 the joint positions at reset. With
+// robosuite's default uncouple_pos_ori (true) Lambda is block-diagonal: the position and rotation
+// task inertias (Jp M^-1 Jp^T)^-1 and (Jr M^-1 Jr^T)^-1; otherwise it is the full task inertia.
 #include <mujoco/mujoco.h>
 
 #include <Eigen/Dense>
@@ -18,11 +18,12 @@
 namespace mimic::env {
 
 struct OscConfig {
-  double kp = 150;           // task stiffness (position and orientation)
-  double damping_ratio = 1;  // kd = 2 sqrt(kp) damping_ratio
-  double kp_null = 10;       // posture stiffness in the nullspace
-  double pos_scale = 0.05;   // output_max for the position part (m per unit action)
-  double rot_scale = 0.5;    // output_max for the rotation part (rad per unit action)
+  double kp = 150;               // task stiffness (position and orientation)
+  double damping_ratio = 1;      // kd = 2 sqrt(kp) damping_ratio
+  double kp_null = 10;           // posture stiffness in the nullspace
+  double pos_scale = 0.05;       // output_max for the position part (m per unit action)
+  double rot_scale = 0.5;        // output_max for the rotation part (rad per unit action)
+  bool uncouple_pos_ori = true;  // robosuite's OSC_POSE default
 };
 
 // Pseudo-inverse of a symmetric positive semi-definite matrix (a task-space inverse inertia),
@@ -73,6 +74,16 @@ class OscPose {
   const OscConfig& config() const { return cfg_; }
   const Eigen::Vector3d& goal_pos() const { return goal_pos_; }
   const Eigen::Matrix3d& goal_rot() const { return goal_rot_; }
+  // The nullspace posture target: robosuite takes the joint positions when its controller is
+  // made, at every reset.
+  void set_posture(const std::array<double, 7>& q) {
+    for (int i = 0; i < 7; ++i) posture_[i] = q[i];
+  }
+  std::array<double, 7> posture() const {
+    std::array<double, 7> q;
+    for (int i = 0; i < 7; ++i) q[i] = posture_[i];
+    return q;
+  }
 
   // Sets the goal from a 6-vector action (already clipped to [-1, 1]) and the site's current
   // pose in `d` (kinematics must be up to date).
@@ -102,16 +113,24 @@ class OscPose {
     }
     // 7x7 Cholesky + one 6x6 eigen-solve: a few microseconds, well under a physics step.
     const Mat7 m_inv = mass.llt().solve(Mat7::Identity());
-    const Eigen::Matrix<double, 6, 6> lambda = spd_pinv<6>(j * m_inv * j.transpose());
+    const Eigen::Matrix<double, 6, 6> lambda_full = spd_pinv<6>(j * m_inv * j.transpose());
+    Eigen::Matrix<double, 6, 6> lambda = lambda_full;
+    if (cfg_.uncouple_pos_ori) {
+      const Eigen::Matrix<double, 3, 7> jp = j.topRows<3>(), jr = j.bottomRows<3>();
+      lambda.setZero();
+      lambda.topLeftCorner<3, 3>() = spd_pinv<3>(jp * m_inv * jp.transpose());
+      lambda.bottomRightCorner<3, 3>() = spd_pinv<3>(jr * m_inv * jr.transpose());
+    }
 
     const double kd = 2 * std::sqrt(cfg_.kp) * cfg_.damping_ratio;
     Eigen::Matrix<double, 6, 1> err;
     err << goal_pos_ - site_pos(d), orientation_error(goal_rot_, site_rot(d));
     const Eigen::Matrix<double, 6, 1> wrench = lambda * (cfg_.kp * err - kd * (j * qd));
 
-    // Dynamically consistent nullspace: N = I - J^T (M^-1 J^T Lambda)^T.
-    const Eigen::Matrix<double, 7, 6> j_bar = m_inv * j.transpose() * lambda;
-    const Mat7 null = Mat7::Identity() - j.transpose() * j_bar.transpose();
+    // Dynamically consistent nullspace N = I - J_bar J, J_bar = M^-1 J^T Lambda; the posture
+    // torque goes through N^T.
+    const Eigen::Matrix<double, 7, 6> j_bar = m_inv * j.transpose() * lambda_full;
+    const Mat7 null = Mat7::Identity() - j_bar * j;
     const double kd_null = 2 * std::sqrt(cfg_.kp_null);
     const Vec7 posture_torque = mass * (cfg_.kp_null * (posture_ - q) - kd_null * qd);
 

@@ -1,7 +1,12 @@
 #pragma once
-// The Franka Panda's kinematic constants and the Lift scene (table, cube, arm, parallel gripper,
-// cameras) as an MJCF string. The arm's bodies are placed frame by frame from the published
-// modified (Craig) DH table, so that the flange pose in MuJoCo equals the DH forward kinematics.
+// The Lift scene as robosuite 1.4.1 builds it (its Panda on a Rethink mount, the panda gripper,
+// the 0.8 x 0.8 table with its top at 0.8 m, a box cube), as an MJCF string. Everything that
+// moves the simulation is robosuite's: body frames, inertials, joint armature / damping /
+// friction loss, actuators, contact parameters, options. Collision geometry is robosuite's hulls
+// for the hand and fingers (panda_collision.hpp) and the box MuJoCo bounds each link's hull with;
+// only the visual meshes are replaced by capsules. The link boxes are larger than the hulls, so
+// they collide with the world (table, floor, cube: contype bit 2 in their conaffinity) and not
+// with the arm itself, where neighbouring boxes overlap.
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -9,9 +14,12 @@
 #include <string>
 #include <utility>
 
+#include "mimic/env/lift/panda_collision.hpp"
+
 namespace mimic::env::panda {
 
-// One row of the modified DH convention: T_i = RotX(alpha) TransX(a) RotZ(q_i) TransZ(d).
+// The published modified (Craig) DH table: T_i = RotX(alpha) TransX(a) RotZ(q_i) TransZ(d). The
+// scene's link frames are robosuite's; tests check that they follow this table.
 struct DhRow {
   double a, d, alpha;
 };
@@ -25,31 +33,24 @@ inline constexpr std::array<DhRow, 7> kDh{{{0.0, 0.333, 0.0},
                                            {0.088, 0.0, kPi / 2}}};
 inline constexpr double kFlangeD = 0.107;  // flange: a 0, d 0.107, alpha 0
 
-// Published joint position limits (rad) and torque limits (N m).
 inline constexpr std::array<double, 7> kJointLower{-2.8973, -1.7628, -2.8973, -3.0718,
                                                    -2.8973, -0.0175, -2.8973};
 inline constexpr std::array<double, 7> kJointUpper{2.8973, 1.7628, 2.8973, -0.0698,
                                                    2.8973, 3.7525, 2.8973};
-inline constexpr std::array<double, 7> kTorqueLimit{87, 87, 87, 87, 12, 12, 12};
-// robosuite's Panda rest pose: gripper pointing down, about 0.18 m above the table.
+// robosuite's actuator ctrlrange for the arm (N m).
+inline constexpr std::array<double, 7> kTorqueLimit{80, 80, 80, 80, 80, 12, 12};
+// robosuite's Panda init_qpos: gripper pointing down, about 0.18 m above the table.
 inline constexpr std::array<double, 7> kHomeQpos{0.0, kPi / 16,  0.0,    -kPi / 2 - kPi / 3,
                                                  0.0, kPi - 0.2, kPi / 4};
-// Link masses (kg) from the published dynamic identification, rounded.
-inline constexpr std::array<double, 7> kLinkMass{4.97, 0.646, 3.23, 3.59, 1.23, 1.67, 0.74};
+// The panda gripper: finger_joint1 slides 0 (closed) .. 0.04, finger_joint2 -0.04 .. 0; its
+// init_qpos is half open.
+inline constexpr double kFingerRange = 0.04;
+inline constexpr std::array<double, 2> kGripperInitQpos{0.020833, -0.020833};
 
-// Hand: rotated -45 degrees about the flange z; fingers start 0.0584 m down the hand, and the
-// tool centre point between the finger pads (robosuite's grip site) sits 0.1034 m from the flange.
-inline constexpr double kHandYaw = -kPi / 4;
-inline constexpr double kFingerBase = 0.0584;
-inline constexpr double kTcpOffset = 0.1034;
-inline constexpr double kFingerRange = 0.04;  // each finger slides 0 (closed) .. 0.04 (open)
-inline constexpr double kHandMass = 0.73, kFingerMass = 0.05;
-
-// Scene: table top at 0.8 m (robosuite's table_offset), 0.8 x 0.8 table, the arm's base beside
-// it at robosuite's (-0.16 - 0.4, 0, 0.912), a 4 cm cube.
+// Table top at robosuite's table_offset z; the cube's half sizes are drawn per reset from
+// [0.020, 0.022] (robosuite's size_min / size_max), density 1000.
 inline constexpr double kTableTop = 0.8, kTableHalf = 0.4, kTableThick = 0.025;
-inline constexpr std::array<double, 3> kBasePos{-0.56, 0.0, 0.912};
-inline constexpr double kCubeHalf = 0.02, kCubeDensity = 1000;
+inline constexpr double kCubeHalfMin = 0.020, kCubeHalfMax = 0.022, kCubeDensity = 1000;
 
 namespace detail {
 
@@ -58,21 +59,17 @@ inline std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.9g", std::abs(v) < 1e-12 ? 0.0 : v);
   return buf;
 }
-inline std::string vec3(double x, double y, double z) {
-  return num(x) + " " + num(y) + " " + num(z);
+template <size_t N>
+std::string nums(const double (&v)[N]) {
+  std::string s;
+  for (size_t i = 0; i < N; ++i) s += (i ? " " : "") + num(v[i]);
+  return s;
 }
-// Body frame i relative to frame i-1 at q = 0: RotX(alpha) TransX(a) TransZ(d).
-inline std::string dh_pos(const DhRow& r) {
-  return vec3(r.a, -r.d * std::sin(r.alpha), r.d * std::cos(r.alpha));
-}
-inline std::string dh_quat(const DhRow& r) {
-  return num(std::cos(r.alpha / 2)) + " " + num(std::sin(r.alpha / 2)) + " 0 0";
-}
-// A visual capsule that carries mass (arm links do not collide; hand and fingers do).
-inline std::string capsule(const std::string& from, const std::string& to, double radius,
-                           double mass) {
-  return "<geom type=\"capsule\" class=\"link\" fromto=\"" + from + " " + to + "\" size=\"" +
-         num(radius) + "\" mass=\"" + num(mass) + "\"/>\n";
+template <size_t N>
+std::string nums(const std::array<double, N>& v) {
+  std::string s;
+  for (size_t i = 0; i < N; ++i) s += (i ? " " : "") + num(v[i]);
+  return s;
 }
 // Replaces each ${key} in `text` by its value.
 inline std::string substitute(std::string text,
@@ -86,151 +83,188 @@ inline std::string substitute(std::string text,
   return text;
 }
 
+// One arm link as robosuite defines it: frame, inertial, joint (armature, damping).
+struct Link {
+  const char* pos;
+  const char* quat;
+  const char* inertial;  // pos mass diaginertia
+  double armature, damping;
+  const char* capsule;  // visual stand-in for the link's mesh: fromto, radius
+};
+inline constexpr std::array<Link, 7> kLinks{{
+    {"0 0 0.333", "1 0 0 0", R"(pos="0 0 -0.07" mass="3" diaginertia="0.3 0.3 0.3")", 5.0, 0.1,
+     R"(fromto="0 0 -0.19 0 0 0" size="0.06")"},
+    {"0 0 0", "0.707107 -0.707107 0 0", R"(pos="0 -0.1 0" mass="3" diaginertia="0.3 0.3 0.3")", 2.5,
+     0.1, R"(fromto="0 0 0 0 -0.2 0" size="0.06")"},
+    {"0 -0.316 0", "0.707107 0.707107 0 0",
+     R"(pos="0.04 0 -0.05" mass="2" diaginertia="0.2 0.2 0.2")", 1.66667, 0.1,
+     R"(fromto="0 0 -0.12 0.0825 0 0" size="0.055")"},
+    {"0.0825 0 0", "0.707107 0.707107 0 0",
+     R"(pos="-0.04 0.05 0" mass="2" diaginertia="0.2 0.2 0.2")", 1.25, 0.1,
+     R"(fromto="0 0 0 -0.0825 0.1 0" size="0.055")"},
+    {"-0.0825 0.384 0", "0.707107 -0.707107 0 0",
+     R"(pos="0 0 -0.15" mass="2" diaginertia="0.2 0.2 0.2")", 1.0, 0.1,
+     R"(fromto="0 0 -0.25 0 0 0" size="0.05")"},
+    {"0 0 0", "0.707107 0.707107 0 0", R"(pos="0.06 0 0" mass="1.5" diaginertia="0.1 0.1 0.1")",
+     0.833333, 0.01, R"(fromto="0 0 -0.04 0.088 0 0" size="0.045")"},
+    {"0.088 0 0", "0.707107 0.707107 0 0",
+     R"(pos="0 0 0.08" mass="0.5" diaginertia="0.05 0.05 0.05")", 0.714286, 0.01,
+     R"(fromto="0 0 -0.02 0 0 0.09" size="0.04")"},
+}};
+
+template <size_t N>
+std::string hull_vertices(const std::array<double, N>& v) {
+  return nums(v);
+}
+
+inline std::string collision_box(int link) {
+  const CollisionBox& b = kLinkBoxes[link];
+  return "<geom name=\"robot0_link" + std::to_string(link) +
+         "_collision\" type=\"box\" class=\"collision\" pos=\"" + nums(b.pos) + "\" quat=\"" +
+         nums(b.quat) + "\" size=\"" + nums(b.half) + "\"/>\n";
+}
+
 }  // namespace detail
 
-// The whole Lift scene. Names used by the environment: joints joint1..joint7, finger_left,
-// finger_right, cube_joint; sites flange, grip_site; bodies cube, hand; cameras agentview,
-// robot0_eye_in_hand; actuators torque1..torque7, finger_left, finger_right.
-inline std::string lift_mjcf() {
-  using detail::capsule;
+// The whole Lift scene with the cube's half sizes `cube_half`. Names are robosuite's:
+// robot0_joint1..7, gripper0_finger_joint1/2, cube_joint0; bodies robot0_right_hand, cube_main;
+// sites gripper0_grip_site (the end effector); actuators robot0_torq_j1..7,
+// gripper0_gripper_finger_joint1/2; cameras agentview, robot0_eye_in_hand and robosuite's others.
+// mimic adds a site `robot0_flange` at the DH flange, which changes no dynamics. The force-torque
+// sensors and sites robosuite looks up are there too, so robosuite can load this scene from a
+// dataset's model_file.
+inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.021, 0.021}) {
   using detail::num;
-  // Capsules from each joint toward the next one; the elbow and wrist offsets of the real arm
-  // appear as short side capsules. Coordinates are in each link's own DH frame.
-  const std::array<std::string, 7> link_geoms{
-      capsule("0 0 -0.2", "0 0 0", 0.065, kLinkMass[0]),
-      capsule("0 0 -0.06", "0 0 0.06", 0.06, kLinkMass[1] * 0.4) +
-          capsule("0 0 0", "0 -0.15 0", 0.055, kLinkMass[1] * 0.6),
-      capsule("0 0 -0.16", "0 0 0", 0.055, kLinkMass[2] * 0.7) +
-          capsule("0 0 0", "0.0825 0 0", 0.055, kLinkMass[2] * 0.3),
-      capsule("0 0 -0.06", "0 0 0.06", 0.055, kLinkMass[3] * 0.4) +
-          capsule("0 0 0", "-0.0825 0.124 0", 0.055, kLinkMass[3] * 0.6),
-      capsule("0 0 -0.26", "0 0 0", 0.045, kLinkMass[4]),
-      capsule("0 0 -0.05", "0 0 0.04", 0.05, kLinkMass[5] * 0.6) +
-          capsule("0 0 0", "0.088 0 0", 0.045, kLinkMass[5] * 0.4),
-      capsule("0 0 -0.03", "0 0 0.07", 0.04, kLinkMass[6])};
-
-  // Hand at the flange, turned -45 degrees; two slide fingers whose pads meet at y = 0 when both
-  // joints read 0; robosuite's wrist camera looks down the approach axis.
-  const std::string hand = detail::substitute(
-      R"(
-<site name="flange" pos="0 0 ${flange}" size="0.005" rgba="0 0 1 0"/>
-<body name="hand" pos="0 0 ${flange}" quat="${hand_quat}">
-  <geom name="hand" type="box" class="grip" pos="0 0 0.03" size="0.025 0.095 0.026"
-        mass="${hand_mass}" rgba="0.9 0.9 0.9 1"/>
-  <site name="grip_site" pos="0 0 ${tcp}" size="0.004" rgba="1 0 0 0"/>
+  std::string arm, actuators;
+  for (int i = 0; i < 7; ++i) {
+    const auto& l = detail::kLinks[i];
+    const std::string n = std::to_string(i + 1);
+    arm += "<body name=\"robot0_link" + n + "\" pos=\"" + l.pos + "\" quat=\"" + l.quat +
+           "\">\n<inertial " + l.inertial + "/>\n<joint name=\"robot0_joint" + n +
+           "\" axis=\"0 0 1\" range=\"" + num(kJointLower[i]) + " " + num(kJointUpper[i]) +
+           "\" armature=\"" + num(l.armature) + "\" damping=\"" + num(l.damping) +
+           "\" frictionloss=\"0.1\"/>\n<geom type=\"capsule\" class=\"link\" " + l.capsule +
+           "/>\n" + detail::collision_box(i + 1);
+    actuators += "<general name=\"robot0_torq_j" + n + "\" joint=\"robot0_joint" + n +
+                 "\" ctrlrange=\"" + num(-kTorqueLimit[i]) + " " + num(kTorqueLimit[i]) + "\"/>\n";
+  }
+  arm += detail::substitute(
+      R"(<site name="robot0_flange" pos="0 0 ${flange}" size="0.005" rgba="0 0 1 0"/>
+<body name="robot0_right_hand" pos="0 0 0.1065" quat="0.923785 0 0 -0.382911">
+  <inertial pos="0 0 0" mass="0.5" diaginertia="0.05 0.05 0.05"/>
   <camera name="robot0_eye_in_hand" pos="0.05 0 0" quat="0 0.707107 0.707107 0" fovy="75"/>
-  <body name="finger_left" pos="0 0 ${finger_base}">
-    <joint name="finger_left" class="finger" axis="0 1 0"/>
-    <geom name="pad_left" type="box" class="pad" pos="0 0.007 0.027" size="0.011 0.007 0.027"
-          mass="${finger_mass}"/>
-  </body>
-  <body name="finger_right" pos="0 0 ${finger_base}">
-    <joint name="finger_right" class="finger" axis="0 -1 0"/>
-    <geom name="pad_right" type="box" class="pad" pos="0 -0.007 0.027" size="0.011 0.007 0.027"
-          mass="${finger_mass}"/>
+  <body name="gripper0_right_gripper" quat="0.707107 0 0 -0.707107">
+    <inertial pos="0 0 0.17" quat="0.707107 0.707107 0 0" mass="0.3" diaginertia="0.09 0.07 0.05"/>
+    <geom name="gripper0_hand_collision" type="mesh" mesh="gripper0_hand" rgba="0.9 0.9 0.9 1"/>
+    <site name="gripper0_ft_frame" pos="0 0 0" size="0.01" rgba="1 0 0 0"/>
+    <body name="gripper0_eef" pos="0 0 0.097">
+      <site name="gripper0_grip_site" pos="0 0 0" size="0.01" rgba="1 0 0 0"/>
+      <site name="gripper0_grip_site_cylinder" type="cylinder" pos="0 0 0" size="0.005 10"
+            rgba="0 1 0 0"/>
+    </body>
+    <body name="gripper0_leftfinger" pos="0 0 0.0524" quat="0.707107 0 0 0.707107">
+      <inertial pos="0 0 0.05" mass="0.1" diaginertia="0.01 0.01 0.005"/>
+      <joint name="gripper0_finger_joint1" axis="0 1 0" type="slide" range="0 0.04" armature="1"
+             damping="100" frictionloss="1"/>
+      <geom name="gripper0_finger1_collision" type="mesh" mesh="gripper0_finger1" contype="0"
+            condim="4" rgba="0.5 0.5 0.5 1"/>
+      <body name="gripper0_finger_joint1_tip" pos="0 0.0085 0.056">
+        <inertial pos="0 0 0" quat="0 0 0 1" mass="0.01" diaginertia="0.01 0.01 0.01"/>
+        <geom name="gripper0_finger1_pad_collision" class="pad" pos="0 -0.005 -0.015"/>
+      </body>
+    </body>
+    <body name="gripper0_rightfinger" pos="0 0 0.0524" quat="0.707107 0 0 0.707107">
+      <inertial pos="0 0 0.05" mass="0.1" diaginertia="0.01 0.01 0.005"/>
+      <joint name="gripper0_finger_joint2" axis="0 1 0" type="slide" range="-0.04 0" armature="1"
+             damping="100" frictionloss="1"/>
+      <geom name="gripper0_finger2_collision" type="mesh" mesh="gripper0_finger2" contype="0"
+            condim="4" rgba="0.5 0.5 0.5 1"/>
+      <body name="gripper0_finger_joint2_tip" pos="0 -0.0085 0.056">
+        <inertial pos="0 0 0" quat="0 0 0 1" mass="0.01" diaginertia="0.01 0.01 0.01"/>
+        <geom name="gripper0_finger2_pad_collision" class="pad" pos="0 0.005 -0.015"/>
+      </body>
+    </body>
   </body>
 </body>
 )",
-      {{"flange", num(kFlangeD)},
-       {"hand_quat", num(std::cos(kHandYaw / 2)) + " 0 0 " + num(std::sin(kHandYaw / 2))},
-       {"hand_mass", num(kHandMass)},
-       {"tcp", num(kTcpOffset)},
-       {"finger_base", num(kFingerBase)},
-       {"finger_mass", num(kFingerMass)}});
-
-  std::string arm, actuators;
-  for (int i = 0; i < 7; ++i) {
-    const std::string n = std::to_string(i + 1);
-    arm += "<body name=\"link" + n + "\" pos=\"" + detail::dh_pos(kDh[i]) + "\" quat=\"" +
-           detail::dh_quat(kDh[i]) + "\">\n<joint name=\"joint" + n + "\" class=\"arm\" range=\"" +
-           num(kJointLower[i]) + " " + num(kJointUpper[i]) + "\"/>\n" + link_geoms[i];
-    actuators += "<motor name=\"torque" + n + "\" joint=\"joint" + n +
-                 "\" ctrllimited=\"true\" ctrlrange=\"" + num(-kTorqueLimit[i]) + " " +
-                 num(kTorqueLimit[i]) + "\"/>\n";
-  }
-  arm += hand;
+      {{"flange", num(kFlangeD)}});
   for (int i = 0; i < 7; ++i) arm += "</body>\n";  // link7 .. link1
 
-  const double table_z = kTableTop - kTableThick;  // centre of the table slab
-  const double leg_h = table_z - kTableThick;      // floor to the slab's underside
-  std::string legs;
-  for (int sx : {-1, 1})
-    for (int sy : {-1, 1})
-      legs += "<geom type=\"cylinder\" class=\"visual\" pos=\"" +
-              detail::vec3(sx * (kTableHalf - 0.05), sy * (kTableHalf - 0.05),
-                           -kTableThick - leg_h / 2) +
-              "\" size=\"0.025 " + num(leg_h / 2) + "\" rgba=\"0.4 0.3 0.2 1\"/>\n";
-
-  // Euler integrates joint damping implicitly: 500 Hz physics under 20 Hz control. Elliptic
-  // friction cones with impratio 10 and stiff finger pads keep a squeezed cube from creeping.
+  // The cube's mass and inertia follow from its geom (density 1000), as in robosuite.
   return detail::substitute(R"(<mujoco model="lift">
-<compiler angle="radian" inertiafromgeom="true"/>
-<option timestep="0.002" integrator="Euler" cone="elliptic" impratio="10"/>
-<size njmax="500" nconmax="100"/>
-<visual><global offwidth="640" offheight="480"/><quality shadowsize="2048"/></visual>
+<compiler angle="radian" autolimits="true"/>
+<option timestep="0.002" impratio="20" density="1.2" viscosity="2e-05" cone="elliptic"/>
+<size njmax="5000" nconmax="5000"/>
+<visual><global offwidth="640" offheight="480"/><map znear="0.001"/><quality shadowsize="2048"/></visual>
 <asset>
   <texture name="floor" type="2d" builtin="checker" rgb1="0.25 0.27 0.3" rgb2="0.3 0.32 0.35"
            width="256" height="256"/>
   <material name="floor" texture="floor" texrepeat="6 6"/>
+  <mesh name="gripper0_hand" vertex="${hand}"/>
+  <mesh name="gripper0_finger1" vertex="${finger1}"/>
+  <mesh name="gripper0_finger2" vertex="${finger2}"/>
 </asset>
 <default>
-  <default class="link">
-    <geom contype="0" conaffinity="0" group="1" rgba="0.95 0.95 0.95 1"/>
-  </default>
+  <default class="link"><geom contype="0" conaffinity="0" group="1" rgba="0.95 0.95 0.95 1"/></default>
+  <default class="collision"><geom contype="2" conaffinity="0" group="3" rgba="0 0.5 0 1"/></default>
+  <default class="world"><geom contype="1" conaffinity="3"/></default>
   <default class="visual"><geom contype="0" conaffinity="0" group="1" mass="0"/></default>
-  <default class="grip">
-    <geom contype="1" conaffinity="1" condim="4" friction="1 0.005 0.0001"/>
-  </default>
   <default class="pad">
-    <geom contype="1" conaffinity="1" condim="4" friction="1.5 0.01 0.0001" solref="0.005 1"
-          solimp="0.95 0.99 0.001" rgba="0.3 0.3 0.3 1"/>
-  </default>
-  <default class="arm">
-    <joint type="hinge" axis="0 0 1" limited="true" damping="0.1" armature="0.1"/>
-  </default>
-  <default class="finger">
-    <joint type="slide" limited="true" range="0 ${finger_range}" damping="50" armature="0.1"/>
+    <geom type="box" size="0.008 0.004 0.008" quat="0 0 0 1" friction="2 0.05 0.0001"
+          solref="0.01 0.5" rgba="0.3 0.3 0.3 1"/>
   </default>
 </default>
 <worldbody>
-  <light name="top" directional="true" pos="0 0 3" dir="0 0 -1" diffuse="0.7 0.7 0.7"/>
-  <light name="front" pos="1 -1 2.5" dir="-0.4 0.4 -1" diffuse="0.3 0.3 0.3"/>
-  <geom name="floor" type="plane" size="3 3 0.1" material="floor"/>
-  <body name="table" pos="0 0 ${table_z}">
-    <geom name="table" type="box" size="${table_size}" friction="1 0.005 0.0001"
-          rgba="0.75 0.62 0.45 1"/>
-${legs}  </body>
-  <camera name="agentview" pos="0.5 0 1.35" xyaxes="0 1 0 -0.7071 0 0.7071" fovy="45"/>
-  <geom name="mount" type="cylinder" class="visual" pos="${mount_pos}" size="0.09 ${mount_half}"
-        rgba="0.2 0.2 0.2 1"/>
-  <body name="link0" pos="${base}">
-${base_geom}${arm}  </body>
-  <body name="cube" pos="0 0 ${cube_z}">
-    <freejoint name="cube_joint"/>
-    <geom name="cube" type="box" size="${cube_size}" density="${cube_density}"
-          friction="1 0.005 0.0001" condim="4" rgba="0.85 0.12 0.1 1"/>
+  <geom name="floor" class="world" type="plane" size="3 3 0.125" material="floor"/>
+  <camera name="frontview" pos="1.6 0 1.45" quat="0.560842 0.430646 0.430646 0.560842"/>
+  <camera name="birdview" pos="-0.2 0 3" quat="0.707107 0 0 0.707107"/>
+  <camera name="agentview" pos="0.5 0 1.35" quat="0.653098 0.271041 0.271041 0.653098"/>
+  <camera name="sideview" pos="-0.0565177 1.27612 1.48796"
+          quat="0.00990507 0.00687796 0.591223 0.806418"/>
+  <light pos="1 1 1.5" dir="-0.19245 -0.19245 -0.96225" directional="true" castshadow="false"/>
+  <light name="top" directional="true" pos="0 0 3" dir="0 0 -1" diffuse="0.4 0.4 0.4"/>
+  <body name="table" pos="0 0 0.775">
+    <geom name="table_collision" class="world" type="box" size="0.4 0.4 0.025" rgba="0.75 0.62 0.45 1"/>
+    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <site name="table_top" pos="0 0 0.025" size="0.001" rgba="0 0 0 0"/>
+  </body>
+  <body name="robot0_base" pos="-0.56 0 0.912">
+    <camera name="robot0_robotview" pos="1 0 0.4" quat="0.653098 0.271041 0.271041 0.653098"/>
+    <body name="robot0_link0">
+      <inertial pos="0 0 0.05" mass="4" diaginertia="0.4 0.4 0.4"/>
+      <geom type="capsule" class="link" fromto="0 0 0 0 0 0.14" size="0.07"/>
+      ${link0_collision}${arm}    </body>
+    <geom class="visual" type="cylinder" pos="-0.02 0 -0.28" size="0.18 0.31" rgba="0.2 0.2 0.2 1"/>
+  </body>
+  <body name="cube_main">
+    <joint name="cube_joint0" type="free"/>
+    <geom name="cube_g0" class="world" type="box" size="${cube_size}" density="${cube_density}"
+          rgba="0.85 0.12 0.1 1"/>
   </body>
 </worldbody>
-<contact><exclude body1="finger_left" body2="finger_right"/></contact>
 <actuator>
-${actuators}  <position name="finger_left" joint="finger_left" kp="1000" ctrllimited="true"
-            ctrlrange="0 ${finger_range}" forcelimited="true" forcerange="-20 20"/>
-  <position name="finger_right" joint="finger_right" kp="1000" ctrllimited="true"
-            ctrlrange="0 ${finger_range}" forcelimited="true" forcerange="-20 20"/>
+${actuators}  <general name="gripper0_gripper_finger_joint1" joint="gripper0_finger_joint1"
+           ctrlrange="0 0.04" forcerange="-20 20" biastype="affine" gainprm="1000"
+           biasprm="0 -1000 0"/>
+  <general name="gripper0_gripper_finger_joint2" joint="gripper0_finger_joint2"
+           ctrlrange="-0.04 0" forcerange="-20 20" biastype="affine" gainprm="1000"
+           biasprm="0 -1000 0"/>
 </actuator>
+<sensor>
+  <force name="gripper0_force_ee" site="gripper0_ft_frame"/>
+  <torque name="gripper0_torque_ee" site="gripper0_ft_frame"/>
+</sensor>
 </mujoco>
 )",
-                            {{"finger_range", num(kFingerRange)},
-                             {"table_z", num(table_z)},
-                             {"table_size", detail::vec3(kTableHalf, kTableHalf, kTableThick)},
-                             {"legs", legs},
-                             {"mount_pos", detail::vec3(kBasePos[0], kBasePos[1], kBasePos[2] / 2)},
-                             {"mount_half", num(kBasePos[2] / 2)},
-                             {"base", detail::vec3(kBasePos[0], kBasePos[1], kBasePos[2])},
-                             {"base_geom", capsule("0 0 0.03", "0 0 0.14", 0.07, 2.9)},
+                            {{"hand", detail::hull_vertices(kHandHull)},
+                             {"finger1", detail::hull_vertices(kLeftFingerHull)},
+                             {"finger2", detail::hull_vertices(kRightFingerHull)},
+                             {"link0_collision", detail::collision_box(0)},
                              {"arm", arm},
-                             {"cube_z", num(kTableTop + kCubeHalf)},
-                             {"cube_size", detail::vec3(kCubeHalf, kCubeHalf, kCubeHalf)},
+                             {"cube_size", detail::nums(cube_half)},
                              {"cube_density", num(kCubeDensity)},
                              {"actuators", actuators}});
 }
