@@ -116,6 +116,29 @@ TEST(LiftRobosuite, ModelFileRebuildsTheSameScene) {
   EXPECT_THROW(LiftEnv{broken}, Error);  // names the missing object
 }
 
+// robosuite looks up every named geom, site, body, joint, actuator and sensor of its Lift when it
+// loads a model file (robomimic's playback does so), so mimic's scene carries all of them.
+TEST(LiftRobosuite, SceneHasEveryNameRobosuiteLooksUp) {
+  const h5::File f = fixture();
+  const std::string xml = f.root().group("data").group(demos(f)[0]).attr_string("model_file");
+  LiftEnv env;
+  const std::vector<std::pair<std::string, mjtObj>> kinds = {
+      {"<geom ", mjOBJ_GEOM},     {"<site ", mjOBJ_SITE},        {"<body ", mjOBJ_BODY},
+      {"<joint ", mjOBJ_JOINT},   {"<general ", mjOBJ_ACTUATOR}, {"<force ", mjOBJ_SENSOR},
+      {"<torque ", mjOBJ_SENSOR}, {"<camera ", mjOBJ_CAMERA}};
+  int checked = 0;
+  for (const auto& [tag, type] : kinds)
+    for (size_t at = xml.find(tag); at != std::string::npos; at = xml.find(tag, at + 1)) {
+      const size_t end = xml.find('>', at);
+      const size_t n = xml.find(" name=\"", at);
+      if (n == std::string::npos || n > end) continue;
+      const std::string name = xml.substr(n + 7, xml.find('"', n + 7) - n - 7);
+      EXPECT_GE(mj_name2id(env.model(), type, name.c_str()), 0) << tag << name;
+      ++checked;
+    }
+  EXPECT_GT(checked, 100);
+}
+
 // Open loop from each demo's first state, mimic's cube and gripper against the stored states,
 // beside robosuite's own replay of the same actions (which aims its nullspace at the noise-free
 // rest pose, not the recording's). Measured, gripper / cube: mimic 1.9 / 0.7, 1.8 / 1.4, 3.0 / 1.6,

@@ -122,6 +122,7 @@ class LiftEnv final : public Env {
     cube_qpos_ = m->jnt_qposadr[cube_joint];
     cube_body_ = lift_detail::require_id(m, mjOBJ_BODY, "cube_main");
     cube_geom_ = lift_detail::require_id(m, mjOBJ_GEOM, "cube_g0");
+    cube_visual_ = mj_name2id(m, mjOBJ_GEOM, "cube_g0_vis");
     hand_body_ = lift_detail::require_id(m, mjOBJ_BODY, "robot0_right_hand");
     grip_site_ = lift_detail::require_id(m, mjOBJ_SITE, "gripper0_grip_site");
     flange_site_ = mj_name2id(m, mjOBJ_SITE, "robot0_flange");  // mimic's scene only
@@ -246,6 +247,8 @@ class LiftEnv final : public Env {
       const double a = half[(i + 1) % 3], b = half[(i + 2) % 3];
       inertia[i] = mass / 3 * (a * a + b * b);
     }
+    if (cube_visual_ >= 0)
+      for (int i = 0; i < 3; ++i) m->geom_size[3 * cube_visual_ + i] = half[i];
     m->geom_rbound[cube_geom_] =
         std::sqrt(half[0] * half[0] + half[1] * half[1] + half[2] * half[2]);
     m->body_subtreemass[0] += mass - m->body_mass[cube_body_];
@@ -473,6 +476,7 @@ class LiftEnv final : public Env {
   OscPose osc_;
   std::array<int, 7> arm_joint_{}, arm_qpos_{}, arm_dof_{}, arm_act_{};
   std::array<int, 2> finger_qpos_{}, finger_dof_{}, finger_act_{};
+  int cube_visual_ = -1;
   int cube_qpos_ = 0, cube_body_ = 0, cube_geom_ = 0, hand_body_ = 0, grip_site_ = 0,
       flange_site_ = 0;
   std::array<double, 3> cube_half_{}, cube_fixed_{0.021, 0.021, 0.021};

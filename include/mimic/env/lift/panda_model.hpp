@@ -112,6 +112,18 @@ inline constexpr std::array<Link, 7> kLinks{{
      R"(fromto="0 0 -0.02 0 0 0.09" size="0.04")"},
 }};
 
+// robosuite names its visual meshes robot0_g0_vis .. robot0_g49_vis, link by link, and looks each
+// one up when it loads a model file: link i's capsule takes the first of its names, the rest mark
+// robosuite's further meshes as invisible points.
+inline constexpr std::array<int, 9> kFirstVisual{0, 12, 13, 14, 18, 22, 25, 42, 50};
+inline std::string visual_names(int link, const std::string& capsule) {
+  std::string out = "<geom name=\"robot0_g" + std::to_string(kFirstVisual[link]) +
+                    "_vis\" type=\"capsule\" class=\"link\" " + capsule + "/>\n";
+  for (int g = kFirstVisual[link] + 1; g < kFirstVisual[link + 1]; ++g)
+    out += "<geom name=\"robot0_g" + std::to_string(g) + "_vis\" class=\"marker\"/>\n";
+  return out;
+}
+
 template <size_t N>
 std::string hull_vertices(const std::array<double, N>& v) {
   return nums(v);
@@ -143,8 +155,8 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
            "\">\n<inertial " + l.inertial + "/>\n<joint name=\"robot0_joint" + n +
            "\" axis=\"0 0 1\" range=\"" + num(kJointLower[i]) + " " + num(kJointUpper[i]) +
            "\" armature=\"" + num(l.armature) + "\" damping=\"" + num(l.damping) +
-           "\" frictionloss=\"0.1\"/>\n<geom type=\"capsule\" class=\"link\" " + l.capsule +
-           "/>\n" + detail::collision_box(i + 1);
+           "\" frictionloss=\"0.1\"/>\n" + detail::visual_names(i + 1, l.capsule) +
+           detail::collision_box(i + 1);
     actuators += "<general name=\"robot0_torq_j" + n + "\" joint=\"robot0_joint" + n +
                  "\" ctrlrange=\"" + num(-kTorqueLimit[i]) + " " + num(kTorqueLimit[i]) + "\"/>\n";
   }
@@ -156,11 +168,17 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
   <body name="gripper0_right_gripper" quat="0.707107 0 0 -0.707107">
     <inertial pos="0 0 0.17" quat="0.707107 0.707107 0 0" mass="0.3" diaginertia="0.09 0.07 0.05"/>
     <geom name="gripper0_hand_collision" type="mesh" mesh="gripper0_hand" rgba="0.9 0.9 0.9 1"/>
+    <geom name="gripper0_hand_visual" class="marker"/>
     <site name="gripper0_ft_frame" pos="0 0 0" size="0.01" rgba="1 0 0 0"/>
     <body name="gripper0_eef" pos="0 0 0.097">
       <site name="gripper0_grip_site" pos="0 0 0" size="0.01" rgba="1 0 0 0"/>
       <site name="gripper0_grip_site_cylinder" type="cylinder" pos="0 0 0" size="0.005 10"
             rgba="0 1 0 0"/>
+      <site name="gripper0_ee_x" pos="0.1 0 0" quat="0.707105 0 0.707108 0" size="0.005 0.1"
+            type="cylinder" rgba="1 0 0 0"/>
+      <site name="gripper0_ee_y" pos="0 0.1 0" quat="0.707105 0.707108 0 0" size="0.005 0.1"
+            type="cylinder" rgba="0 1 0 0"/>
+      <site name="gripper0_ee_z" pos="0 0 0.1" size="0.005 0.1" type="cylinder" rgba="0 0 1 0"/>
     </body>
     <body name="gripper0_leftfinger" pos="0 0 0.0524" quat="0.707107 0 0 0.707107">
       <inertial pos="0 0 0.05" mass="0.1" diaginertia="0.01 0.01 0.005"/>
@@ -168,6 +186,7 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
              damping="100" frictionloss="1"/>
       <geom name="gripper0_finger1_collision" type="mesh" mesh="gripper0_finger1" contype="0"
             condim="4" rgba="0.5 0.5 0.5 1"/>
+      <geom name="gripper0_finger1_visual" class="marker"/>
       <body name="gripper0_finger_joint1_tip" pos="0 0.0085 0.056">
         <inertial pos="0 0 0" quat="0 0 0 1" mass="0.01" diaginertia="0.01 0.01 0.01"/>
         <geom name="gripper0_finger1_pad_collision" class="pad" pos="0 -0.005 -0.015"/>
@@ -179,6 +198,7 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
              damping="100" frictionloss="1"/>
       <geom name="gripper0_finger2_collision" type="mesh" mesh="gripper0_finger2" contype="0"
             condim="4" rgba="0.5 0.5 0.5 1"/>
+      <geom name="gripper0_finger2_visual" class="marker"/>
       <body name="gripper0_finger_joint2_tip" pos="0 -0.0085 0.056">
         <inertial pos="0 0 0" quat="0 0 0 1" mass="0.01" diaginertia="0.01 0.01 0.01"/>
         <geom name="gripper0_finger2_pad_collision" class="pad" pos="0 0.005 -0.015"/>
@@ -191,7 +211,8 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
   for (int i = 0; i < 7; ++i) arm += "</body>\n";  // link7 .. link1
 
   // The cube's mass and inertia follow from its geom (density 1000), as in robosuite.
-  return detail::substitute(R"(<mujoco model="lift">
+  return detail::substitute(
+      R"(<mujoco model="lift">
 <compiler angle="radian" autolimits="true"/>
 <option timestep="0.002" impratio="20" density="1.2" viscosity="2e-05" cone="elliptic"/>
 <size njmax="5000" nconmax="5000"/>
@@ -208,7 +229,11 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
   <default class="link"><geom contype="0" conaffinity="0" group="1" rgba="0.95 0.95 0.95 1"/></default>
   <default class="collision"><geom contype="2" conaffinity="0" group="3" rgba="0 0.5 0 1"/></default>
   <default class="world"><geom contype="1" conaffinity="3"/></default>
+  <default class="wall"><geom type="box" contype="0" conaffinity="0" group="1" rgba="0.8 0.8 0.78 1"/></default>
   <default class="visual"><geom contype="0" conaffinity="0" group="1" mass="0"/></default>
+  <default class="marker">
+    <geom type="sphere" size="0.001" contype="0" conaffinity="0" group="1" mass="0" rgba="0 0 0 0"/>
+  </default>
   <default class="pad">
     <geom type="box" size="0.008 0.004 0.008" quat="0 0 0 1" friction="2 0.05 0.0001"
           solref="0.01 0.5" rgba="0.3 0.3 0.3 1"/>
@@ -223,26 +248,62 @@ inline std::string lift_mjcf(const std::array<double, 3>& cube_half = {0.021, 0.
           quat="0.00990507 0.00687796 0.591223 0.806418"/>
   <light pos="1 1 1.5" dir="-0.19245 -0.19245 -0.96225" directional="true" castshadow="false"/>
   <light name="top" directional="true" pos="0 0 3" dir="0 0 -1" diffuse="0.4 0.4 0.4"/>
+  <geom name="wall_leftcorner_visual" class="wall" size="1.06 1.5 0.01" pos="-1.25 2.25 1.5"
+        quat="0.653281 0.653281 0.270598 0.270598"/>
+  <geom name="wall_rightcorner_visual" class="wall" size="1.06 1.5 0.01" pos="-1.25 -2.25 1.5"
+        quat="0.653281 0.653281 -0.270598 -0.270598"/>
+  <geom name="wall_left_visual" class="wall" size="1.75 1.5 0.01" pos="1.25 3 1.5"
+        quat="0.707107 0.707107 0 0"/>
+  <geom name="wall_right_visual" class="wall" size="1.75 1.5 0.01" pos="1.25 -3 1.5"
+        quat="0.707107 -0.707107 0 0"/>
+  <geom name="wall_rear_visual" class="wall" size="1.5 1.5 0.01" pos="-2 0 1.5" quat="0.5 0.5 0.5 0.5"/>
+  <geom name="wall_front_visual" class="wall" size="3 1.5 0.01" pos="3 0 1.5" quat="0.5 0.5 -0.5 -0.5"/>
   <body name="table" pos="0 0 0.775">
-    <geom name="table_collision" class="world" type="box" size="0.4 0.4 0.025" rgba="0.75 0.62 0.45 1"/>
-    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
-    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
-    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
-    <geom class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom name="table_collision" class="world" type="box" size="0.4 0.4 0.025" group="3"/>
+    <geom name="table_visual" class="visual" type="box" size="0.4 0.4 0.025" rgba="0.75 0.62 0.45 1"/>
+    <geom name="table_leg1_visual" class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom name="table_leg2_visual" class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom name="table_leg3_visual" class="visual" type="cylinder" size="0.025 0.3875" pos="-0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
+    <geom name="table_leg4_visual" class="visual" type="cylinder" size="0.025 0.3875" pos="0.3 -0.3 -0.3875" rgba="0.4 0.4 0.4 1"/>
     <site name="table_top" pos="0 0 0.025" size="0.001" rgba="0 0 0 0"/>
   </body>
   <body name="robot0_base" pos="-0.56 0 0.912">
     <camera name="robot0_robotview" pos="1 0 0.4" quat="0.653098 0.271041 0.271041 0.653098"/>
     <body name="robot0_link0">
       <inertial pos="0 0 0.05" mass="4" diaginertia="0.4 0.4 0.4"/>
-      <geom type="capsule" class="link" fromto="0 0 0 0 0 0.14" size="0.07"/>
-      ${link0_collision}${arm}    </body>
-    <geom class="visual" type="cylinder" pos="-0.02 0 -0.28" size="0.18 0.31" rgba="0.2 0.2 0.2 1"/>
+      ${link0_visual}${link0_collision}${arm}    </body>
+    <body name="mount0_base" pos="0 0 0.01">
+      <body name="mount0_controller_box">
+        <inertial pos="-0.325 0 -0.38" mass="46.64" diaginertia="1.71363 1.27988 0.809981"/>
+        <geom name="mount0_controller_box_col" class="world" size="0.11 0.2 0.265"
+              pos="-0.325 0 -0.38" type="box" rgba="0.2 0.2 0.2 1"/>
+      </body>
+      <body name="mount0_pedestal_feet">
+        <inertial pos="-0.1225 0 -0.758" mass="167.09" diaginertia="8.16095 9.59375 15.0785"/>
+        <geom name="mount0_pedestal_feet_col" class="world" size="0.385 0.35 0.155"
+              pos="-0.1225 0 -0.758" type="box" rgba="0.2 0.2 0.2 1"/>
+      </body>
+      <body name="mount0_torso">
+        <inertial pos="0 0 0" mass="0.0001" diaginertia="1e-08 1e-08 1e-08"/>
+        <geom name="mount0_torso_vis" class="visual" size="0.05 0.05 0.05" pos="0 0 -0.05"
+              type="box" rgba="0.2 0.2 0.2 1"/>
+      </body>
+      <body name="mount0_pedestal">
+        <inertial pos="0 0 0" quat="0.659267 -0.259505 -0.260945 0.655692" mass="60.864"
+                  diaginertia="6.0869 5.81635 4.20915"/>
+        <geom name="mount0_pedestal_vis" class="visual" type="cylinder" pos="-0.02 0 -0.29"
+              size="0.18 0.31" rgba="0.2 0.2 0.2 1"/>
+        <geom name="mount0_pedestal_col" class="world" size="0.18 0.31" pos="-0.02 0 -0.29"
+              type="cylinder" group="3"/>
+      </body>
+    </body>
   </body>
   <body name="cube_main">
     <joint name="cube_joint0" type="free"/>
     <geom name="cube_g0" class="world" type="box" size="${cube_size}" density="${cube_density}"
-          rgba="0.85 0.12 0.1 1"/>
+          group="3"/>
+    <geom name="cube_g0_vis" class="visual" type="box" size="${cube_size}" rgba="0.85 0.12 0.1 1"/>
+    <site name="cube_default_site" pos="0 0 0" size="0.002" rgba="1 0 0 0"/>
   </body>
 </worldbody>
 <actuator>
@@ -259,14 +320,15 @@ ${actuators}  <general name="gripper0_gripper_finger_joint1" joint="gripper0_fin
 </sensor>
 </mujoco>
 )",
-                            {{"hand", detail::hull_vertices(kHandHull)},
-                             {"finger1", detail::hull_vertices(kLeftFingerHull)},
-                             {"finger2", detail::hull_vertices(kRightFingerHull)},
-                             {"link0_collision", detail::collision_box(0)},
-                             {"arm", arm},
-                             {"cube_size", detail::nums(cube_half)},
-                             {"cube_density", num(kCubeDensity)},
-                             {"actuators", actuators}});
+      {{"hand", detail::hull_vertices(kHandHull)},
+       {"finger1", detail::hull_vertices(kLeftFingerHull)},
+       {"finger2", detail::hull_vertices(kRightFingerHull)},
+       {"link0_visual", detail::visual_names(0, R"(fromto="0 0 0 0 0 0.14" size="0.07")")},
+       {"link0_collision", detail::collision_box(0)},
+       {"arm", arm},
+       {"cube_size", detail::nums(cube_half)},
+       {"cube_density", num(kCubeDensity)},
+       {"actuators", actuators}});
 }
 
 }  // namespace mimic::env::panda
