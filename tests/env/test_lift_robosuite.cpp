@@ -12,6 +12,7 @@
 #include "mimic/data/hdf5.hpp"
 #include "mimic/env/expert_demos.hpp"
 #include "mimic/env/lift/env.hpp"
+#include "mimic/env/lift/model_file.hpp"
 
 namespace mimic::env {
 namespace {
@@ -137,6 +138,28 @@ TEST(LiftRobosuite, SceneHasEveryNameRobosuiteLooksUp) {
       ++checked;
     }
   EXPECT_GT(checked, 100);
+}
+
+// A robosuite model_file replays in robosuite's scene when the files it names exist (under an
+// assets folder, or where robosuite was installed when it was recorded); otherwise in mimic's
+// scene with the file's cube size, and the environment says which and what is missing.
+TEST(LiftRobosuite, ModelFileSceneOrSaysWhatItUsesInstead) {
+  const h5::File f = fixture();
+  const std::string xml = f.root().group("data").group(demos(f)[0]).attr_string("model_file");
+  const auto paths = mjcf_file_paths(xml);
+  ASSERT_FALSE(paths.empty());
+  const std::string remapped = remap_robosuite_assets(xml, "/nonexistent/assets");
+  for (const auto& p : mjcf_file_paths(remapped))  // robosuite names every file under models/assets
+    EXPECT_EQ(p.rfind("/nonexistent/assets/", 0), 0u) << p;
+  const auto fallback = lift_for_model_file(xml, "/nonexistent/assets");
+  EXPECT_NE(fallback.scene.find("mimic's Lift scene"), std::string::npos) << fallback.scene;
+  EXPECT_NE(fallback.scene.find("/nonexistent/assets/"), std::string::npos) << fallback.scene;
+  EXPECT_EQ(fallback.env->cube_half_size(), *lift_detail::cube_half_size_in_model(xml));
+  LiftEnv mimic_lift;
+  const auto own = lift_for_model_file(mimic_lift.model_file(), "");
+  EXPECT_EQ(own.scene, "the demo's model_file");
+  for (int i = 0; i < 3; ++i)  // the file keeps 9 digits
+    EXPECT_NEAR(own.env->cube_half_size()[i], mimic_lift.cube_half_size()[i], 1e-9);
 }
 
 // Open loop from each demo's first state, mimic's cube and gripper against the stored states,

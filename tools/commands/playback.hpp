@@ -1,7 +1,10 @@
 #pragma once
 // `mimic playback --dataset D --video_path P [--n 5] [--use-actions] [--filter_key K]
-//   [--camera C] [--video_skip 1]`: replays stored states into a video, or re-executes the stored
-// actions from the first state and reports how far the simulation drifts from the stored states.
+//   [--camera C] [--video_skip 1] [--assets DIR]`: replays stored states into a video, or
+// re-executes the stored actions from the first state and reports how far the simulation drifts
+// from the stored states. A Lift demo with a model_file replays in that scene when the files it
+// names exist (under --assets, robosuite's models/assets folder, or where they were recorded),
+// else in mimic's Lift with the file's cube size; each demo says which.
 #include <cmath>
 #include <iostream>
 
@@ -9,13 +12,14 @@
 #include "commands/flags.hpp"
 #include "mimic/data/robomimic.hpp"
 #include "mimic/env/builtin.hpp"
+#include "mimic/env/lift/model_file.hpp"
 #include "mimic/env/render/video.hpp"
 
 namespace mimic::cli {
 
 inline int playback(const Flags& flags) {
   flags.check_known({"dataset", "video_path", "n", "use_actions", "filter_key", "camera",
-                     "video_skip", "width", "height"});
+                     "video_skip", "width", "height", "assets"});
   const std::string path = flags.require("dataset");
   data::RobomimicReader r(path);
   std::vector<std::string> demos = selected_demos(r, flags.get("filter_key"));
@@ -43,16 +47,23 @@ inline int playback(const Flags& flags) {
     if (use_actions && (d.actions.shape.rank != 2 || d.actions.rows() != d.num_samples))
       throw IoError(path + ": /data/" + name + "/actions: expected [num_samples, dim]");
     const int64_t s = d.states.shape[1], a = d.actions.shape[1];
+    env::Env* scene = e.get();
+    env::LiftForModelFile lift;
+    if (e->name() == "Lift" && !d.model_file.empty()) {
+      lift = env::lift_for_model_file(d.model_file, flags.get("assets"));
+      scene = lift.env.get();
+      std::cout << name << ": scene: " << lift.scene << "\n";
+    }
     auto state = [&](int64_t t) {
       return std::vector<double>(d.states.f32.begin() + t * s, d.states.f32.begin() + (t + 1) * s);
     };
     double max_drift = 0, sum_drift = 0;
-    e->reset_to(state(0));
+    scene->reset_to(state(0));
     for (int64_t t = 0; t < d.num_samples; ++t) {
       if (!use_actions)
-        e->reset_to(state(t));
+        scene->reset_to(state(t));
       else if (t > 0) {
-        const std::vector<double> now = e->get_state(), ref = state(t);
+        const std::vector<double> now = scene->get_state(), ref = state(t);
         double err = 0;
         for (size_t k = 0; k < now.size() && k < ref.size(); ++k)
           err = std::max(err, std::abs(now[k] - ref[k]));
@@ -60,11 +71,11 @@ inline int playback(const Flags& flags) {
         sum_drift += err;
       }
       if (video && t % skip == 0) {
-        video->add_frame(e->render(camera, width, height));
+        video->add_frame(scene->render(camera, width, height));
         ++frames;
       }
       if (use_actions)
-        e->step(
+        scene->step(
             std::vector<float>(d.actions.f32.begin() + t * a, d.actions.f32.begin() + (t + 1) * a));
     }
     if (use_actions) {
