@@ -1,8 +1,9 @@
 #pragma once
 // safetensors files: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then raw
-// little-endian data. Used for model weights with PyTorch state-dict names, so weights move both
-// ways between mimic and PyTorch. Writes go to a temporary file renamed into place.
+// little-endian data (checked against the format rules by safetensors_header.hpp). Used for model
+// weights with PyTorch state-dict names, so weights move both ways between mimic and PyTorch.
+// Writes go to a temporary file renamed into place.
 #include <unistd.h>
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "mimic/nn/parameters.hpp"
+#include "mimic/nn/safetensors_header.hpp"
 
 namespace mimic::nn {
 
@@ -30,15 +32,6 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-inline size_t safetensors_dtype_size(const std::string& path, const std::string& name,
-                                     const std::string& dtype) {
-  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
-  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
-  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
-  if (dtype == "U8" || dtype == "I8" || dtype == "BOOL") return 1;
-  throw IoError(path + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
-}
-
 inline SafetensorsFile read_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open safetensors file");
@@ -51,43 +44,24 @@ inline SafetensorsFile read_safetensors(const std::string& path) {
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
   if (header_len > file_size - 8)
-    throw IoError(path + ": header length " + std::to_string(header_len) + " exceeds the file");
-  std::string header(header_len, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header_len));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(header);
-  } catch (const std::exception& e) {
-    throw IoError(path + ": malformed safetensors header: " + e.what());
-  }
-  if (!j.is_object()) throw IoError(path + ": safetensors header is not a JSON object");
-  const uint64_t data_size = file_size - 8 - header_len;
+    throw IoError(path + ": header length " + std::to_string(header_len) + " exceeds the file (" +
+                  std::to_string(file_size) + " bytes)");
+  if (header_len > kMaxSafetensorsHeaderBytes)
+    throw IoError(path + ": header length " + std::to_string(header_len) +
+                  " exceeds the format's limit of " + std::to_string(kMaxSafetensorsHeaderBytes) +
+                  " bytes");
+  std::string text(header_len, '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(header_len)))
+    throw IoError(path + ": cannot read the safetensors header");
+  const SafetensorsHeader header = parse_safetensors_header(path, text, file_size - 8 - header_len);
   SafetensorsFile out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() == "__metadata__") {
-      for (auto m = it->begin(); m != it->end(); ++m)
-        out.metadata[m.key()] = m->is_string() ? m->get<std::string>() : m->dump();
-      continue;
-    }
-    const std::string& name = it.key();
-    const auto& v = *it;
-    if (!v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
-      throw IoError(path + ": tensor '" + name + "' lacks dtype, shape or data_offsets");
-    SafetensorsTensor t;
-    t.dtype = v["dtype"].get<std::string>();
-    t.shape = v["shape"].get<std::vector<int64_t>>();
-    const auto offsets = v["data_offsets"].get<std::vector<uint64_t>>();
-    int64_t count = 1;
-    for (int64_t d : t.shape) count *= d;
-    if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size ||
-        offsets[1] - offsets[0] != uint64_t(count) * safetensors_dtype_size(path, name, t.dtype))
-      throw IoError(path + ": tensor '" + name +
-                    "' has data offsets that do not fit its shape or the file");
-    t.bytes.resize(offsets[1] - offsets[0]);
-    in.seekg(static_cast<std::streamoff>(8 + header_len + offsets[0]));
+  out.metadata = header.metadata;
+  for (const SafetensorsEntry& e : header.tensors) {
+    SafetensorsTensor t{e.dtype, e.shape, std::vector<char>(e.end - e.begin)};
+    in.seekg(static_cast<std::streamoff>(8 + header_len + e.begin));
     if (!in.read(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size())))
-      throw IoError(path + ": truncated data for tensor '" + name + "'");
-    out.tensors.emplace(name, std::move(t));
+      throw IoError(path + ": cannot read the data of tensor '" + e.name + "'");
+    out.tensors.emplace(e.name, std::move(t));
   }
   return out;
 }
