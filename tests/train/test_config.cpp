@@ -167,6 +167,87 @@ TEST(Config, AConfigNestedTooDeepIsRefusedWithoutCrashing) {
   EXPECT_EQ(error_of([&] { config::load_config(ok); }), "no error");
 }
 
+// Every leaf of every algorithm's default config replaced by a value of each other JSON type
+// (and keys added under the open sections): the config loads, or the error is mimic's own and
+// names the key's path, never a library's raw text.
+void leaf_paths(const json& j, const std::string& path, std::vector<std::string>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) leaf_paths(v, path.empty() ? k : path + "." + k, out);
+    return;
+  }
+  out.push_back(path);
+}
+
+TEST(Config, EveryValueOfTheWrongTypeIsNamedByItsPath) {
+  const std::vector<json> substitutes = {nullptr,
+                                         true,
+                                         -1,
+                                         0,
+                                         2.5,
+                                         1e300,
+                                         int64_t(1) << 40,
+                                         "s",
+                                         json::array({1}),
+                                         json::array(),
+                                         json::object({{"a", 1}})};
+  std::vector<std::string> unnamed;
+  const policy::AlgorithmRegistry registry = policy::builtin_algorithms();
+  for (const policy::AlgorithmSpec& spec : registry.specs()) {
+    if (!spec.defaults) continue;
+    json defaults = spec.defaults();
+    // Small networks keep the builds below quick.
+    if (spec.algo_name == "diffusion_policy") {
+      defaults["algo"]["unet"]["down_dims"] = {16, 32};
+      defaults["algo"]["unet"]["diffusion_step_embed_dim"] = 16;
+    } else if (spec.algo_name == "bc") {
+      defaults["algo"]["actor_layer_dims"] = {16, 16};
+      defaults["algo"]["rnn"]["hidden_dim"] = 16;
+    } else if (spec.algo_name == "ibc") {
+      defaults["algo"]["energy"]["layer_dims"] = {16, 16};
+    }
+    std::vector<std::string> paths;
+    leaf_paths(defaults, "", paths);
+    for (const std::string& p : paths) {
+      if (p == "algo_name") continue;
+      for (const json& v : substitutes) {
+        json c = defaults;
+        c[config::pointer_of(p)] = v;
+        try {
+          const json merged = config::load_config(c, registry);
+          // Settings the spec accepted build a policy, or fail with mimic's own error.
+          if (p.rfind("algo.", 0) == 0 || p.rfind("observation.", 0) == 0) {
+            policy::ShapeMeta meta;
+            for (const std::string& k : config::RunConfig::from_json(merged).observation.keys())
+              meta.obs_shapes[k] = {3};
+            meta.action_dim = 2;
+            const policy::Normalization norm;
+            registry.of(merged).build<float, Cpu>(policy::BuildArgs{merged, meta, norm, 1, 10});
+          }
+        } catch (const Error& e) {
+          const std::string what = e.what();
+          // The path itself, or the section it belongs to ("observation.modalities.obs").
+          const std::string section = p.substr(0, p.rfind('.'));
+          const bool named =
+              what.find("'" + p + "'") != std::string::npos ||
+              (section.find('.') != std::string::npos && what.find(section) != std::string::npos);
+          if (!named || what.find("[json.exception") != std::string::npos)
+            unnamed.push_back(spec.name + ": " + p + " = " + v.dump() + " -> " + what);
+        } catch (const std::exception& e) {
+          unnamed.push_back(spec.name + ": " + p + " = " + v.dump() + " -> (not mimic's) " +
+                            e.what());
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(unnamed.empty()) << unnamed.size() << " unnamed, first ones:\n"
+                               << [&] {
+                                    std::string s;
+                                    for (size_t i = 0; i < unnamed.size() && i < 60; ++i)
+                                      s += unnamed[i] + "\n";
+                                    return s;
+                                  }();
+}
+
 TEST(Config, UnknownKeysInTheNewSchemaAreStillErrors) {
   json c = {{"algo_name", "bc"}, {"experiment", {{"ckpt_pth", "x"}}}};
   EXPECT_NE(error_of([&] { config::load_config(c); }).find("experiment.ckpt_pth"),

@@ -19,6 +19,7 @@ using policy::AlgorithmRegistry;
 
 // Checks the shared values a run depends on; errors name the path.
 inline void validate_shared(const json& c) {
+  RunConfig::from_json(c);  // the typed view first: every value of the wrong type named
   const json& t = c.at("train");
   require(t["batch_size"].get<int64_t>() > 0, "train.batch_size", "must be > 0", t["batch_size"]);
   require(t["num_epochs"].get<int64_t>() > 0, "train.num_epochs", "must be > 0", t["num_epochs"]);
@@ -63,7 +64,6 @@ inline void validate_shared(const json& c) {
   require(r["horizon"].get<int64_t>() >= 1, "experiment.rollout.horizon", "must be >= 1",
           r["horizon"]);
   require(r["rate"].get<int64_t>() >= 1, "experiment.rollout.rate", "must be >= 1", r["rate"]);
-  RunConfig::from_json(c);  // the typed view parses (observation keys, types)
 }
 
 inline json default_config(const std::string& algo_name, const AlgorithmRegistry& registry) {

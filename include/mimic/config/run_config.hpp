@@ -15,13 +15,14 @@
 namespace mimic::config {
 
 namespace detail {
-inline std::string string_or_empty(const json& v) {
-  return v.is_string() ? v.get<std::string>() : std::string();
+// A string that may be null (robomimic's "not set"), as "".
+inline std::string string_or_empty(const json& v, const std::string& path) {
+  return v.is_null() ? std::string() : typed<std::string>(v, path);
 }
 template <class V>
-std::optional<V> optional_of(const json& v) {
+std::optional<V> optional_of(const json& v, const std::string& path) {
   if (v.is_null()) return std::nullopt;
-  return v.get<V>();
+  return typed<V>(v, path);
 }
 }  // namespace detail
 
@@ -54,33 +55,43 @@ struct ExperimentConfig {
 
   static ExperimentConfig from_json(const json& e) {
     ExperimentConfig x;
-    x.name = e.at("name").get<std::string>();
-    x.validate = e.at("validate").get<bool>();
-    x.log_tb = e.at("logging").at("log_tb").get<bool>();
-    x.terminal_output_to_txt = e.at("logging").at("terminal_output_to_txt").get<bool>();
+    x.name = typed<std::string>(e.at("name"), "experiment.name");
+    x.validate = typed<bool>(e.at("validate"), "experiment.validate");
+    x.log_tb = typed<bool>(e.at("logging").at("log_tb"), "experiment.logging.log_tb");
+    x.terminal_output_to_txt = typed<bool>(e.at("logging").at("terminal_output_to_txt"),
+                                           "experiment.logging.terminal_output_to_txt");
     const json& s = e.at("save");
-    x.save.enabled = s.at("enabled").get<bool>();
-    x.save.every_n_seconds = detail::optional_of<double>(s.at("every_n_seconds"));
+    x.save.enabled = typed<bool>(s.at("enabled"), "experiment.save.enabled");
+    x.save.every_n_seconds =
+        detail::optional_of<double>(s.at("every_n_seconds"), "experiment.save.every_n_seconds");
     x.save.every_n_epochs =
-        s.at("every_n_epochs").is_null() ? 0 : s.at("every_n_epochs").get<int64_t>();
-    x.save.epochs = s.at("epochs").is_null() ? std::vector<int64_t>()
-                                             : s.at("epochs").get<std::vector<int64_t>>();
-    x.save.on_best_validation = s.at("on_best_validation").get<bool>();
-    x.save.on_best_rollout_return = s.at("on_best_rollout_return").get<bool>();
-    x.save.on_best_rollout_success_rate = s.at("on_best_rollout_success_rate").get<bool>();
-    x.epoch_every_n_steps = detail::optional_of<int64_t>(e.at("epoch_every_n_steps"));
-    x.validation_epoch_every_n_steps =
-        detail::optional_of<int64_t>(e.at("validation_epoch_every_n_steps"));
-    x.render_video = e.at("render_video").get<bool>();
-    x.video_skip = e.at("video_skip").get<int64_t>();
+        s.at("every_n_epochs").is_null()
+            ? 0
+            : typed<int64_t>(s.at("every_n_epochs"), "experiment.save.every_n_epochs");
+    x.save.epochs = s.at("epochs").is_null()
+                        ? std::vector<int64_t>()
+                        : typed<std::vector<int64_t>>(s.at("epochs"), "experiment.save.epochs");
+    x.save.on_best_validation =
+        typed<bool>(s.at("on_best_validation"), "experiment.save.on_best_validation");
+    x.save.on_best_rollout_return =
+        typed<bool>(s.at("on_best_rollout_return"), "experiment.save.on_best_rollout_return");
+    x.save.on_best_rollout_success_rate = typed<bool>(
+        s.at("on_best_rollout_success_rate"), "experiment.save.on_best_rollout_success_rate");
+    x.epoch_every_n_steps =
+        detail::optional_of<int64_t>(e.at("epoch_every_n_steps"), "experiment.epoch_every_n_steps");
+    x.validation_epoch_every_n_steps = detail::optional_of<int64_t>(
+        e.at("validation_epoch_every_n_steps"), "experiment.validation_epoch_every_n_steps");
+    x.render_video = typed<bool>(e.at("render_video"), "experiment.render_video");
+    x.video_skip = typed<int64_t>(e.at("video_skip"), "experiment.video_skip");
     const json& r = e.at("rollout");
-    x.rollout.enabled = r.at("enabled").get<bool>();
-    x.rollout.n = r.at("n").get<int64_t>();
-    x.rollout.horizon = r.at("horizon").get<int64_t>();
-    x.rollout.rate = r.at("rate").get<int64_t>();
-    x.rollout.warmstart = r.at("warmstart").get<int64_t>();
-    x.rollout.terminate_on_success = r.at("terminate_on_success").get<bool>();
-    x.ckpt_path = detail::string_or_empty(e.at("ckpt_path"));
+    x.rollout.enabled = typed<bool>(r.at("enabled"), "experiment.rollout.enabled");
+    x.rollout.n = typed<int64_t>(r.at("n"), "experiment.rollout.n");
+    x.rollout.horizon = typed<int64_t>(r.at("horizon"), "experiment.rollout.horizon");
+    x.rollout.rate = typed<int64_t>(r.at("rate"), "experiment.rollout.rate");
+    x.rollout.warmstart = typed<int64_t>(r.at("warmstart"), "experiment.rollout.warmstart");
+    x.rollout.terminate_on_success =
+        typed<bool>(r.at("terminate_on_success"), "experiment.rollout.terminate_on_success");
+    x.ckpt_path = detail::string_or_empty(e.at("ckpt_path"), "experiment.ckpt_path");
     x.env_meta_update_dict = e.at("env_meta_update_dict");
     return x;
   }
@@ -107,25 +118,26 @@ struct TrainConfig {
 
   static TrainConfig from_json(const json& t) {
     TrainConfig x;
-    x.data = detail::string_or_empty(t.at("data"));
-    x.output_dir = t.at("output_dir").get<std::string>();
-    x.num_data_workers = t.at("num_data_workers").get<int64_t>();
-    x.hdf5_cache_mode = detail::string_or_empty(t.at("hdf5_cache_mode"));
-    x.hdf5_load_next_obs = t.at("hdf5_load_next_obs").get<bool>();
-    x.hdf5_normalize_obs = t.at("hdf5_normalize_obs").get<bool>();
-    x.hdf5_filter_key = detail::string_or_empty(t.at("hdf5_filter_key"));
-    x.hdf5_validation_filter_key = detail::string_or_empty(t.at("hdf5_validation_filter_key"));
-    x.seq_length = t.at("seq_length").get<int64_t>();
-    x.frame_stack = t.at("frame_stack").get<int64_t>();
-    x.pad_seq_length = t.at("pad_seq_length").get<bool>();
-    x.pad_frame_stack = t.at("pad_frame_stack").get<bool>();
-    x.goal_mode = detail::string_or_empty(t.at("goal_mode"));
-    x.batch_size = t.at("batch_size").get<int64_t>();
-    x.num_epochs = t.at("num_epochs").get<int64_t>();
-    x.seed = t.at("seed").get<uint64_t>();
-    x.cuda = t.at("cuda").get<bool>();
-    x.max_grad_norm = detail::optional_of<double>(t.at("max_grad_norm"));
-    x.action_keys = t.at("action_keys").get<std::vector<std::string>>();
+    x.data = detail::string_or_empty(t.at("data"), "train.data");
+    x.output_dir = typed<std::string>(t.at("output_dir"), "train.output_dir");
+    x.num_data_workers = typed<int64_t>(t.at("num_data_workers"), "train.num_data_workers");
+    x.hdf5_cache_mode = detail::string_or_empty(t.at("hdf5_cache_mode"), "train.hdf5_cache_mode");
+    x.hdf5_load_next_obs = typed<bool>(t.at("hdf5_load_next_obs"), "train.hdf5_load_next_obs");
+    x.hdf5_normalize_obs = typed<bool>(t.at("hdf5_normalize_obs"), "train.hdf5_normalize_obs");
+    x.hdf5_filter_key = detail::string_or_empty(t.at("hdf5_filter_key"), "train.hdf5_filter_key");
+    x.hdf5_validation_filter_key = detail::string_or_empty(t.at("hdf5_validation_filter_key"),
+                                                           "train.hdf5_validation_filter_key");
+    x.seq_length = typed<int64_t>(t.at("seq_length"), "train.seq_length");
+    x.frame_stack = typed<int64_t>(t.at("frame_stack"), "train.frame_stack");
+    x.pad_seq_length = typed<bool>(t.at("pad_seq_length"), "train.pad_seq_length");
+    x.pad_frame_stack = typed<bool>(t.at("pad_frame_stack"), "train.pad_frame_stack");
+    x.goal_mode = detail::string_or_empty(t.at("goal_mode"), "train.goal_mode");
+    x.batch_size = typed<int64_t>(t.at("batch_size"), "train.batch_size");
+    x.num_epochs = typed<int64_t>(t.at("num_epochs"), "train.num_epochs");
+    x.seed = typed<uint64_t>(t.at("seed"), "train.seed");
+    x.cuda = typed<bool>(t.at("cuda"), "train.cuda");
+    x.max_grad_norm = detail::optional_of<double>(t.at("max_grad_norm"), "train.max_grad_norm");
+    x.action_keys = typed<std::vector<std::string>>(t.at("action_keys"), "train.action_keys");
     x.action_config = t.at("action_config");
     return x;
   }
@@ -148,7 +160,9 @@ struct ObservationConfig {
     const json& mods = o.at("modalities").at("obs");
     auto list = [&](const char* modality) {
       const json& v = mods.at(modality);
-      return v.is_null() ? std::vector<std::string>() : v.get<std::vector<std::string>>();
+      return v.is_null() ? std::vector<std::string>()
+                         : typed<std::vector<std::string>>(
+                               v, std::string("observation.modalities.obs.") + modality);
     };
     x.low_dim = list("low_dim");
     x.rgb = list("rgb");
@@ -177,7 +191,7 @@ struct RunConfig {
 
   static RunConfig from_json(const json& c) {
     RunConfig x;
-    x.algo_name = c.at("algo_name").get<std::string>();
+    x.algo_name = typed<std::string>(c.at("algo_name"), "algo_name");
     x.experiment = ExperimentConfig::from_json(c.at("experiment"));
     x.train = TrainConfig::from_json(c.at("train"));
     x.observation = ObservationConfig::from_json(c.at("observation"));

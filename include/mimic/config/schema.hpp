@@ -5,8 +5,10 @@
 // action_config), and a value of the wrong JSON type is an error naming path, expected and
 // actual type. Dotted paths address keys ("train.max_grad_norm").
 #include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,9 +36,11 @@ inline bool open_section(const std::string& key, const std::string& path) {
 
 // Whether `v` may replace default `d`: same JSON type; integers where numbers are expected;
 // anything where the default is null (robomimic's optional values) and null where a string,
-// number or list is optional in robomimic (filter keys, goal_mode, output limits ...).
+// number or list is optional in robomimic (filter keys, goal_mode, output limits ...), but never
+// for a boolean.
 inline bool compatible(const json& d, const json& v) {
-  if (d.is_null() || v.is_null()) return !(d.is_object() || v.is_object()) || d.is_null();
+  if (d.is_null() || v.is_null())  // a switch is never optional: null is no boolean
+    return d.is_null() || !(d.is_object() || v.is_object() || d.is_boolean());
   if (d.is_number() && v.is_number())
     return !(d.is_number_integer() && !v.is_number_integer() &&
              v.get<double>() != double(int64_t(v.get<double>())));
@@ -125,6 +129,86 @@ inline size_t nesting_depth(const json& j) {
 }
 // Deeper than any robomimic config (about 7 levels) by far.
 constexpr size_t kMaxConfigDepth = 64;
+
+// What a typed read expects, in the words of the errors.
+template <class V>
+const char* expected_type() {
+  if constexpr (std::is_same_v<V, bool>)
+    return "a boolean";
+  else if constexpr (std::is_same_v<V, uint64_t>)
+    return "a non-negative integer";
+  else if constexpr (std::is_integral_v<V>)
+    return "an integer";
+  else if constexpr (std::is_floating_point_v<V>)
+    return "a number";
+  else if constexpr (std::is_same_v<V, std::string>)
+    return "a string";
+  else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+    return "a list of strings";
+  else if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+    return "a list of integers";
+  else
+    return "a value of another type";
+}
+
+// v as a V, or a ValueError naming the config path, the expected type and the value (nlohmann's
+// own conversions would say "type must be boolean, but is null" and name nothing).
+template <class V>
+V typed(const json& v, const std::string& path) {
+  bool ok;
+  if constexpr (std::is_same_v<V, bool>)
+    ok = v.is_boolean();
+  else if constexpr (std::is_same_v<V, uint64_t>)
+    ok = v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0);
+  else if constexpr (std::is_integral_v<V>)
+    ok = v.is_number_integer();
+  else if constexpr (std::is_floating_point_v<V>)
+    ok = v.is_number();
+  else if constexpr (std::is_same_v<V, std::string>)
+    ok = v.is_string();
+  else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+    ok = v.is_array() &&
+         std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); });
+  else if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+    ok = v.is_array() &&
+         std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_number_integer(); });
+  else if constexpr (std::is_same_v<V, std::vector<double>>)
+    ok = v.is_array() &&
+         std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_number(); });
+  else
+    ok = true;
+  if (!ok)
+    throw ValueError("config: '" + path + "' must be " + expected_type<V>() + ", got " + v.dump());
+  return v.get<V>();
+}
+// section[key] (which the merged defaults guarantee exists) as a V, named `prefix.key`.
+template <class V>
+V typed(const json& section, const std::string& key, const std::string& prefix) {
+  return typed<V>(section.at(key), prefix + "." + key);
+}
+
+// f(), whose ValueError (an unknown name, say) is given the config path it came from.
+template <class F>
+auto naming_path(const std::string& path, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ValueError& e) {
+    throw ValueError("config: '" + path + "': " + e.what());
+  }
+}
+
+// An integer setting within [lo, hi]: sizes beyond any real config are refused by name before
+// they reach an allocation.
+inline int64_t bounded(const json& v, const std::string& path, int64_t lo, int64_t hi) {
+  const int64_t x = typed<int64_t>(v, path);
+  if (x < lo || x > hi)
+    throw ValueError("config: '" + path + "' must be in [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "], got " + std::to_string(x));
+  return x;
+}
+// Widths, depths and counts of layers and samples: at most 2^16 (a 65,536-wide layer already
+// holds billions of weights).
+constexpr int64_t kMaxConfigSize = int64_t(1) << 16;
 
 inline void require(bool ok, const std::string& path, const std::string& what, const json& v) {
   if (!ok) throw ValueError("config: '" + path + "' " + what + ", got " + v.dump());

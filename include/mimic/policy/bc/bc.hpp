@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "mimic/config/schema.hpp"
 #include "mimic/nn/mlp.hpp"
 #include "mimic/policy/bc/defaults.hpp"
 #include "mimic/policy/core/action_head.hpp"
@@ -21,7 +22,10 @@ struct BcSettings {
     const nlohmann::json config = with_defaults(bc_defaults(), given);
     BcSettings s;
     const auto& algo = config.at("algo");
-    s.layer_dims = algo.at("actor_layer_dims").get<std::vector<int64_t>>();
+    for (size_t i = 0;
+         i < config::typed<std::vector<int64_t>>(algo, "actor_layer_dims", "algo").size(); ++i)
+      s.layer_dims.push_back(config::bounded(algo["actor_layer_dims"][i], "algo.actor_layer_dims",
+                                             1, config::kMaxConfigSize));
     for (int64_t d : s.layer_dims)
       if (d < 1) throw ValueError("algo.actor_layer_dims: widths must be >= 1");
     s.head = ActionHeadSettings::from_json(algo);

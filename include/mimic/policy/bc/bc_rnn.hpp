@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "mimic/config/schema.hpp"
 #include "mimic/nn/mlp.hpp"
 #include "mimic/nn/rnn.hpp"
 #include "mimic/policy/bc/bc.hpp"
@@ -21,16 +22,18 @@ struct BcRnnSettings : BcSettings {
     BcRnnSettings s;
     static_cast<BcSettings&>(s) = BcSettings::from_config(config);
     const auto& rnn = config.at("algo").at("rnn");
-    s.rnn_type = rnn.at("rnn_type").get<std::string>();
-    s.hidden_dim = rnn.at("hidden_dim").get<int64_t>();
-    s.num_layers = rnn.at("num_layers").get<int64_t>();
-    s.horizon = rnn.at("horizon").get<int64_t>();
+    s.rnn_type = config::typed<std::string>(rnn, "rnn_type", "algo.rnn");
+    s.hidden_dim =
+        config::bounded(rnn.at("hidden_dim"), "algo.rnn.hidden_dim", 1, config::kMaxConfigSize);
+    s.num_layers = config::bounded(rnn.at("num_layers"), "algo.rnn.num_layers", 1, 1024);
+    s.horizon = config::bounded(rnn.at("horizon"), "algo.rnn.horizon", 1, config::kMaxConfigSize);
     if (s.rnn_type != "LSTM" && s.rnn_type != "GRU")
       throw ValueError("algo.rnn.rnn_type: expected LSTM or GRU, got '" + s.rnn_type + "'");
     if (s.hidden_dim < 1 || s.num_layers < 1 || s.horizon < 1)
       throw ValueError("algo.rnn: hidden_dim, num_layers and horizon must be >= 1");
     const auto& kwargs = rnn.at("kwargs");
-    if (kwargs.contains("bidirectional") && kwargs["bidirectional"].get<bool>())
+    if (kwargs.contains("bidirectional") &&
+        config::typed<bool>(kwargs, "bidirectional", "algo.rnn.kwargs"))
       throw ValueError(
           "algo.rnn.kwargs.bidirectional: bidirectional RNN policies are not supported");
     return s;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "mimic/config/schema.hpp"
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/gmm_head.hpp"
 #include "mimic/nn/linear.hpp"
@@ -24,26 +25,28 @@ struct ActionHeadSettings {
   static ActionHeadSettings from_json(const nlohmann::json& algo) {
     ActionHeadSettings s;
     const auto& l = algo.at("loss");
-    s.weights = {l.at("l2_weight").get<double>(), l.at("l1_weight").get<double>(),
-                 l.at("cos_weight").get<double>()};
+    s.weights = {config::typed<double>(l, "l2_weight", "algo.loss"),
+                 config::typed<double>(l, "l1_weight", "algo.loss"),
+                 config::typed<double>(l, "cos_weight", "algo.loss")};
     const auto& g = algo.at("gmm");
     const auto& n = algo.at("gaussian");
-    const bool gmm = g.at("enabled").get<bool>(), gauss = n.at("enabled").get<bool>();
+    const bool gmm = config::typed<bool>(g, "enabled", "algo.gmm"),
+               gauss = config::typed<bool>(n, "enabled", "algo.gaussian");
     if (gmm && gauss) throw ValueError("algo: gmm.enabled and gaussian.enabled are exclusive");
     if (gmm) {
       s.kind = kGmm;
-      s.modes = g.at("num_modes").get<int64_t>();
-      s.min_std = g.at("min_std").get<double>();
-      s.low_noise_eval = g.at("low_noise_eval").get<bool>();
-      const std::string act = g.at("std_activation").get<std::string>();
+      s.modes = config::bounded(g.at("num_modes"), "algo.gmm.num_modes", 1, config::kMaxConfigSize);
+      s.min_std = config::typed<double>(g, "min_std", "algo.gmm");
+      s.low_noise_eval = config::typed<bool>(g, "low_noise_eval", "algo.gmm");
+      const std::string act = config::typed<std::string>(g, "std_activation", "algo.gmm");
       if (act != "softplus")
         throw ValueError("algo.gmm.std_activation: only 'softplus' is supported, got '" + act +
                          "'");
     } else if (gauss) {
       s.kind = kGaussian;
       s.modes = 1;
-      s.min_std = n.at("min_std").get<double>();
-      s.low_noise_eval = n.at("low_noise_eval").get<bool>();
+      s.min_std = config::typed<double>(n, "min_std", "algo.gaussian");
+      s.low_noise_eval = config::typed<bool>(n, "low_noise_eval", "algo.gaussian");
     }
     if (s.modes < 1) throw ValueError("algo.gmm.num_modes must be >= 1");
     return s;

@@ -5,6 +5,7 @@
 // with warmup, linear), plus optional clipping by global gradient norm.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mimic/config/schema.hpp"
@@ -29,28 +30,51 @@ struct OptimizerSettings {
 
   // From robomimic's `optim_params.policy`. robomimic's bc section has no betas, warmup or
   // per-batch stepping (Diffusion Policy's recipe adds them), so those keys are optional here.
-  static OptimizerSettings from_json(const nlohmann::json& p) {
+  static OptimizerSettings from_json(const nlohmann::json& p,
+                                     const std::string& at = "algo.optim_params.policy") {
+    using config::typed;
     OptimizerSettings s;
-    s.type = p.value("optimizer_type", s.type);
-    if (p.contains("betas") && p["betas"].is_array()) {
-      s.beta1 = p["betas"].at(0).get<double>();
-      s.beta2 = p["betas"].at(1).get<double>();
+    if (p.contains("optimizer_type")) s.type = typed<std::string>(p, "optimizer_type", at);
+    if (p.contains("betas") && !p["betas"].is_null()) {
+      const std::vector<double> betas = typed<std::vector<double>>(p, "betas", at);
+      if (betas.size() != 2)
+        throw ValueError("config: '" + at + ".betas' must be [beta1, beta2], got " +
+                         p["betas"].dump());
+      s.beta1 = betas[0];
+      s.beta2 = betas[1];
     }
     if (p.contains("learning_rate")) {
       const auto& lr = p["learning_rate"];
-      s.lr = lr.value("initial", s.lr);
-      s.decay_factor = lr.value("decay_factor", s.decay_factor);
-      if (lr.contains("epoch_schedule") && lr["epoch_schedule"].is_array())
-        s.epoch_schedule = lr["epoch_schedule"].get<std::vector<int64_t>>();
-      s.scheduler = lr.value("scheduler_type", s.scheduler);
-      s.step_every_batch = lr.value("step_every_batch", s.step_every_batch);
-      s.warmup_steps = lr.value("warmup_steps", s.warmup_steps);
-      s.num_cycles = lr.value("num_cycles", s.num_cycles);
+      const std::string l = at + ".learning_rate";
+      // Optional keys: absent (robomimic's bc section lacks some) keeps the value above.
+      auto read = [&](const char* key, auto& out) {
+        if (lr.contains(key)) out = typed<std::decay_t<decltype(out)>>(lr, key, l);
+      };
+      read("initial", s.lr);
+      read("decay_factor", s.decay_factor);
+      if (lr.contains("epoch_schedule") && !lr["epoch_schedule"].is_null())
+        read("epoch_schedule", s.epoch_schedule);
+      read("scheduler_type", s.scheduler);
+      config::naming_path(l + ".scheduler_type",
+                          [&] { return optim::LrSchedule::kind_from_name(s.scheduler); });
+      read("step_every_batch", s.step_every_batch);
+      read("warmup_steps", s.warmup_steps);
+      read("num_cycles", s.num_cycles);
+      if (!(s.lr > 0))
+        throw ValueError("config: '" + l + ".initial' must be > 0, got " + lr["initial"].dump());
+      if (s.warmup_steps < 0)
+        throw ValueError("config: '" + l + ".warmup_steps' must be >= 0, got " +
+                         lr["warmup_steps"].dump());
     }
-    if (p.contains("regularization")) s.l2 = p["regularization"].value("L2", s.l2);
+    if (p.contains("regularization") && p["regularization"].contains("L2")) {
+      s.l2 = typed<double>(p["regularization"], "L2", at + ".regularization");
+      if (!(s.l2 >= 0))
+        throw ValueError("config: '" + at + ".regularization.L2' must be >= 0, got " +
+                         p["regularization"]["L2"].dump());
+    }
     if (s.type != "adam" && s.type != "adamw")
-      throw ValueError("optim_params.policy.optimizer_type: '" + s.type +
-                       "' is not supported (expected adam or adamw)");
+      throw ValueError("config: '" + at + ".optimizer_type' is '" + s.type +
+                       "', expected adam or adamw");
     return s;
   }
   // From a merged config: algo.optim_params.policy plus clipping by train.max_grad_norm.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "mimic/config/schema.hpp"
 #include "mimic/diffusion/scheduler.hpp"
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/unet1d.hpp"
@@ -32,39 +33,64 @@ struct DiffusionPolicySettings {
     DiffusionPolicySettings s;
     const auto& algo = config.at("algo");
     const auto& h = algo.at("horizon");
-    s.n_obs_steps = h.at("observation_horizon").get<int64_t>();
-    s.n_action_steps = h.at("action_horizon").get<int64_t>();
-    s.horizon = h.at("prediction_horizon").get<int64_t>();
+    s.n_obs_steps = config::bounded(h.at("observation_horizon"), "algo.horizon.observation_horizon",
+                                    1, config::kMaxConfigSize);
+    s.n_action_steps = config::bounded(h.at("action_horizon"), "algo.horizon.action_horizon", 1,
+                                       config::kMaxConfigSize);
+    s.horizon = config::bounded(h.at("prediction_horizon"), "algo.horizon.prediction_horizon", 1,
+                                config::kMaxConfigSize);
     if (s.n_obs_steps < 1 || s.n_action_steps < 1 ||
         s.n_obs_steps - 1 + s.n_action_steps > s.horizon)
       throw ValueError(
           "algo.horizon: need observation_horizon >= 1, action_horizon >= 1 and "
           "observation_horizon - 1 + action_horizon <= prediction_horizon");
     const auto& u = algo.at("unet");
-    if (!u.at("enabled").get<bool>())
+    if (!config::typed<bool>(u, "enabled", "algo.unet"))
       throw UnsupportedError("algo.unet.enabled: the UNet is the only denoiser available");
-    s.unet.diffusion_step_embed_dim = u.at("diffusion_step_embed_dim").get<int64_t>();
-    s.unet.down_dims = u.at("down_dims").get<std::vector<int64_t>>();
-    s.unet.kernel_size = u.at("kernel_size").get<int64_t>();
-    s.unet.n_groups = u.at("n_groups").get<int64_t>();
-    s.unet.cond_predict_scale = u.at("cond_predict_scale").get<bool>();
-    s.use_ema = algo.at("ema").at("enabled").get<bool>();
-    s.ema.power = algo.at("ema").at("power").get<double>();
-    const bool ddim = algo.at("ddim").at("enabled").get<bool>();
-    const bool ddpm = algo.at("ddpm").at("enabled").get<bool>();
+    s.unet.diffusion_step_embed_dim =
+        config::bounded(u.at("diffusion_step_embed_dim"), "algo.unet.diffusion_step_embed_dim", 1,
+                        config::kMaxConfigSize);
+    s.unet.down_dims.clear();
+    for (size_t i = 0; i < config::typed<std::vector<int64_t>>(u, "down_dims", "algo.unet").size();
+         ++i)
+      s.unet.down_dims.push_back(
+          config::bounded(u["down_dims"][i], "algo.unet.down_dims", 1, config::kMaxConfigSize));
+    s.unet.kernel_size = config::bounded(u.at("kernel_size"), "algo.unet.kernel_size", 1, 1024);
+    s.unet.n_groups =
+        config::bounded(u.at("n_groups"), "algo.unet.n_groups", 1, config::kMaxConfigSize);
+    if (s.unet.down_dims.empty())
+      throw ValueError("config: 'algo.unet.down_dims' must list at least one width");
+    for (int64_t d : s.unet.down_dims)  // every block group-normalizes its width
+      if (d % s.unet.n_groups != 0)
+        throw ValueError("config: 'algo.unet.n_groups' (" + std::to_string(s.unet.n_groups) +
+                         ") must divide every width of 'algo.unet.down_dims' " +
+                         u["down_dims"].dump());
+    s.unet.cond_predict_scale = config::typed<bool>(u, "cond_predict_scale", "algo.unet");
+    s.use_ema = config::typed<bool>(algo.at("ema"), "enabled", "algo.ema");
+    s.ema.power = config::typed<double>(algo.at("ema"), "power", "algo.ema");
+    const bool ddim = config::typed<bool>(algo.at("ddim"), "enabled", "algo.ddim");
+    const bool ddpm = config::typed<bool>(algo.at("ddpm"), "enabled", "algo.ddpm");
     if (ddim == ddpm) throw ValueError("algo: enable exactly one of ddpm and ddim");
     const auto& sc = algo.at(ddim ? "ddim" : "ddpm");
+    const std::string section = ddim ? "algo.ddim" : "algo.ddpm";
     s.sampler = ddim ? diffusion::SamplerKind::kDdim : diffusion::SamplerKind::kDdpm;
-    s.scheduler.num_train_timesteps = sc.at("num_train_timesteps").get<int64_t>();
-    s.num_inference_steps = sc.at("num_inference_timesteps").get<int64_t>();
-    s.scheduler.beta_schedule =
-        diffusion::beta_schedule_from_name(sc.at("beta_schedule").get<std::string>());
-    s.scheduler.clip_sample = sc.at("clip_sample").get<bool>();
-    s.scheduler.prediction_type =
-        diffusion::prediction_from_name(sc.at("prediction_type").get<std::string>());
+    s.scheduler.num_train_timesteps =
+        config::bounded(sc.at("num_train_timesteps"), section + ".num_train_timesteps", 1, 1000000);
+    s.num_inference_steps = config::bounded(sc.at("num_inference_timesteps"),
+                                            section + ".num_inference_timesteps", 1, 1000000);
+    s.scheduler.beta_schedule = config::naming_path(section + ".beta_schedule", [&] {
+      return diffusion::beta_schedule_from_name(
+          config::typed<std::string>(sc, "beta_schedule", section));
+    });
+    s.scheduler.clip_sample = config::typed<bool>(sc, "clip_sample", section);
+    s.scheduler.prediction_type = config::naming_path(section + ".prediction_type", [&] {
+      return diffusion::prediction_from_name(
+          config::typed<std::string>(sc, "prediction_type", section));
+    });
     if (ddim) {  // DDPM has no final-alpha or offset settings
-      s.scheduler.set_alpha_to_one = sc.at("set_alpha_to_one").get<bool>();
-      s.scheduler.steps_offset = sc.at("steps_offset").get<int64_t>();
+      s.scheduler.set_alpha_to_one = config::typed<bool>(sc, "set_alpha_to_one", section);
+      s.scheduler.steps_offset =
+          config::bounded(sc.at("steps_offset"), section + ".steps_offset", 0, 1000000);
     }
     s.optim = OptimizerSettings::from_config(config);
     s.encoder = EncoderSettings::from_config(config, nn::NormKind::kGroup, true);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/config/schema.hpp"
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/dropout.hpp"
 #include "mimic/nn/linear.hpp"
@@ -34,21 +35,39 @@ struct IbcSettings {
     const nlohmann::json config = with_defaults(ibc_defaults(), given);
     IbcSettings s;
     const auto& algo = config.at("algo");
-    s.n_obs_steps = algo.at("horizon").at("observation_horizon").get<int64_t>();
-    s.n_action_steps = algo.at("horizon").at("action_horizon").get<int64_t>();
-    s.layer_dims = algo.at("energy").at("layer_dims").get<std::vector<int64_t>>();
-    s.dropout = algo.at("energy").at("dropout").get<double>();
-    s.num_negatives = algo.at("train").at("num_negatives").get<int64_t>();
+    const auto& h = algo.at("horizon");
+    s.n_obs_steps = config::bounded(h.at("observation_horizon"), "algo.horizon.observation_horizon",
+                                    1, config::kMaxConfigSize);
+    s.n_action_steps = config::bounded(h.at("action_horizon"), "algo.horizon.action_horizon", 1,
+                                       config::kMaxConfigSize);
+    const auto& e = algo.at("energy");
+    s.layer_dims.clear();
+    for (size_t k = 0;
+         k < config::typed<std::vector<int64_t>>(e, "layer_dims", "algo.energy").size(); ++k)
+      s.layer_dims.push_back(
+          config::bounded(e["layer_dims"][k], "algo.energy.layer_dims", 1, config::kMaxConfigSize));
+    if (s.layer_dims.empty())
+      throw ValueError("config: 'algo.energy.layer_dims' must list at least one width");
+    s.dropout = config::typed<double>(e, "dropout", "algo.energy");
+    if (!(s.dropout >= 0 && s.dropout < 1))
+      throw ValueError("config: 'algo.energy.dropout' must be in [0, 1), got " +
+                       e["dropout"].dump());
+    s.num_negatives = config::bounded(algo.at("train").at("num_negatives"),
+                                      "algo.train.num_negatives", 1, config::kMaxConfigSize);
     const auto& i = algo.at("inference");
-    s.method = i.at("method").get<std::string>();
-    s.num_samples = i.at("num_samples").get<int64_t>();
-    s.iterations = i.at("iterations").get<int64_t>();
-    s.noise_scale = i.at("noise_scale").get<double>();
-    s.noise_shrink = i.at("noise_shrink").get<double>();
-    s.constant_noise = i.at("constant_noise").get<double>();
-    s.langevin_steps = i.at("langevin_steps").get<int64_t>();
-    s.langevin_step_init = i.at("langevin_step_init").get<double>();
-    s.langevin_step_final = i.at("langevin_step_final").get<double>();
+    const std::string in = "algo.inference";
+    s.method = config::typed<std::string>(i, "method", in);
+    s.num_samples =
+        config::bounded(i.at("num_samples"), in + ".num_samples", 1, config::kMaxConfigSize);
+    s.iterations =
+        config::bounded(i.at("iterations"), in + ".iterations", 0, config::kMaxConfigSize);
+    s.noise_scale = config::typed<double>(i, "noise_scale", in);
+    s.noise_shrink = config::typed<double>(i, "noise_shrink", in);
+    s.constant_noise = config::typed<double>(i, "constant_noise", in);
+    s.langevin_steps =
+        config::bounded(i.at("langevin_steps"), in + ".langevin_steps", 0, config::kMaxConfigSize);
+    s.langevin_step_init = config::typed<double>(i, "langevin_step_init", in);
+    s.langevin_step_final = config::typed<double>(i, "langevin_step_final", in);
     if (s.method != "dfo" && s.method != "dfo_constant" && s.method != "langevin")
       throw ValueError("algo.inference.method: expected dfo, dfo_constant or langevin, got '" +
                        s.method + "'");
