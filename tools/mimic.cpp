@@ -1,18 +1,12 @@
 // The `mimic` command-line tool: one subcommand per job, dispatched from a table.
 #include <functional>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
-#include "commands/algorithms.hpp"
-#ifdef MIMIC_CLI_CONVERT
-#include "commands/convert.hpp"
-#endif
-#include "commands/dataset.hpp"
 #include "commands/flags.hpp"
-#include "commands/generate_demos.hpp"
-#include "commands/playback.hpp"
-#include "commands/train.hpp"
+#include "commands/program.hpp"
 
 namespace {
 
@@ -28,41 +22,35 @@ const std::vector<Command>& commands() {
       {"dataset-info",
        "--dataset D [--filter_key K] [--verbose]",
        {"verbose"},
-       mimic::cli::dataset_info},
+       mimic::cli::program::dataset_info},
       {"split-train-val",
        "--dataset D [--filter_key K] [--ratio 0.1] [--seed 0]",
        {},
-       mimic::cli::split_train_val},
+       mimic::cli::program::split_train_val},
       {"generate-demos",
        "--env pusht|lift --n N --output FILE [--images] [--seed S] [--valid_ratio 0.1]",
        {"images"},
-       mimic::cli::generate_demos},
+       mimic::cli::program::generate_demos},
 #ifdef MIMIC_CLI_CONVERT
-      {"convert", mimic::cli::kConvertUsage, {}, mimic::cli::convert},
+      {"convert", mimic::cli::program::convert_usage(), {}, mimic::cli::program::convert},
 #endif
       {"playback",
        "--dataset D [--video_path P] [--n 5] [--use-actions] [--filter_key K] [--camera C]",
        {"use_actions"},
-       mimic::cli::playback},
+       mimic::cli::program::playback},
       {"generate-configs",
        "--output_dir DIR [--dataset_dir DIR]",
        {},
-       [](const mimic::cli::Flags& f) {
-         return mimic::cli::generate_configs(f, mimic::cli::program_algorithms());
-       }},
+       mimic::cli::program::generate_configs},
       {"train",
        "--config F [--dataset D] [--name N] [--output_dir O] [--debug] [--resume]",
        {"debug", "resume"},
-       [](const mimic::cli::Flags& f) {
-         return mimic::cli::train(f, mimic::cli::program_algorithms(), mimic::env::builtin_envs());
-       }},
+       mimic::cli::program::train},
       {"eval",
        "--agent CKPT [--n_rollouts 27] [--horizon H] [--env E] [--video_path P] [--video_skip 5] "
        "[--seed S] [--dataset_path OUT] [--n_envs 8] [--device cpu|cuda]",
        {},
-       [](const mimic::cli::Flags& f) {
-         return mimic::cli::eval(f, mimic::cli::program_algorithms(), mimic::env::builtin_envs());
-       }},
+       mimic::cli::program::eval},
   };
   return table;
 }
@@ -84,7 +72,7 @@ int main(int argc, char** argv) {
     if (name != c.name) continue;
     std::vector<std::string> args(argv + 2, argv + argc);
 #ifdef MIMIC_CLI_CONVERT
-    if (name == "convert") args = mimic::cli::convert_args(args);
+    if (name == "convert") args = mimic::cli::program::convert_args(args);
 #endif
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
       std::cout << "usage: mimic " << c.name << " " << c.usage << "\n";
@@ -92,6 +80,10 @@ int main(int argc, char** argv) {
     }
     try {
       return c.run(mimic::cli::Flags(args, c.booleans));
+    } catch (const std::bad_alloc&) {
+      std::cerr << "mimic " << name << ": error: out of memory (the dataset, cache or network is "
+                << "larger than the free memory; try train.hdf5_cache_mode low_dim or none)\n";
+      return 1;
     } catch (const std::exception& e) {
       std::cerr << "mimic " << name << ": error: " << e.what() << "\n";
       return 1;

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Builds mimic (Release, build/) and runs the whole test suite, then installs the package and
 # builds a consumer project against it. Installs missing Debian packages first.
+#   bash tools/test.sh               the suite
+#   bash tools/test.sh --sanitize    the suite under ASan + UBSan (build_sanitize/)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash tools/install_deps.sh
+
+# --sanitize: the suite built with AddressSanitizer and UBSan (build_sanitize/, no CUDA, no
+# install check); ctest arguments after it pass through (e.g. -L cpu, -R 'Fuzz|Robomimic').
+if [ "${1:-}" = "--sanitize" ]; then
+  shift
+  cmake -S . -B build_sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIMIC_SANITIZE=ON \
+    -DMIMIC_WITH_CUDA=OFF -DMIMIC_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+  cmake --build build_sanitize -j "$(nproc)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build_sanitize --output-on-failure -j "$(nproc)" --timeout 3600 "$@"
+  echo "mimic: all tests passed under ASan + UBSan"
+  exit 0
+fi
 
 jobs="$(nproc)"
 cuda_args=()

@@ -4,8 +4,13 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
+#include "mimic/core/file_update.hpp"
 #include "mimic/data/robomimic.hpp"
+#include "support/limited_disk.hpp"
 
 #ifdef MIMIC_CLI
 namespace mimic {
@@ -86,7 +91,97 @@ TEST(Cli, SplitTrainVal) {
   EXPECT_EQ(reader.mask("20_percent_train").size(), 1u);
   EXPECT_EQ(reader.mask("20_percent_valid").size(), 1u);
   EXPECT_EQ(run("split-train-val --dataset " + path + " --ratio 1.5").status, 1);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp-split"));
+  for (const auto& e : std::filesystem::directory_iterator(::testing::TempDir()))
+    EXPECT_EQ(e.path().string().find("cli_split.hdf5.tmp"), std::string::npos) << e.path();
+}
+
+using mimic::testing::file_bytes;
+using mimic::testing::LimitedDisk;
+
+// A full disk while writing: a clear error naming the file and the system's reason, exit 1
+// (once: "flush failed", then SIGSEGV in HDF5's close at exit), the previous file byte for byte,
+// and no temporary file left.
+TEST(Cli, GenerateDemosOnAFullDiskKeepsThePreviousFile) {
+  LimitedDisk disk(std::filesystem::path(::testing::TempDir()) / "full_generate");
+  const std::filesystem::path out = disk.dir() / "demos.hdf5";
+  std::filesystem::copy_file(write_dataset("full_generate_prev.hdf5", 3, 1.f), out);
+  const std::string before = file_bytes(out);
+  disk.leave_free(64 << 10);
+  const auto r = disk.run(std::string(MIMIC_CLI) + " generate-demos --env pusht --n 3 --images " +
+                          "--output " + out.string());
+  EXPECT_EQ(r.signal, 0) << r.output;
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("demos.hdf5"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(disk.full_disk_text()), std::string::npos) << r.output;
+  EXPECT_EQ(file_bytes(out), before);
+  EXPECT_EQ(disk.files(), std::vector<std::string>{"demos.hdf5"});
+}
+
+TEST(Cli, SplitTrainValOnAFullDiskKeepsTheFile) {
+  LimitedDisk disk(std::filesystem::path(::testing::TempDir()) / "full_split");
+  const std::filesystem::path path = disk.dir() / "demos.hdf5";
+  std::filesystem::copy_file(write_dataset("full_split_src.hdf5", 10, 1.f), path);
+  const std::string before = file_bytes(path);
+  disk.leave_free(before.size() / 2);
+  const auto r = disk.run(std::string(MIMIC_CLI) + " split-train-val --dataset " + path.string());
+  EXPECT_EQ(r.signal, 0) << r.output;
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find(path.string()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(disk.full_disk_text()), std::string::npos) << r.output;
+  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(disk.files(), std::vector<std::string>{"demos.hdf5"});
+  disk.make_room();
+  EXPECT_EQ(disk.run(std::string(MIMIC_CLI) + " split-train-val --dataset " + path.string()).status,
+            0);
+}
+
+// Writers of one dataset at once: a second writer in the folder is refused with a clear error
+// while the first holds it, and runs started together leave one valid split and no temporary
+// file, each either succeeding or reporting the conflict.
+TEST(Cli, ConcurrentSplitsAreRefusedNotRaced) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "split_race";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path path = dir / "demos.hdf5";
+  std::filesystem::copy_file(write_dataset("split_race_src.hdf5", 20, 1.f), path);
+  const std::string split = "split-train-val --dataset " + path.string();
+  {
+    FileUpdate held(path.string());  // as a running writer holds it
+    const CliResult r = run(split);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("another mimic command is rewriting a file in"), std::string::npos)
+        << r.output;
+  }
+  std::string launch;
+  for (int seed = 0; seed < 4; ++seed)
+    launch += std::string(MIMIC_CLI) + " " + split + " --ratio 0.25 --seed " +
+              std::to_string(seed) + " > " + (dir / ("out" + std::to_string(seed))).string() +
+              " 2>&1; echo $? >> " + (dir / "codes").string() + " &\n";
+  ASSERT_EQ(std::system(("{\n" + launch + "wait\n}").c_str()), 0);
+  std::ifstream codes(dir / "codes");
+  int succeeded = 0, n = 0;
+  for (int code; codes >> code; ++n) {
+    EXPECT_TRUE(code == 0 || code == 1) << code;
+    succeeded += code == 0;
+  }
+  EXPECT_EQ(n, 4);
+  EXPECT_GE(succeeded, 1);
+  for (int seed = 0; seed < 4; ++seed) {
+    const std::string out = file_bytes(dir / ("out" + std::to_string(seed)));
+    EXPECT_TRUE(out.find("wrote train") != std::string::npos ||
+                out.find("another mimic command is rewriting") != std::string::npos)
+        << out;
+  }
+  data::RobomimicReader reader(path.string());
+  std::vector<std::string> all = reader.mask("train"), valid = reader.mask("valid");
+  EXPECT_EQ(valid.size(), 5u);
+  all.insert(all.end(), valid.begin(), valid.end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> demos = reader.demos();
+  std::sort(demos.begin(), demos.end());
+  EXPECT_EQ(all, demos);
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 
 }  // namespace

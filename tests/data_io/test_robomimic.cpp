@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "mimic/data/robomimic.hpp"
+#include "mimic/data/sequence_dataset.hpp"
 #include "support/errors.hpp"
 
 namespace mimic {
@@ -140,6 +141,83 @@ TEST(Robomimic, BadFilesGiveClearErrors) {
   bad.num_samples = 5;
   expect_error([&] { w.add_demo(bad); }, {"demo_0", "num_samples is 5"});
   expect_error([&] { w.set_mask("train", {"demo_4"}); }, {"demo_4"});
+}
+
+// A demo that disagrees with the others is named, not whichever demo happened to differ from the
+// first one (the bad demo here is demo_0, the first).
+TEST(Robomimic, TheOddDemoIsNamedNotTheFirst) {
+  for (const bool actions : {true, false}) {
+    const std::string path = temp_path(actions ? "odd_actions.hdf5" : "odd_obs.hdf5");
+    {
+      data::RobomimicWriter w(path, "{}");
+      for (const char* n : {"demo_0", "demo_1", "demo_2", "demo_3"}) {
+        data::Demo d = make_demo(n, 4);
+        if (std::string(n) == "demo_0") {
+          if (actions)
+            d.actions = data::Array::floats({4, 6}, std::vector<float>(24, 0.f));
+          else
+            d.obs["robot0_eef_pos"] = data::Array::floats({4, 2}, std::vector<float>(8, 0.f));
+        }
+        w.add_demo(d);
+      }
+      w.finish();
+    }
+    data::SequenceDatasetOptions o;
+    o.path = path;
+    o.obs_keys = {"robot0_eef_pos"};
+    expect_error<ShapeError>(
+        [&] { data::SequenceDataset ds(o); },
+        actions ? std::vector<std::string>{"/data/demo_0/actions: 6 dims", "3 other demos have 7"}
+                : std::vector<std::string>{"/data/demo_0/obs/robot0_eef_pos: per-step shape [2]",
+                                           "3 other demos have [3]"});
+  }
+}
+
+// Headers that declare more than the file holds (dims of 2^40 rows with nothing stored, dims
+// whose product overflows) and env_args that are not JSON: errors naming the dataset or the
+// attribute, before anything allocates what the header claims.
+TEST(Robomimic, DamagedHeadersAreRefusedBeforeAllocating) {
+  const std::string path = temp_path("huge_dims.hdf5");
+  {
+    data::RobomimicWriter w(path, "{not json");
+    w.add_demo(make_demo("demo_0", 4));
+    w.add_demo(make_demo("demo_1", 4));
+    w.finish();
+  }
+  {
+    h5::File f(path, h5::File::Mode::kReadWrite);
+    auto data = f.root().group("data");
+    const std::vector<std::vector<hsize_t>> dims = {{hsize_t(1) << 40, 7},
+                                                    {hsize_t(1) << 40, hsize_t(1) << 20}};
+    for (size_t i = 0; i < dims.size(); ++i) {
+      auto demo = data.group("demo_" + std::to_string(i));
+      demo.remove("actions");
+      const hsize_t chunk[2] = {64, 7};
+      hid_t space = H5Screate_simple(2, dims[i].data(), nullptr);
+      hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(plist, 2, chunk);
+      hid_t d = H5Dcreate2(demo.id(), "actions", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, plist,
+                           H5P_DEFAULT);
+      ASSERT_GE(d, 0);
+      H5Dclose(d), H5Pclose(plist), H5Sclose(space);
+    }
+  }
+  data::RobomimicReader r(path);
+  expect_error<IoError>([&] { r.read_demo("demo_0"); },
+                        {"huge_dims.hdf5", "/data/demo_0/actions", "declares 30786325577728 bytes",
+                         "stores 0"});
+  expect_error<IoError>([&] { r.read_demo("demo_1"); },
+                        {"huge_dims.hdf5", "/data/demo_1/actions", "exceeds 2^48"});
+  try {
+    r.env_args_json();
+    ADD_FAILURE() << "expected an error";
+  } catch (const IoError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("huge_dims.hdf5: attribute /data env_args: not valid JSON"),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find("[json.exception"), std::string::npos) << what;
+  }
 }
 
 }  // namespace

@@ -167,6 +167,60 @@ TEST(Config, AConfigNestedTooDeepIsRefusedWithoutCrashing) {
   EXPECT_EQ(error_of([&] { config::load_config(ok); }), "no error");
 }
 
+// Width lists in a config replace the defaults rather than extending them (once, BC's
+// actor_layer_dims [8] built 1024, 1024, 8).
+TEST(Config, ListedWidthsReplaceTheDefaults) {
+  using V = std::vector<int64_t>;
+  for (const V& dims : {V{8}, V{}, V{16, 4}}) {
+    json bc = config::load_config({{"algo_name", "bc"}, {"algo", {{"actor_layer_dims", dims}}}});
+    EXPECT_EQ(policy::BcSettings::from_config(bc).layer_dims, dims);
+    bc["algo"]["rnn"]["enabled"] = true;
+    EXPECT_EQ(policy::BcRnnSettings::from_config(bc).layer_dims, dims);
+  }
+  const json ibc =
+      config::load_config({{"algo_name", "ibc"}, {"algo", {{"energy", {{"layer_dims", {8, 8}}}}}}});
+  EXPECT_EQ(policy::IbcSettings::from_config(ibc).layer_dims, (V{8, 8}));
+  const json dp = config::load_config(
+      {{"algo_name", "diffusion_policy"}, {"algo", {{"unet", {{"down_dims", {8, 16}}}}}}});
+  EXPECT_EQ(policy::DiffusionPolicySettings::from_config(dp).unet.down_dims, (V{8, 16}));
+}
+
+// Config files that are not JSON, too large or nested too deep: an IoError naming the file and
+// what is wrong, without nlohmann's exception tags, and without building the deep value at all.
+TEST(Config, ABadConfigFileIsNamedWithItsFault) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "bad_config_files";
+  fs::create_directories(dir);
+  auto file_with = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return (dir / name).string();
+  };
+  auto expect_io_error = [&](const std::string& path, const std::string& needle) {
+    try {
+      config::load_config_file(path);
+      ADD_FAILURE() << path << ": expected an error";
+    } catch (const IoError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find(needle), std::string::npos) << what;
+      EXPECT_EQ(what.find("[json.exception"), std::string::npos) << what;
+    }
+  };
+  expect_io_error(file_with("cut.json", R"({"algo_name": "bc", "train": {)"), "not valid JSON");
+  expect_io_error(file_with("trailing.json", R"({"algo_name": "bc"} x)"), "not valid JSON");
+  expect_io_error(file_with("deep.json", std::string(100000, '[') + std::string(100000, ']')),
+                  "nested more than 64 levels");
+  expect_io_error(
+      file_with("large.json", "{\"algo_name\": \"bc\", \"pad\": \"" +
+                                  std::string(config::kMaxConfigFileBytes, 'x') + "\"}"),
+      "bytes, expected at most");
+  expect_io_error((dir / "absent.json").string(), "cannot open");
+  // Wrong values in a readable file name the file and the path.
+  const std::string typed = file_with("typed.json", R"({"algo_name": "bc", "train": {"seed": "s"}})");
+  EXPECT_NE(error_of([&] { config::load_config_file(typed); }).find(typed + ": config: 'train.seed'"),
+            std::string::npos)
+      << error_of([&] { config::load_config_file(typed); });
+}
+
 // Every leaf of every algorithm's default config replaced by a value of each other JSON type
 // (and keys added under the open sections): the config loads, or the error is mimic's own and
 // names the key's path, never a library's raw text.

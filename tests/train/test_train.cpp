@@ -23,6 +23,8 @@
 #include "mimic/env/lift/expert.hpp"
 #include "mimic/log/tensorboard.hpp"
 #include "mimic/train/trainer.hpp"
+#include "support/errors.hpp"
+#include "support/limited_disk.hpp"
 #include "support/scratch.hpp"
 
 namespace mimic {
@@ -596,6 +598,39 @@ TEST(Checkpoint, DamagedFilesGiveClearErrors) {
   fs::resize_file(cut, fs::file_size(cut) - 100);
   EXPECT_THROW(policy::load_checkpoint(cut.string()), IoError);
   EXPECT_THROW(policy::load_checkpoint((dir / "missing.safetensors").string()), IoError);
+  // Metadata that is not what it claims: the file, the key and what was expected.
+  const nn::SafetensorsFile good = nn::read_safetensors(s.last_checkpoint);
+  const json meta = json::parse(good.metadata.at("mimic"));
+  auto with_meta = [&](const std::string& name, const std::string& text) {
+    const std::string path = (dir / name).string();
+    nn::write_safetensors(path, good.tensors, {{"mimic", text}});
+    return path;
+  };
+  auto changed = [&](const char* key, const json& value) {
+    json m = meta;
+    if (value.is_null())
+      m.erase(key);
+    else
+      m[key] = value;
+    return m.dump();
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {with_meta("text.safetensors", "{\"config\": "), {"checkpoint metadata: not valid JSON"}},
+      {with_meta("list.safetensors", "[1]"), {"not a JSON object"}},
+      {with_meta("format.safetensors", changed("format", "other")),
+       {"'format' is \"other\"", "expected \"mimic-checkpoint\""}},
+      {with_meta("noformat.safetensors", changed("format", nullptr)), {"'format' is null"}},
+      {with_meta("newer.safetensors", changed("format_version", 2)),
+       {"'format_version' is 2", "expected 1 to 1"}},
+      {with_meta("noconfig.safetensors", changed("config", nullptr)), {"has no 'config'"}},
+      {with_meta("numconfig.safetensors", changed("config", 3)), {"must be JSON objects"}},
+  };
+  for (const auto& [path, needles] : cases) {
+    std::vector<std::string> all = needles;
+    all.push_back(path);
+    mimic::testing::expect_error<IoError>([&] { policy::load_checkpoint(path); }, all);
+  }
+  EXPECT_NO_THROW(policy::load_checkpoint(with_meta("same.safetensors", meta.dump())));
 }
 
 }  // namespace
@@ -801,6 +836,42 @@ TEST(Cli, TrainKilledAnywhereResumesToTheSameWeights) {
   }
   // The kills must have landed inside training for the test to mean anything.
   EXPECT_GE(mid_run, 2) << "killed before the first checkpoint: " << before_first_checkpoint;
+}
+
+// A full disk at a checkpoint write: a clear error naming the checkpoint and the system's reason,
+// exit 1, `last` as it was (and loadable), no temporary file; with room again the run resumes.
+TEST(Cli, TrainOnAFullDiskKeepsTheLastCheckpoint) {
+  const fs::path dir = temp_dir("full_train");
+  mimic::testing::LimitedDisk disk(dir / "disk");
+  json c = small_config("bc", disk.dir() / "runs");
+  c["train"]["num_epochs"] = 2;
+  c["experiment"]["save"]["every_n_epochs"] = 1;
+  c["algo"]["actor_layer_dims"] = {64, 64};  // checkpoints of about 80 KB
+  std::ofstream(dir / "two.json") << c.dump();
+  c["train"]["num_epochs"] = 4;
+  std::ofstream(dir / "four.json") << c.dump();
+  const auto train = [&](const char* config, bool resume) {
+    return disk.run(std::string(MIMIC_CLI) + " train --config " + (dir / config).string() +
+                    " --name full" + (resume ? " --resume" : ""));
+  };
+  const auto first = train("two.json", false);
+  ASSERT_EQ(first.status, 0) << first.output;
+  const fs::path last = train::find_resumable_run(disk.dir() / "runs", "full").last_checkpoint();
+  const std::string before = mimic::testing::file_bytes(last);
+  disk.leave_free(24 << 10);
+  const auto full = train("four.json", true);
+  EXPECT_EQ(full.signal, 0) << full.output;
+  EXPECT_EQ(full.status, 1) << full.output;
+  EXPECT_NE(full.output.find(".safetensors"), std::string::npos) << full.output;
+  EXPECT_NE(full.output.find(disk.full_disk_text()), std::string::npos) << full.output;
+  EXPECT_EQ(mimic::testing::file_bytes(last), before);
+  EXPECT_NO_THROW(policy::load_checkpoint(last.string()));
+  for (const std::string& f : disk.files()) EXPECT_EQ(f.find(".tmp"), std::string::npos) << f;
+  disk.make_room();
+  const auto resumed = train("four.json", true);
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(train::resume_checkpoint(train::find_resumable_run(disk.dir() / "runs", "full")).epoch,
+            4);
 }
 
 TEST(Cli, GenerateDemosWithImages) {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "commands/flags.hpp"
+#include "mimic/core/file_update.hpp"
 #include "mimic/data/robomimic.hpp"
 
 namespace mimic::cli {
@@ -77,7 +78,8 @@ inline int dataset_info(const Flags& flags) {
 }
 
 // Writes mask/train and mask/valid (or <fk>_train, <fk>_valid) into a copy of the file, renamed
-// over the original, so an interrupted run never leaves a half-written dataset.
+// over the original (FileUpdate), so an interrupted run never leaves a half-written dataset and
+// concurrent runs are refused rather than racing.
 inline int split_train_val(const Flags& flags) {
   flags.check_known({"dataset", "filter_key", "ratio", "seed"});
   const std::string path = flags.require("dataset");
@@ -99,22 +101,20 @@ inline int split_train_val(const Flags& flags) {
   for (size_t i = 0; i < demos.size(); ++i) (is_valid[i] ? valid : train).push_back(demos[i]);
   const std::string train_key = fk.empty() ? "train" : fk + "_train";
   const std::string valid_key = fk.empty() ? "valid" : fk + "_valid";
-  const std::string tmp = path + ".tmp-split";
-  std::filesystem::copy_file(path, tmp, std::filesystem::copy_options::overwrite_existing);
-  try {
-    h5::File f(tmp, h5::File::Mode::kReadWrite);
-    h5::Group root = f.root();
-    h5::Group mask = root.exists("mask") ? root.group("mask") : root.create_group("mask");
-    for (const auto& k : {train_key, valid_key})
-      if (mask.exists(k)) mask.remove(k);
-    mask.write_strings(train_key, train);
-    mask.write_strings(valid_key, valid);
-    f.flush();
-  } catch (...) {
-    std::filesystem::remove(tmp);
-    throw;
+  FileUpdate update(path);
+  {
+    h5::File f(update.temp_path(), h5::File::Mode::kReadWrite);
+    {
+      h5::Group root = f.root();
+      h5::Group mask = root.exists("mask") ? root.group("mask") : root.create_group("mask");
+      for (const auto& k : {train_key, valid_key})
+        if (mask.exists(k)) mask.remove(k);
+      mask.write_strings(train_key, train);
+      mask.write_strings(valid_key, valid);
+    }
+    f.close();  // throws when the writes did not reach the disk
   }
-  std::filesystem::rename(tmp, path);
+  update.commit();
   std::cout << "wrote " << train_key << " (" << train.size() << " demos) and " << valid_key << " ("
             << valid.size() << " demos) to " << path << "\n";
   return 0;

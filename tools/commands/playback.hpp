@@ -25,7 +25,7 @@ inline int playback(const Flags& flags) {
   std::vector<std::string> demos = selected_demos(r, flags.get("filter_key"));
   const int64_t n = int64_t(flags.number("n", 5));
   if (n >= 0 && int64_t(demos.size()) > n) demos.resize(size_t(n));
-  auto e = env::make_env(nlohmann::json::parse(r.env_args()), 0);
+  auto e = env::make_env(r.env_args_json(), 0);
   const std::string camera = flags.get("camera", e->cameras().at(0));
   const int skip = std::max(1, int(flags.number("video_skip", 1)));
   const int width = int(flags.number("width", 256)), height = int(flags.number("height", 256));

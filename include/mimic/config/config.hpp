@@ -4,11 +4,15 @@
 // algorithm's own settings are validated. The algorithm is looked up in an AlgorithmRegistry;
 // the overloads without one use mimic's built-in algorithms. Configs are written back without
 // the keys robomimic 0.3.0 lacks unless they are set (robomimic_view), so robomimic loads them.
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "mimic/config/defaults.hpp"
+#include "mimic/core/json_error.hpp"
 #include "mimic/config/run_config.hpp"
 #include "mimic/config/schema.hpp"
 #include "mimic/policy/core/algorithm.hpp"
@@ -86,15 +90,20 @@ inline json load_config(const json& user, const AlgorithmRegistry& registry) {
   return c;
 }
 
+// Far larger than any robomimic config (about 10 KB): bounds what a hostile file makes mimic read.
+constexpr std::uintmax_t kMaxConfigFileBytes = std::uintmax_t(16) << 20;
+
 inline json load_config_file(const std::string& path, const AlgorithmRegistry& registry) {
-  std::ifstream in(path);
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(path + ": cannot open the config file (" + ec.message() + ")");
+  if (size > kMaxConfigFileBytes)
+    throw IoError(path + ": config file of " + std::to_string(size) + " bytes, expected at most " +
+                  std::to_string(kMaxConfigFileBytes));
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open the config file");
-  json user;
-  try {
-    user = json::parse(in);
-  } catch (const std::exception& e) {
-    throw IoError(path + ": not valid JSON: " + e.what());
-  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const json user = parse_json_text(text, path, int(kMaxConfigDepth));
   try {
     return load_config(user, registry);
   } catch (const ValueError& e) {

@@ -1,8 +1,13 @@
 #pragma once
-// nlohmann's exception texts begin with a tag such as "[json.exception.parse_error.101] "; errors
-// mimic raises carry the file and key themselves and only the description that follows the tag.
+// JSON that mimic did not write itself (configs, checkpoint metadata, HDF5 attributes, zarr
+// metadata) is parsed here: errors are mimic's IoError naming where the text came from, with
+// nlohmann's description but not its "[json.exception.parse_error.101] " tag, and nesting is
+// bounded while parsing, so a hostile text nested 100,000 levels deep is refused before
+// anything recursive (merging, copying, dump() for a message) touches it.
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "mimic/core/error.hpp"
 
 namespace mimic {
 
@@ -12,6 +17,27 @@ inline std::string json_error_text(const nlohmann::json::exception& e) {
   return what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos
              ? what.substr(tag_end + 2)
              : what;
+}
+
+// Deeper than any config or metadata mimic reads (robomimic configs nest about 7 levels).
+constexpr int kMaxJsonDepth = 64;
+
+// `where` names the text in errors ("cfg.json", "run.h5: attribute data/env_args").
+inline nlohmann::json parse_json_text(const std::string& text, const std::string& where,
+                                      int max_depth = kMaxJsonDepth) {
+  using E = nlohmann::json::parse_event_t;
+  const nlohmann::json::parser_callback_t bound_depth = [&](int depth, E event, nlohmann::json&) {
+    // depth counts the containers around this one
+    if ((event == E::object_start || event == E::array_start) && depth + 1 > max_depth)
+      throw IoError(where + ": JSON nested more than " + std::to_string(max_depth) +
+                    " levels deep");
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, bound_depth);
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(where + ": not valid JSON: " + json_error_text(e));
+  }
 }
 
 }  // namespace mimic

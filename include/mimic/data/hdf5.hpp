@@ -4,7 +4,9 @@
 // off for the duration of each call and restored afterwards.
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -15,10 +17,17 @@
 
 namespace mimic::h5 {
 
+// Elements one dataset may declare (2^48): far beyond any dataset, and products stay in int64.
+constexpr uint64_t kMaxElements = uint64_t(1) << 48;
+
 // Silences HDF5's automatic error printing in its scope, restoring the previous handler.
 class QuietErrors {
  public:
   QuietErrors() {
+    // HDF5 1.10 crashes at exit re-closing a file whose close failed (a full disk): leave the
+    // closing to mimic's handles, which close every file they open. Only takes effect before
+    // HDF5 initializes, which this call does not do.
+    H5dont_atexit();
     H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
@@ -30,6 +39,25 @@ class QuietErrors {
   H5E_auto2_t func_ = nullptr;
   void* data_ = nullptr;
 };
+
+// The operating system's words for the failure HDF5 last met ("No space left on device"), or
+// "" when the failure was not a system call's.
+inline std::string system_error_text() {
+  std::string found;
+  const H5E_walk2_t look = [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+    auto& text = *static_cast<std::string*>(out);
+    const std::string desc = e->desc ? e->desc : "";
+    const std::string tag = "error message = '";
+    const size_t at = desc.find(tag);
+    if (text.empty() && at != std::string::npos) {
+      const size_t end = desc.find('\'', at + tag.size());
+      text = desc.substr(at + tag.size(), end == std::string::npos ? end : end - at - tag.size());
+    }
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, look, &found);
+  return found;
+}
 
 // An owned hid_t with the matching close function.
 class Handle {
@@ -57,6 +85,13 @@ class Handle {
       close_(id_);
     }
     id_ = -1;
+  }
+  // Closes now; false when the close failed (for a file: its last writes did not reach the disk).
+  bool close() {
+    QuietErrors quiet;
+    const bool ok = id_ < 0 || !close_ || close_(id_) >= 0;
+    id_ = -1;
+    return ok;
   }
 
  private:
@@ -88,7 +123,8 @@ class Object {
   hid_t id() const { return handle_.get(); }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw IoError(file_ + ": " + path_ + ": " + what);
+    const std::string why = system_error_text();
+    throw IoError(file_ + ": " + path_ + ": " + what + (why.empty() ? "" : " (" + why + ")"));
   }
 
   bool has_attr(const std::string& name) const {
@@ -125,6 +161,9 @@ class Object {
       return out;
     }
     const size_t n = H5Tget_size(type.get());
+    if (n > H5Aget_storage_size(a.get()))  // a damaged header may declare any length
+      fail("attribute '" + name + "' declares " + std::to_string(n) + " bytes but stores " +
+           std::to_string(H5Aget_storage_size(a.get())) + " (damaged?)");
     std::string out(n, '\0');
     if (H5Aread(a.get(), type.get(), out.data()) < 0) fail("cannot read attribute '" + name + "'");
     return out.substr(0, out.find('\0'));
@@ -186,15 +225,50 @@ class Dataset : public Object {
     hsize_t dims[kMaxRank];
     H5Sget_simple_extent_dims(space.get(), dims, nullptr);
     Shape s;
-    for (int i = 0; i < rank; ++i) s.push_back(static_cast<int64_t>(dims[i]));
+    uint64_t elements = 1;
+    for (int i = 0; i < rank; ++i) {
+      // A damaged header may declare any dims: refuse products that do not fit in memory at all.
+      if (dims[i] > kMaxElements || (dims[i] > 0 && elements > kMaxElements / dims[i]))
+        fail("declares dims whose product exceeds 2^48 elements (damaged?)");
+      elements *= dims[i];
+      s.push_back(static_cast<int64_t>(dims[i]));
+    }
     return s;
+  }
+  // Refuses a dataset whose declared size the file cannot hold, before anything allocates it:
+  // uncompressed data needs as many stored bytes as it declares, and compressed chunks expand at
+  // most about 1032-fold with deflate (its longest match, 258 bytes, costs at least 2 bits); other
+  // filters get a 65536-fold allowance. A damaged file would otherwise make a read allocate
+  // whatever its header claims.
+  void check_storage() const {
+    Handle type(H5Dget_type(id()), H5Tclose);
+    const bool vlen = H5Tis_variable_str(type.get()) > 0 || H5Tget_class(type.get()) == H5T_VLEN;
+    const double declared = double(shape().numel()) * double(vlen ? 1 : H5Tget_size(type.get()));
+    if (declared == 0) return;
+    Handle plist(H5Dget_create_plist(id()), H5Pclose);
+    const int filters = H5Pget_nfilters(plist.get());
+    double expansion = 1;
+    for (int i = 0; i < filters; ++i) {
+      unsigned flags = 0, config = 0;
+      size_t nvalues = 0;
+      const H5Z_filter_t f =
+          H5Pget_filter2(plist.get(), unsigned(i), &flags, &nvalues, nullptr, 0, nullptr, &config);
+      const bool size_neutral = f == H5Z_FILTER_SHUFFLE || f == H5Z_FILTER_FLETCHER32;
+      if (!size_neutral) expansion = std::max(expansion, f == H5Z_FILTER_DEFLATE ? 1100.0 : 65536.0);
+    }
+    const double stored = double(H5Dget_storage_size(id()));
+    if (declared > stored * expansion)
+      fail("declares " + std::to_string(int64_t(declared)) + " bytes but the file stores " +
+           std::to_string(int64_t(stored)) +
+           (expansion > 1 ? " compressed (more than they can expand to)" : "") +
+           " (truncated or damaged?)");
   }
   H5T_class_t type_class() const { return H5Tget_class(Handle(H5Dget_type(id()), H5Tclose).get()); }
 
   // All elements converted to T (integer <-> float conversion as HDF5 does it).
   template <class T>
   std::vector<T> read() const {
-    std::vector<T> out(static_cast<size_t>(shape().numel()));
+    std::vector<T> out = allocate<T>(shape().numel());
     read_into(out.data(), out.size());
     return out;
   }
@@ -235,7 +309,7 @@ class Dataset : public Object {
     std::vector<std::string> out;
     QuietErrors quiet;
     if (H5Tis_variable_str(type.get()) > 0) {
-      std::vector<char*> raw(static_cast<size_t>(n), nullptr);
+      std::vector<char*> raw = allocate<char*>(n);
       if (H5Dread(id(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
         fail("string read failed");
       for (char* s : raw) out.emplace_back(s ? s : "");
@@ -243,7 +317,7 @@ class Dataset : public Object {
       H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, raw.data());
     } else {
       const size_t len = H5Tget_size(type.get());
-      std::vector<char> raw(static_cast<size_t>(n) * len);
+      std::vector<char> raw = allocate<char>(n * int64_t(len));
       if (n > 0 && H5Dread(id(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
         fail("string read failed");
       for (int64_t i = 0; i < n; ++i) {
@@ -255,6 +329,14 @@ class Dataset : public Object {
   }
 
  private:
+  template <class T>
+  std::vector<T> allocate(int64_t n) const {
+    try {
+      return std::vector<T>(static_cast<size_t>(n));
+    } catch (const std::bad_alloc&) {
+      fail("needs " + std::to_string(n * int64_t(sizeof(T))) + " bytes of memory, more than is free");
+    }
+  }
   void check_numeric() const {
     const H5T_class_t c = type_class();
     if (c != H5T_INTEGER && c != H5T_FLOAT) fail("expected a numeric dataset");
@@ -311,7 +393,9 @@ class Group : public Object {
     QuietErrors quiet;
     Handle d(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!d.valid()) fail("'" + name + "' is not a dataset");
-    return Dataset(std::move(d), file_, child_path(name));
+    Dataset out(std::move(d), file_, child_path(name));
+    out.check_storage();
+    return out;
   }
   template <class T>
   Dataset write(const std::string& name, const Shape& shape, const T* data,
@@ -404,8 +488,21 @@ class File {
   }
   void flush() const {
     QuietErrors quiet;
-    if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(path_ + ": flush failed");
+    if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(path_ + ": " + failed("flush"));
   }
+  // Closes the file, throwing when its last writes failed; every object opened from it must be
+  // closed first.
+  void close() {
+    if (!handle_.close()) throw IoError(path_ + ": " + failed("closing the file"));
+  }
+
+ private:
+  static std::string failed(const std::string& what) {
+    const std::string why = system_error_text();
+    return what + " failed" + (why.empty() ? " (disk full?)" : " (" + why + ")");
+  }
+
+ public:
 
  private:
   std::string path_;

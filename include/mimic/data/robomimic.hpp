@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "mimic/core/json_error.hpp"
 #include "mimic/data/hdf5.hpp"
 
 namespace mimic::data {
@@ -70,6 +72,11 @@ struct MaskDemos {
   std::vector<std::string> demos, missing;
 };
 
+// The env_args attribute of a robomimic file at `path`, parsed; errors name the file and attribute.
+inline nlohmann::json parse_env_args(const std::string& path, const std::string& text) {
+  return parse_json_text(text, path + ": attribute /data env_args");
+}
+
 class RobomimicReader {
  public:
   explicit RobomimicReader(const std::string& path, bool swmr = true)
@@ -86,6 +93,7 @@ class RobomimicReader {
   std::string env_args() const {
     return data_.has_attr("env_args") ? data_.attr_string("env_args") : "{}";
   }
+  nlohmann::json env_args_json() const { return parse_env_args(path(), env_args()); }
 
   int64_t num_samples(const std::string& demo) const {
     h5::Group g = data_.group(demo);
@@ -250,9 +258,8 @@ class RobomimicWriter {
       h5::Group m = file_.root().create_group("mask");
       for (const auto& [k, v] : masks_) m.write_strings(k, v);
     }
-    file_.flush();
     data_ = h5::Group(h5::Handle(), tmp_, "/data");
-    file_ = h5::File();
+    file_.close();  // throws when the last writes failed: nothing is renamed into place
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
       throw IoError(path_ + ": cannot rename " + tmp_ + " into place");
     finished_ = true;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,30 @@
 #include "mimic/data/sequence.hpp"
 
 namespace mimic::data {
+
+namespace detail {
+// Which value of several demos' is the odd one: the value most demos share and the first demo
+// that differs from it, so that an error names the demo that is wrong rather than whichever
+// happened to differ from the first.
+template <class V>
+struct Outlier {
+  size_t index;
+  V majority;
+  size_t agreeing;
+};
+template <class V>
+std::optional<Outlier<V>> find_outlier(const std::vector<V>& values) {
+  std::map<V, size_t> count;
+  for (const V& v : values) ++count[v];
+  if (count.size() <= 1) return std::nullopt;
+  auto most = count.begin();
+  for (auto it = count.begin(); it != count.end(); ++it)
+    if (it->second > most->second) most = it;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i] != most->first) return Outlier<V>{i, most->first, most->second};
+  return std::nullopt;
+}
+}  // namespace detail
 
 struct SequenceDatasetOptions {
   std::string path;
@@ -65,6 +90,7 @@ class SequenceDataset {
       check_demo(d);
       demos_.push_back(std::move(d));
     }
+    check_dataset_widths();
     describe_keys();
     if (o_.cache_mode == "none")  // samples read observations from the file
       for (Demo& d : demos_) d.obs.clear(), d.next_obs.clear();
@@ -184,15 +210,27 @@ class SequenceDataset {
                            ": non-finite value at step " + std::to_string(int64_t(i) / w) +
                            ", dim " + std::to_string(int64_t(i) % w));
     }
-    if (!demos_.empty() && d.actions.shape[1] != demos_.front().actions.shape[1])
-      throw ShapeError(
-          o_.path + ": /data/" + d.name + "/actions: " + std::to_string(d.actions.shape[1]) +
-          " dims, other demos have " + std::to_string(demos_.front().actions.shape[1]));
+  }
+  // Every dataset key (actions, ...) as wide in all demos; the error names the odd demo.
+  void check_dataset_widths() const {
+    for (const std::string& k : o_.dataset_keys) {
+      std::vector<std::vector<int64_t>> widths;
+      for (const Demo& d : demos_) {
+        const Array& a = dataset_array(d, k);
+        widths.push_back({a.shape.rank > 1 ? a.shape[1] : 1});
+      }
+      if (const auto odd = detail::find_outlier(widths))
+        throw ShapeError(o_.path + ": /data/" + demos_[odd->index].name + "/" + k + ": " +
+                         std::to_string(widths[odd->index][0]) + " dims, " +
+                         std::to_string(odd->agreeing) + " other demos have " +
+                         std::to_string(odd->majority[0]));
+    }
   }
   // Shapes of every key from the first demo, checked against all others.
   void describe_keys() {
     for (const std::string& k : o_.obs_keys) {
       KeyInfo info;
+      std::vector<std::vector<int64_t>> steps;
       for (const Demo& d : demos_) {
         Shape s;
         auto it = d.obs.find(k);
@@ -215,12 +253,16 @@ class SequenceDataset {
                              ", expected [N, D]");
           step = {s[1]};
         }
-        if (info.step_shape.empty())
-          info.step_shape = step;
-        else if (info.step_shape != step)
-          throw ShapeError(o_.path + ": /data/" + d.name + "/obs/" + k +
-                           ": per-step shape differs from the first demo's");
+        steps.push_back(step);
       }
+      if (const auto odd = detail::find_outlier(steps))
+        throw ShapeError(o_.path + ": /data/" + demos_[odd->index].name + "/obs/" + k +
+                         ": per-step shape " + Shape::from_range(steps[odd->index].begin(),
+                                                                 steps[odd->index].end())
+                                                   .str() +
+                         ", " + std::to_string(odd->agreeing) + " other demos have " +
+                         Shape::from_range(odd->majority.begin(), odd->majority.end()).str());
+      info.step_shape = steps.front();
       info.step_numel = 1;
       for (int64_t x : info.step_shape) info.step_numel *= x;
       if (info.image)

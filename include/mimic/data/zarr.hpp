@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mimic/core/error.hpp"
+#include "mimic/core/json_error.hpp"
 
 namespace mimic::data::zarr {
 
@@ -168,12 +169,7 @@ class Array {
     if (!std::filesystem::is_regular_file(p))
       throw IoError(p.string() + ": missing (expected a zarr v2 array at " + dir_.string() + ")");
     const std::vector<char> bytes = read_file_bytes(p);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(bytes.begin(), bytes.end());
-    } catch (const std::exception& e) {
-      throw IoError(p.string() + ": not valid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json j = parse_json_text(std::string(bytes.begin(), bytes.end()), p.string());
     const std::string where = p.string() + ": ";
     if (!j.is_object()) throw IoError(where + "expected a JSON object");
     auto need = [&](const char* key) -> const nlohmann::json& {

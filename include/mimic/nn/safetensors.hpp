@@ -110,9 +110,10 @@ inline void write_safetensors(const std::string& path,
       }
     }
     if (!out.flush()) {
+      const std::string why = errno ? std::strerror(errno) : "disk full?";
       out.close();
       std::remove(tmp.c_str());
-      throw IoError(path + ": write failed");
+      throw IoError(path + ": write failed (" + why + ")");
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

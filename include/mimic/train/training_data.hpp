@@ -60,7 +60,7 @@ struct TrainingData {
     d.meta.rgb_keys = rc.observation.rgb_set();
     d.meta.action_dim = d.train->action_dim();
     d.meta.validate();
-    d.env_args = nlohmann::json::parse(d.train->env_args());
+    d.env_args = data::parse_env_args(rc.train.data, d.train->env_args());
     return d;
   }
 };

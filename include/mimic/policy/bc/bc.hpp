@@ -22,6 +22,7 @@ struct BcSettings {
     const nlohmann::json config = with_defaults(bc_defaults(), given);
     BcSettings s;
     const auto& algo = config.at("algo");
+    s.layer_dims.clear();  // the config's widths replace the defaults
     for (size_t i = 0;
          i < config::typed<std::vector<int64_t>>(algo, "actor_layer_dims", "algo").size(); ++i)
       s.layer_dims.push_back(config::bounded(algo["actor_layer_dims"][i], "algo.actor_layer_dims",

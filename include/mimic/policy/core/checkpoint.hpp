@@ -10,10 +10,14 @@
 #include <string>
 
 #include "mimic/config/config.hpp"
+#include "mimic/core/json_error.hpp"
 #include "mimic/nn/safetensors.hpp"
 #include "mimic/policy/core/policy.hpp"
 
 namespace mimic::policy {
+
+// Raised when the layout of the metadata changes; older versions keep loading.
+constexpr int64_t kCheckpointFormatVersion = 1;
 
 struct Checkpoint {
   nlohmann::json meta;  // "config", "policy" (state_json), "schedule_units", "trainer", "env_args"
@@ -28,7 +32,7 @@ inline void save_checkpoint(const std::string& path, const AnyPolicy& policy,
   const std::map<std::string, nn::SafetensorsSource> out = policy.state_sources();
   nlohmann::json meta = extra;
   meta["format"] = "mimic-checkpoint";
-  meta["format_version"] = 1;
+  meta["format_version"] = kCheckpointFormatVersion;
   meta["config"] = config;
   meta["policy"] = policy.state_json();
   meta["schedule_units"] = schedule_units;
@@ -41,13 +45,22 @@ inline Checkpoint load_checkpoint(const std::string& path) {
   if (it == file.metadata.end())
     throw IoError(path + ": not a mimic checkpoint (no 'mimic' entry in the safetensors metadata)");
   Checkpoint c;
-  try {
-    c.meta = nlohmann::json::parse(it->second);
-  } catch (const std::exception& e) {
-    throw IoError(path + ": checkpoint metadata is not valid JSON: " + e.what());
-  }
+  c.meta = parse_json_text(it->second, path + ": checkpoint metadata");
+  if (!c.meta.is_object()) throw IoError(path + ": checkpoint metadata is not a JSON object");
+  const nlohmann::json format = c.meta.value("format", nlohmann::json());
+  if (format != "mimic-checkpoint")
+    throw IoError(path + ": checkpoint metadata 'format' is " + format.dump() +
+                  ", expected \"mimic-checkpoint\"");
+  const nlohmann::json version = c.meta.value("format_version", nlohmann::json());
+  if (!version.is_number_integer() || version.get<int64_t>() < 1 ||
+      version.get<int64_t>() > kCheckpointFormatVersion)
+    throw IoError(path + ": checkpoint metadata 'format_version' is " + version.dump() +
+                  ", expected 1 to " + std::to_string(kCheckpointFormatVersion) +
+                  " (a newer mimic wrote it?)");
   for (const char* key : {"config", "policy", "schedule_units"})
     if (!c.meta.contains(key)) throw IoError(path + ": checkpoint metadata has no '" + key + "'");
+  if (!c.meta["config"].is_object() || !c.meta["policy"].is_object())
+    throw IoError(path + ": checkpoint metadata 'config' and 'policy' must be JSON objects");
   for (auto& [name, t] : file.tensors) {
     if (t.dtype != "F32")
       throw IoError(path + ": tensor '" + name + "' has dtype " + t.dtype + ", expected F32");
@@ -93,7 +106,7 @@ auto naming_checkpoint(const std::string& path, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const nlohmann::json::exception& e) {
-    throw IoError(path + ": checkpoint metadata is incomplete: " + e.what());
+    throw IoError(path + ": checkpoint metadata is incomplete: " + json_error_text(e));
   } catch (const ValueError& e) {
     throw IoError(path + ": checkpoint config does not load: " + e.what());
   }
