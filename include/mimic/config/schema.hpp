@@ -5,6 +5,7 @@
 // action_config), and a value of the wrong JSON type is an error naming path, expected and
 // actual type. Dotted paths address keys ("train.max_grad_norm").
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,9 +42,11 @@ inline bool open_section(const std::string& key, const std::string& path) {
 inline bool compatible(const json& d, const json& v) {
   if (d.is_null() || v.is_null())  // a switch is never optional: null is no boolean
     return d.is_null() || !(d.is_object() || v.is_object() || d.is_boolean());
-  if (d.is_number() && v.is_number())
-    return !(d.is_number_integer() && !v.is_number_integer() &&
-             v.get<double>() != double(int64_t(v.get<double>())));
+  if (d.is_number() && v.is_number()) {  // 3.0 may stand for 3, within int64's range
+    const double x = v.get<double>();
+    return !d.is_number_integer() || v.is_number_integer() ||
+           (std::isfinite(x) && x == std::trunc(x) && std::fabs(x) < 9.2e18);
+  }
   if (d.is_boolean() || v.is_boolean()) return d.is_boolean() == v.is_boolean();
   return type_name(d) == type_name(v);
 }

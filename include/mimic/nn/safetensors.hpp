@@ -126,10 +126,13 @@ inline void write_safetensors(const std::string& path,
                               const std::map<std::string, SafetensorsTensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {}) {
   std::map<std::string, SafetensorsSource> sources;
-  for (const auto& [name, t] : tensors)
-    sources[name] = {t.dtype, t.shape, t.bytes.size(), [&t](std::ostream& out) {
-                       out.write(t.bytes.data(), static_cast<std::streamsize>(t.bytes.size()));
-                     }};
+  for (const auto& entry : tensors) {  // no structured binding: clang 14 cannot capture one
+    const SafetensorsTensor& t = entry.second;
+    sources[entry.first] = {t.dtype, t.shape, t.bytes.size(), [&t](std::ostream& out) {
+                              out.write(t.bytes.data(),
+                                        static_cast<std::streamsize>(t.bytes.size()));
+                            }};
+  }
   write_safetensors(path, sources, metadata);
 }
 

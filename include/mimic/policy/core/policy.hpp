@@ -114,7 +114,9 @@ class Policy : public AnyPolicy {
   }
   std::map<std::string, nn::SafetensorsSource> state_sources() const override {
     std::map<std::string, nn::SafetensorsSource> out;
-    for (const auto& [name, t] : state_tensors()) {
+    for (const auto& entry : state_tensors()) {  // no structured binding: clang 14 cannot
+      const auto& name = entry.first;            // capture one
+      const auto t = entry.second;
       const Shape s = t.shape();
       // The view shares nothing with the map it came from, so the source may outlive it; the
       // policy's buffers must outlive the source.
