@@ -203,9 +203,9 @@ TEST(Robomimic, DamagedHeadersAreRefusedBeforeAllocating) {
     }
   }
   data::RobomimicReader r(path);
-  expect_error<IoError>([&] { r.read_demo("demo_0"); },
-                        {"huge_dims.hdf5", "/data/demo_0/actions", "declares 30786325577728 bytes",
-                         "stores 0"});
+  expect_error<IoError>(
+      [&] { r.read_demo("demo_0"); },
+      {"huge_dims.hdf5", "/data/demo_0/actions", "declares 30786325577728 bytes", "stores 0"});
   expect_error<IoError>([&] { r.read_demo("demo_1"); },
                         {"huge_dims.hdf5", "/data/demo_1/actions", "exceeds 2^48"});
   try {

@@ -19,8 +19,9 @@ namespace {
 
 // Whether the network a config describes is small enough to build for every input: every
 // number under a key that sizes it (widths, hidden and embedding sizes, kernels, groups, modes,
-// layer counts, horizons, diffusion steps) at most 128, in the sections that are enabled, so that one input
-// cannot ask for a network that takes seconds or gigabytes to build. Shapes are checked the same.
+// layer counts, horizons, diffusion steps) at most 128, in the sections that are enabled, so that
+// one input cannot ask for a network that takes seconds or gigabytes to build. Shapes are checked
+// the same.
 bool sizes_network(const std::string& key) {
   for (const char* part :
        {"dim", "hidden", "embed", "kernel", "groups", "modes", "layers", "horizon", "timesteps"})

@@ -52,7 +52,8 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   } else {
     H5Tset_size(type, len);
     fixed.assign(values.size() * len, '\0');
-    for (size_t i = 0; i < values.size(); ++i) std::copy(values[i].begin(), values[i].end(), &fixed[i * len]);
+    for (size_t i = 0; i < values.size(); ++i)
+      std::copy(values[i].begin(), values[i].end(), &fixed[i * len]);
   }
   const hid_t d = H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (d >= 0 && n > 0)
@@ -90,11 +91,16 @@ void write_attr(hid_t loc, const char* name, ByteSource& in, int64_t typical) {
 
 std::string demo_name(ByteSource& in, size_t i) {
   switch (in.below(8)) {
-    case 0: return "demo_" + std::to_string(in.int64());
-    case 1: return "demo_99999999999999999999";
-    case 2: return in.text(10).empty() ? "x" : "demo_" + std::to_string(in.below(4));
-    case 3: return "demo_x";
-    default: return "demo_" + std::to_string(i);
+    case 0:
+      return "demo_" + std::to_string(in.int64());
+    case 1:
+      return "demo_99999999999999999999";
+    case 2:
+      return in.text(10).empty() ? "x" : "demo_" + std::to_string(in.below(4));
+    case 3:
+      return "demo_x";
+    default:
+      return "demo_" + std::to_string(i);
   }
 }
 
@@ -104,8 +110,8 @@ void write_file(const std::string& path, ByteSource& in, std::vector<std::string
   const hid_t data = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   write_attr(data, "total", in, 8);
   if (in.flag()) {  // env_args: a real one, or any text
-    const std::string env = in.flag() ? R"({"env_name": "PushT", "type": 4, "env_kwargs": {}})"
-                                      : in.text(24);
+    const std::string env =
+        in.flag() ? R"({"env_name": "PushT", "type": 4, "env_kwargs": {}})" : in.text(24);
     const hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, H5T_VARIABLE);
     const hid_t space = H5Screate(H5S_SCALAR);

@@ -23,9 +23,9 @@
 namespace mimic::testing {
 
 struct CommandResult {
-  int status = -1;       // exit status; -1 when killed by a signal
-  int signal = 0;        // the signal that ended it, if any
-  std::string output;    // stdout and stderr
+  int status = -1;     // exit status; -1 when killed by a signal
+  int signal = 0;      // the signal that ended it, if any
+  std::string output;  // stdout and stderr
 };
 
 class LimitedDisk {

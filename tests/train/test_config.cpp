@@ -215,9 +215,11 @@ TEST(Config, ABadConfigFileIsNamedWithItsFault) {
       "bytes, expected at most");
   expect_io_error((dir / "absent.json").string(), "cannot open");
   // Wrong values in a readable file name the file and the path.
-  const std::string typed = file_with("typed.json", R"({"algo_name": "bc", "train": {"seed": "s"}})");
-  EXPECT_NE(error_of([&] { config::load_config_file(typed); }).find(typed + ": config: 'train.seed'"),
-            std::string::npos)
+  const std::string typed =
+      file_with("typed.json", R"({"algo_name": "bc", "train": {"seed": "s"}})");
+  EXPECT_NE(
+      error_of([&] { config::load_config_file(typed); }).find(typed + ": config: 'train.seed'"),
+      std::string::npos)
       << error_of([&] { config::load_config_file(typed); });
 }
 

@@ -15,10 +15,10 @@ int split_train_val(const Flags& flags);  // program_data.cpp
 int convert(const Flags& flags);          // program_data.cpp, with MIMIC_CLI_CONVERT
 const char* convert_usage();
 std::vector<std::string> convert_args(std::vector<std::string> args);  // its positional store
-int generate_demos(const Flags& flags);   // program_envs.cpp
-int playback(const Flags& flags);         // program_envs.cpp
-int train(const Flags& flags);            // program_train.cpp
-int generate_configs(const Flags& flags); // program_train.cpp
-int eval(const Flags& flags);             // program_eval.cpp
+int generate_demos(const Flags& flags);                                // program_envs.cpp
+int playback(const Flags& flags);                                      // program_envs.cpp
+int train(const Flags& flags);                                         // program_train.cpp
+int generate_configs(const Flags& flags);                              // program_train.cpp
+int eval(const Flags& flags);                                          // program_eval.cpp
 
 }  // namespace mimic::cli::program

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "mimic/config/defaults.hpp"
-#include "mimic/core/json_error.hpp"
 #include "mimic/config/run_config.hpp"
 #include "mimic/config/schema.hpp"
+#include "mimic/core/json_error.hpp"
 #include "mimic/policy/core/algorithm.hpp"
 
 namespace mimic::config {

@@ -65,7 +65,8 @@ class FileUpdate {
                     "changed (run again)");
     std::error_code ec;
     std::filesystem::rename(temp_, path_, ec);
-    if (ec) throw IoError(path_ + ": cannot rename " + temp_ + " into place (" + ec.message() + ")");
+    if (ec)
+      throw IoError(path_ + ": cannot rename " + temp_ + " into place (" + ec.message() + ")");
     committed_ = true;
   }
 
@@ -115,7 +116,8 @@ class FileUpdate {
   }
   Identity identity(const std::string& path) const {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw IoError(path + ": cannot read (" + errno_text() + ")");
+    if (::stat(path.c_str(), &st) != 0)
+      throw IoError(path + ": cannot read (" + errno_text() + ")");
     return {st.st_dev, st.st_ino, st.st_size, st.st_mtim};
   }
   void release() {

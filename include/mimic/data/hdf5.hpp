@@ -254,7 +254,8 @@ class Dataset : public Object {
       const H5Z_filter_t f =
           H5Pget_filter2(plist.get(), unsigned(i), &flags, &nvalues, nullptr, 0, nullptr, &config);
       const bool size_neutral = f == H5Z_FILTER_SHUFFLE || f == H5Z_FILTER_FLETCHER32;
-      if (!size_neutral) expansion = std::max(expansion, f == H5Z_FILTER_DEFLATE ? 1100.0 : 65536.0);
+      if (!size_neutral)
+        expansion = std::max(expansion, f == H5Z_FILTER_DEFLATE ? 1100.0 : 65536.0);
     }
     const double stored = double(H5Dget_storage_size(id()));
     if (declared > stored * expansion)
@@ -334,7 +335,8 @@ class Dataset : public Object {
     try {
       return std::vector<T>(static_cast<size_t>(n));
     } catch (const std::bad_alloc&) {
-      fail("needs " + std::to_string(n * int64_t(sizeof(T))) + " bytes of memory, more than is free");
+      fail("needs " + std::to_string(n * int64_t(sizeof(T))) +
+           " bytes of memory, more than is free");
     }
   }
   void check_numeric() const {
@@ -488,7 +490,8 @@ class File {
   }
   void flush() const {
     QuietErrors quiet;
-    if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(path_ + ": " + failed("flush"));
+    if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0)
+      throw IoError(path_ + ": " + failed("flush"));
   }
   // Closes the file, throwing when its last writes failed; every object opened from it must be
   // closed first.
@@ -503,7 +506,6 @@ class File {
   }
 
  public:
-
  private:
   std::string path_;
   Handle handle_;

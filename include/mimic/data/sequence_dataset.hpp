@@ -256,12 +256,11 @@ class SequenceDataset {
         steps.push_back(step);
       }
       if (const auto odd = detail::find_outlier(steps))
-        throw ShapeError(o_.path + ": /data/" + demos_[odd->index].name + "/obs/" + k +
-                         ": per-step shape " + Shape::from_range(steps[odd->index].begin(),
-                                                                 steps[odd->index].end())
-                                                   .str() +
-                         ", " + std::to_string(odd->agreeing) + " other demos have " +
-                         Shape::from_range(odd->majority.begin(), odd->majority.end()).str());
+        throw ShapeError(
+            o_.path + ": /data/" + demos_[odd->index].name + "/obs/" + k + ": per-step shape " +
+            Shape::from_range(steps[odd->index].begin(), steps[odd->index].end()).str() + ", " +
+            std::to_string(odd->agreeing) + " other demos have " +
+            Shape::from_range(odd->majority.begin(), odd->majority.end()).str());
       info.step_shape = steps.front();
       info.step_numel = 1;
       for (int64_t x : info.step_shape) info.step_numel *= x;
