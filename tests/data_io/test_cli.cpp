@@ -16,18 +16,9 @@
 namespace mimic {
 namespace {
 
-struct CliResult {
-  int status;
-  std::string output;
-};
-CliResult run(const std::string& args) {
-  const std::string cmd = std::string(MIMIC_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int rc = p ? pclose(p) : -1;
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+using testing::CommandResult;
+CommandResult run(const std::string& args) {
+  return testing::run_command(std::string(MIMIC_CLI) + " " + args);
 }
 
 std::string write_dataset(const std::string& name, int demos, float action_scale) {
@@ -52,19 +43,19 @@ std::string write_dataset(const std::string& name, int demos, float action_scale
 
 TEST(Cli, DatasetInfo) {
   const std::string path = write_dataset("cli_info.hdf5", 5, 1.f);
-  CliResult r = run("dataset-info --dataset " + path);
+  CommandResult r = run("dataset-info --dataset " + path);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("total demos: 5"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("total samples: 25"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("min 3, max 7"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("20_percent: 2 demos"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("obs/obs: [3, 20]"), std::string::npos) << r.output;
-  CliResult filtered = run("dataset-info --dataset " + path + " --filter-key 20_percent");
+  CommandResult filtered = run("dataset-info --dataset " + path + " --filter-key 20_percent");
   EXPECT_NE(filtered.output.find("total demos: 2"), std::string::npos) << filtered.output;
-  CliResult outside = run("dataset-info --dataset " + write_dataset("cli_big.hdf5", 2, 4.f));
+  CommandResult outside = run("dataset-info --dataset " + write_dataset("cli_big.hdf5", 2, 4.f));
   EXPECT_EQ(outside.status, 1);
   EXPECT_NE(outside.output.find("outside [-1, 1]"), std::string::npos) << outside.output;
-  CliResult missing = run("dataset-info --dataset " + ::testing::TempDir() + "/nope.hdf5");
+  CommandResult missing = run("dataset-info --dataset " + ::testing::TempDir() + "/nope.hdf5");
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.output.find("nope.hdf5"), std::string::npos) << missing.output;
   EXPECT_EQ(run("dataset-info --datset x").status, 1);  // typo in a flag is an error
@@ -72,7 +63,7 @@ TEST(Cli, DatasetInfo) {
 
 TEST(Cli, SplitTrainVal) {
   const std::string path = write_dataset("cli_split.hdf5", 10, 1.f);
-  CliResult r = run("split-train-val --dataset " + path + " --ratio 0.2 --seed 3");
+  CommandResult r = run("split-train-val --dataset " + path + " --ratio 0.2 --seed 3");
   ASSERT_EQ(r.status, 0) << r.output;
   {
     data::RobomimicReader reader(path);
@@ -83,9 +74,10 @@ TEST(Cli, SplitTrainVal) {
     EXPECT_EQ(reader.mask("20_percent").size(), 2u);  // untouched
     EXPECT_EQ(reader.read_demo("demo_9").num_samples, 12);
   }
-  CliResult again = run("split-train-val --dataset " + path + " --ratio 0.2 --seed 3");
+  CommandResult again = run("split-train-val --dataset " + path + " --ratio 0.2 --seed 3");
   ASSERT_EQ(again.status, 0);
-  CliResult fk = run("split-train-val --dataset " + path + " --filter_key 20_percent --ratio 0.5");
+  CommandResult fk =
+      run("split-train-val --dataset " + path + " --filter_key 20_percent --ratio 0.5");
   ASSERT_EQ(fk.status, 0) << fk.output;
   data::RobomimicReader reader(path);
   EXPECT_EQ(reader.mask("20_percent_train").size(), 1u);
@@ -147,7 +139,7 @@ TEST(Cli, ConcurrentSplitsAreRefusedNotRaced) {
   const std::string split = "split-train-val --dataset " + path.string();
   {
     FileUpdate held(path.string());  // as a running writer holds it
-    const CliResult r = run(split);
+    const CommandResult r = run(split);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("another mimic command is rewriting a file in"), std::string::npos)
         << r.output;

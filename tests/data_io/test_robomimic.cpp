@@ -60,6 +60,29 @@ TEST(Robomimic, WriteReadRoundTripInDemoOrder) {
   EXPECT_EQ(d.obs.at("agentview_image").shape, (Shape{5, 4, 4, 3}));
   EXPECT_EQ(d.next_obs.at("robot0_eef_pos").f32, ref.next_obs.at("robot0_eef_pos").f32);
   EXPECT_EQ(r.read_demo("demo_10", false, false).obs.count("agentview_image"), 0u);
+  // States written as float32 read back as the same values, in double.
+  EXPECT_TRUE(d.states.f32.empty());
+  EXPECT_EQ(d.states.row(2),
+            std::vector<double>(ref.states.f32.begin() + 6, ref.states.f32.begin() + 9));
+}
+
+// Simulator states are float64 in robomimic's files (robosuite's qpos, qvel): written and read
+// in double, to the last bit, so a replay starts exactly where the recording was.
+TEST(Robomimic, StatesKeepDoublePrecision) {
+  const std::string path = temp_path("double_states.hdf5");
+  data::Demo d = make_demo("demo_0", 3);
+  const std::vector<double> states = {0.1,  1.0 / 3.0, 1.0 + 1e-12, -2.5e-300,          7.0,
+                                      M_PI, 1e300,     -0.0,        123456789.123456789};
+  d.states = data::Array::doubles({3, 3}, states);
+  {
+    data::RobomimicWriter w(path, "{}");
+    w.add_demo(d);
+    w.finish();
+  }
+  const data::Demo back = data::RobomimicReader(path).read_demo("demo_0");
+  EXPECT_EQ(back.states.f64, states);
+  EXPECT_EQ(back.states.shape, (Shape{3, 3}));
+  EXPECT_EQ(back.states.row(1), (std::vector<double>{-2.5e-300, 7.0, M_PI}));
 }
 
 TEST(Robomimic, AbandonedWriterLeavesExistingFileUntouched) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/convert.hpp"
+#include "mimic/data/diffusion_policy_split.hpp"
 #include "mimic/data/robomimic.hpp"
 #include "mimic/data/zarr.hpp"
 #include "mimic/env/pusht/env.hpp"
@@ -161,7 +162,16 @@ TEST(ZarrConvert, DiffusionPolicyStoreToRobomimic) {
   ASSERT_EQ(r.demos().size(), ends.size());
   EXPECT_EQ(r.total(), ends.back());
   EXPECT_EQ(r.mask("all").size(), ends.size());
-  EXPECT_EQ(r.mask("dp_first_90").size(), ends.size());
+  // Diffusion Policy's split (checked against numpy in test_dp_split.cpp): one validation
+  // episode of this small store, the others trained on.
+  const std::vector<bool> train = data::diffusion_policy_train_mask(int64_t(ends.size()));
+  std::vector<std::string> dp_train, dp_valid;
+  for (size_t e = 0; e < ends.size(); ++e)
+    (train[e] ? dp_train : dp_valid).push_back("demo_" + std::to_string(e));
+  EXPECT_EQ(r.mask("dp_train"), dp_train);
+  EXPECT_EQ(r.mask("dp_valid"), dp_valid);
+  EXPECT_EQ(dp_valid.size(), 1u);
+  EXPECT_EQ(s.dp_train, int64_t(ends.size()) - 1);
   EXPECT_EQ(nlohmann::json::parse(r.env_args())["env_name"], "PushT");
   env::PushT pusht;
   int64_t begin = 0;
@@ -188,9 +198,7 @@ TEST(ZarrConvert, DiffusionPolicyStoreToRobomimic) {
       for (size_t k = 0; k < 20; ++k)
         EXPECT_EQ(d.next_obs.at("obs").f32[tt * 20 + k], d.obs.at("obs").f32[nx * 20 + k]);
       // The state resets mimic's Push-T to DP's block and agent pose.
-      std::vector<double> st(d.states.f32.begin() + long(tt) * env::pusht::kStateSize,
-                             d.states.f32.begin() + long(tt + 1) * env::pusht::kStateSize);
-      pusht.reset_to(st);
+      pusht.reset_to(d.states.row(long(tt)));
       EXPECT_EQ(float(pusht.block_pose().x), state[i * 5 + 2]);
       EXPECT_EQ(float(pusht.block_pose().y), state[i * 5 + 3]);
       EXPECT_EQ(float(pusht.block_pose().theta), state[i * 5 + 4]);

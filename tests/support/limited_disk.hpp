@@ -4,15 +4,10 @@
 // ENOSPC as on a full disk; elsewhere, commands run with RLIMIT_FSIZE at `free` bytes per file
 // (SIGXFSZ ignored), so writes past that size fail with EFBIG. Either way a command that writes
 // more than `free` bytes to one file meets a failing write.
-#include <signal.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,13 +15,9 @@
 #include <string>
 #include <vector>
 
-namespace mimic::testing {
+#include "support/command.hpp"
 
-struct CommandResult {
-  int status = -1;     // exit status; -1 when killed by a signal
-  int signal = 0;      // the signal that ended it, if any
-  std::string output;  // stdout and stderr
-};
+namespace mimic::testing {
 
 class LimitedDisk {
  public:
@@ -77,32 +68,7 @@ class LimitedDisk {
 
   // Runs `command` with sh, stdout and stderr captured, under the limit.
   CommandResult run(const std::string& command) const {
-    std::array<int, 2> pipe_fds{};
-    if (::pipe(pipe_fds.data()) != 0) return {};
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::dup2(pipe_fds[1], 1);
-      ::dup2(pipe_fds[1], 2);
-      ::close(pipe_fds[0]);
-      if (!mounted_ && free_ > 0) {
-        ::signal(SIGXFSZ, SIG_IGN);  // stays ignored across exec: writes fail with EFBIG instead
-        const rlimit limit{rlim_t(free_), rlim_t(free_)};
-        ::setrlimit(RLIMIT_FSIZE, &limit);
-      }
-      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(pipe_fds[1]);
-    CommandResult r;
-    std::array<char, 4096> buf;
-    for (ssize_t n; (n = ::read(pipe_fds[0], buf.data(), buf.size())) > 0;)
-      r.output.append(buf.data(), size_t(n));
-    ::close(pipe_fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) r.status = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-    return r;
+    return run_command(command, mounted_ ? 0 : free_);
   }
 
   // Files in the folder other than the filler, by name.

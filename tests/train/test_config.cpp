@@ -183,6 +183,26 @@ TEST(Config, ListedWidthsReplaceTheDefaults) {
   const json dp = config::load_config(
       {{"algo_name", "diffusion_policy"}, {"algo", {{"unet", {{"down_dims", {8, 16}}}}}}});
   EXPECT_EQ(policy::DiffusionPolicySettings::from_config(dp).unet.down_dims, (V{8, 16}));
+  // Lists that need an entry, and entries out of range, are named by their path.
+  auto error_with = [](const json& partial) {
+    try {
+      const json c = config::load_config(partial);
+      const std::string name = c.at("algo_name");
+      if (name == "ibc") policy::IbcSettings::from_config(c);
+      if (name == "diffusion_policy") policy::DiffusionPolicySettings::from_config(c);
+      if (name == "bc") policy::BcSettings::from_config(c);
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_with({{"algo_name", "ibc"}, {"algo", {{"energy", {{"layer_dims", V{}}}}}}}),
+            "config: 'algo.energy.layer_dims' must list at least 1 value(s), got 0");
+  EXPECT_EQ(
+      error_with({{"algo_name", "diffusion_policy"}, {"algo", {{"unet", {{"down_dims", V{}}}}}}}),
+      "config: 'algo.unet.down_dims' must list at least 1 value(s), got 0");
+  EXPECT_EQ(error_with({{"algo_name", "bc"}, {"algo", {{"actor_layer_dims", V{8, 0}}}}}),
+            "config: 'algo.actor_layer_dims' must be in [1, 65536], got 0");
 }
 
 // Config files that are not JSON, too large or nested too deep: an IoError naming the file and

@@ -16,8 +16,9 @@
 //   dones[t] = 1 when that coverage is a success (> 0.95) or t is the last step;
 // - states: mimic's 16-value PushT state (time t * 0.1, qpos block x, y, theta, agent x, y;
 //   qvel and qacc_warmstart 0: DP records no velocities);
-// - masks `all` and `dp_first_90` (the first min(90, E) episodes). Diffusion Policy's own split
-//   (a seeded validation mask, then downsampling with numpy's Generator) is not reproduced.
+// - masks `all`, and `dp_train` / `dp_valid`: Diffusion Policy's own Push-T split (val_ratio 0.02,
+//   max_train_episodes 90, seed 42; data/diffusion_policy_split.hpp), the same episodes its
+//   training and validation sets hold.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "commands/flags.hpp"
+#include "mimic/data/diffusion_policy_split.hpp"
 #include "mimic/data/robomimic.hpp"
 #include "mimic/data/zarr.hpp"
 #include "mimic/env/pusht/env.hpp"
@@ -35,11 +37,11 @@ namespace mimic::cli {
 
 inline constexpr const char* kConvertUsage =
     "--from dp-zarr DIR.zarr --output F.hdf5   (Diffusion Policy's Push-T zarr store -> robomimic "
-    "HDF5; masks `all` and `dp_first_90` = the first 90 episodes, which is not Diffusion Policy's "
-    "random train/val split)";
+    "HDF5; masks `all`, and `dp_train` / `dp_valid` = Diffusion Policy's own seeded split: 2% "
+    "validation, at most 90 training episodes, seed 42)";
 
 struct DpZarrSummary {
-  int64_t episodes = 0, steps = 0;
+  int64_t episodes = 0, steps = 0, dp_train = 0;
   bool images = false;
 };
 
@@ -124,8 +126,8 @@ inline DpZarrSummary convert_dp_zarr(const std::string& store, const std::string
     d.name = "demo_" + std::to_string(e);
     d.num_samples = t_len;
     std::vector<float> agent(size_t(t_len * 2)), obs(size_t(t_len * 20)), acts(size_t(t_len * 2)),
-        states(size_t(t_len * pusht::kStateSize), 0.0f), rewards(static_cast<size_t>(t_len)),
-        dones(static_cast<size_t>(t_len));
+        rewards(static_cast<size_t>(t_len)), dones(static_cast<size_t>(t_len));
+    std::vector<double> states(size_t(t_len * pusht::kStateSize), 0.0);
     for (int64_t t = 0; t < t_len; ++t) {
       const size_t i = size_t(begin + t);
       const float* s = &state[i * 5];
@@ -137,8 +139,8 @@ inline DpZarrSummary convert_dp_zarr(const std::string& store, const std::string
       for (int k = 0; k < 2; ++k)
         acts[size_t(t) * 2 + size_t(k)] =
             static_cast<float>(pusht::target_to_action(double(action[i * 2 + size_t(k)])));
-      float* st = &states[size_t(t) * pusht::kStateSize];
-      st[0] = static_cast<float>(double(t) * pusht::kSubsteps * pusht::kPhysicsDt);
+      double* st = &states[size_t(t) * pusht::kStateSize];
+      st[0] = double(t) * pusht::kSubsteps * pusht::kPhysicsDt;
       st[1 + pusht::kBlockX] = s[2];
       st[1 + pusht::kBlockY] = s[3];
       st[1 + pusht::kBlockTheta] = s[4];
@@ -159,7 +161,7 @@ inline DpZarrSummary convert_dp_zarr(const std::string& store, const std::string
     d.actions = data::Array::floats(Shape{t_len, 2}, acts);
     d.rewards = data::Array::floats(Shape{t_len}, rewards);
     d.dones = data::Array::floats(Shape{t_len}, dones);
-    d.states = data::Array::floats(Shape{t_len, pusht::kStateSize}, states);
+    d.states = data::Array::doubles(Shape{t_len, pusht::kStateSize}, std::move(states));
     d.next_obs["agent_pos"] = data::Array::floats(Shape{t_len, 2}, shifted(agent, 2));
     d.next_obs["obs"] = data::Array::floats(Shape{t_len, 20}, shifted(obs, 20));
     d.obs["agent_pos"] = data::Array::floats(Shape{t_len, 2}, std::move(agent));
@@ -189,9 +191,12 @@ inline DpZarrSummary convert_dp_zarr(const std::string& store, const std::string
   }
   sum.episodes = int64_t(names.size());
   writer.set_mask("all", names);
-  writer.set_mask("dp_first_90",
-                  std::vector<std::string>(
-                      names.begin(), names.begin() + long(std::min<size_t>(90, names.size()))));
+  const std::vector<bool> train = data::diffusion_policy_train_mask(sum.episodes);
+  std::vector<std::string> dp_train, dp_valid;
+  for (size_t i = 0; i < names.size(); ++i) (train[i] ? dp_train : dp_valid).push_back(names[i]);
+  writer.set_mask("dp_train", dp_train);
+  if (!dp_valid.empty()) writer.set_mask("dp_valid", dp_valid);  // none for a 1-episode store
+  sum.dp_train = int64_t(dp_train.size());
   writer.finish();
   return sum;
 }
@@ -223,9 +228,9 @@ inline int convert(const Flags& flags) {
   const std::string input = flags.get("input"), output = flags.require("output");
   const DpZarrSummary s = convert_dp_zarr(input, output);
   std::cout << "wrote " << output << ": " << s.episodes << " demos, " << s.steps << " steps"
-            << (s.images ? " with images" : "") << " (masks: all, dp_first_90 = the first "
-            << std::min<int64_t>(90, s.episodes)
-            << " episodes; not Diffusion Policy's random train/val split)\n";
+            << (s.images ? " with images" : "") << " (masks: all; dp_train, " << s.dp_train
+            << " episodes, and dp_valid, " << s.episodes - s.dp_train
+            << ": Diffusion Policy's own split)\n";
   return 0;
 }
 

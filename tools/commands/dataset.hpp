@@ -60,7 +60,10 @@ inline int dataset_info(const Flags& flags) {
     std::cout << "structure of " << d0.name << " (num_samples " << d0.num_samples << "):\n";
     auto line = [](const std::string& k, const data::Array& a) {
       if (a.shape.rank)
-        std::cout << "    " << k << ": " << a.shape.str() << (a.u8.empty() ? " float" : " uint8")
+        std::cout << "    " << k << ": " << a.shape.str()
+                  << (!a.u8.empty()   ? " uint8"
+                      : a.f64.empty() ? " float"
+                                      : " double")
                   << "\n";
     };
     line("actions", d0.actions);

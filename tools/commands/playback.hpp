@@ -46,7 +46,7 @@ inline int playback(const Flags& flags) {
                     "playback needs states");
     if (use_actions && (d.actions.shape.rank != 2 || d.actions.rows() != d.num_samples))
       throw IoError(path + ": /data/" + name + "/actions: expected [num_samples, dim]");
-    const int64_t s = d.states.shape[1], a = d.actions.shape[1];
+    const int64_t a = d.actions.shape[1];
     env::Env* scene = e.get();
     env::LiftForModelFile lift;
     if (e->name() == "Lift" && !d.model_file.empty()) {
@@ -54,9 +54,7 @@ inline int playback(const Flags& flags) {
       scene = lift.env.get();
       std::cout << name << ": scene: " << lift.scene << "\n";
     }
-    auto state = [&](int64_t t) {
-      return std::vector<double>(d.states.f32.begin() + t * s, d.states.f32.begin() + (t + 1) * s);
-    };
+    auto state = [&](int64_t t) { return d.states.row(t); };
     double max_drift = 0, sum_drift = 0;
     scene->reset_to(state(0));
     for (int64_t t = 0; t < d.num_samples; ++t) {

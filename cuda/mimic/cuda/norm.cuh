@@ -22,12 +22,12 @@
 
 #include "mimic/backend/contract.hpp"
 #include "mimic/cuda/memory.cuh"
+#include "mimic/cuda/reduce.cuh"
 
 namespace mimic::cuda {
 
 // Threads per block of every per-group / per-row / per-channel reduction (8 warps).
 inline constexpr int kNormThreads = 256;
-inline constexpr int kNormWarps = kNormThreads / 32;
 // Most blocks launched for a loop over rows; each block loops over rows r = blockIdx.x, +gridDim.
 inline unsigned norm_grid(int64_t rows) {
   return static_cast<unsigned>(rows < 1 ? 1 : (rows > 65535 ? 65535 : rows));
@@ -48,46 +48,19 @@ __device__ __forceinline__ int64_t norm_div(int64_t i, int64_t d) {
 __device__ __forceinline__ float norm_mul(float a, float b) { return __fmul_rn(a, b); }
 __device__ __forceinline__ double norm_mul(double a, double b) { return __dmul_rn(a, b); }
 
-// Sums a and b over the block of kNormThreads threads; every thread returns with the totals.
-// Fixed order: a shuffle tree within each warp, then warp 0 combines the 8 warp sums with the
-// same tree. Race-free: the partials go to shared memory before a barrier, are read after it,
-// and a last barrier keeps the next call's writes behind this call's reads. Must be reached by
-// every thread of the block (callers keep loop bounds uniform across the block).
+// Sums a and b over the block of kNormThreads threads with one block_reduce_256 (reduce.cuh:
+// a fixed order, every thread returns with the totals). Must be reached by every thread of the
+// block (callers keep loop bounds uniform across the block).
 __device__ __forceinline__ void norm_block_sum2(double& a, double& b) {
-  __shared__ double sa[kNormWarps], sb[kNormWarps];
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) {
-    a += __shfl_down_sync(0xffffffffu, a, off);
-    b += __shfl_down_sync(0xffffffffu, b, off);
-  }
-  if (lane == 0) {
-    sa[warp] = a;
-    sb[warp] = b;
-  }
-  __syncthreads();
-  if (warp == 0) {
-    a = lane < kNormWarps ? sa[lane] : 0.0;
-    b = lane < kNormWarps ? sb[lane] : 0.0;
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) {
-      a += __shfl_down_sync(0xffffffffu, a, off);
-      b += __shfl_down_sync(0xffffffffu, b, off);
-    }
-    if (lane == 0) {
-      sa[0] = a;
-      sb[0] = b;
-    }
-  }
-  __syncthreads();
-  a = sa[0];
-  b = sb[0];
-  __syncthreads();
+  static_assert(kNormThreads == kReduceThreads, "the norm kernels reduce over 256-thread blocks");
+  __shared__ DoublePair warp_vals[kReduceWarps];
+  const DoublePair total = block_reduce_256(DoublePair{a, b}, SumOp{}, warp_vals);
+  a = total.a;
+  b = total.b;
 }
 __device__ __forceinline__ double norm_block_sum(double a) {
-  double unused = 0;
-  norm_block_sum2(a, unused);
-  return a;
+  __shared__ double warp_vals[kReduceWarps];
+  return block_reduce_256(a, SumOp{}, warp_vals);
 }
 
 // --- group norm ----------------------------------------------------------------------------

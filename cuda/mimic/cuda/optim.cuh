@@ -12,10 +12,10 @@
 // sum_squares: two launches, both deterministic (fixed order, no float atomics). Pass 1: G blocks
 // of 256 threads, G = min(1024, ceil(n / 256)) fixed by n; thread t of block b sums x[i]^2 in
 // double over i = b * 256 + t + k * G * 256 (a fixed sequence), then the block reduces its 256
-// sums by warp shuffles (a fixed tree) and 8 warp totals in shared memory; thread 0 writes
-// partial[b]. Pass 2: one block of 256 threads reduces the G partials the same way and writes the
-// total, which one cudaMemcpy brings to the host (that copy synchronizes). Race-free: each
-// partial[b] is written by one thread; pass 2 starts after pass 1 on the same stream; within a
+// sums with block_reduce_256 (reduce.cuh: a fixed butterfly, then the 8 warp totals); thread 0
+// writes partial[b]. Pass 2: one block of 256 threads reduces the G partials the same way and
+// writes the total, which one cudaMemcpy brings to the host (that copy synchronizes). Race-free:
+// each partial[b] is written by one thread; pass 2 starts after pass 1 on the same stream; within a
 // block the shared array is written before and read after __syncthreads. 4 B read and 2 double
 // FLOPs per float element: memory bound (~22 us for 65.8M floats on an H100).
 #include <cuda_runtime.h>
@@ -25,6 +25,7 @@
 #include "mimic/backend/contract.hpp"
 #include "mimic/backend/index/optim.hpp"
 #include "mimic/cuda/memory.cuh"
+#include "mimic/cuda/reduce.cuh"
 
 namespace mimic::cuda {
 
@@ -65,27 +66,13 @@ __global__ void scale_kernel(int64_t n, T* x, T s) {
   MIMIC_GRID_STRIDE(i, n) x[i] *= s;
 }
 
-// Sum of v over the 256 threads of a block, in a fixed order; the result is valid in thread 0.
-// `warp_sums` is shared memory for 8 values; it is free again when this returns.
-__device__ __forceinline__ double block_sum_256(double v, double* warp_sums) {
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane == 0) warp_sums[warp] = v;
-  __syncthreads();
-  double total = 0;
-  if (threadIdx.x == 0)
-    for (int w = 0; w < 8; ++w) total += warp_sums[w];
-  __syncthreads();
-  return total;
-}
-
 template <class T>
 __global__ void __launch_bounds__(256)
     sum_squares_partial_kernel(int64_t n, const T* x, double* partial) {
-  __shared__ double warp_sums[8];
+  __shared__ double warp_sums[kReduceWarps];
   double acc = 0;
   MIMIC_GRID_STRIDE(i, n) acc += index::square_in_double(x[i]);
-  const double total = block_sum_256(acc, warp_sums);
+  const double total = block_reduce_256(acc, SumOp{}, warp_sums);
   if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
@@ -94,10 +81,10 @@ __global__ void __launch_bounds__(256)
 template <class Acc>
 __global__ void __launch_bounds__(256)
     sum_partials_kernel(int blocks, const Acc* partial, Acc* out) {
-  __shared__ double warp_sums[8];
+  __shared__ double warp_sums[kReduceWarps];
   Acc acc = 0;
   for (int b = threadIdx.x; b < blocks; b += 256) acc += partial[b];
-  const double total = block_sum_256(acc, warp_sums);
+  const double total = block_reduce_256(double(acc), SumOp{}, warp_sums);
   if (threadIdx.x == 0) *out = total;
 }
 

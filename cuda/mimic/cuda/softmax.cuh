@@ -32,47 +32,24 @@
 #include "mimic/backend/contract.hpp"
 #include "mimic/backend/index/softmax.hpp"
 #include "mimic/cuda/memory.cuh"
+#include "mimic/cuda/reduce.cuh"
 
 namespace mimic::cuda {
 
 namespace softmax_detail {
 
-struct MaxOp {  // std::max's rule (a < b ? b : a): NaN elements never become the maximum
-  template <class T>
-  __device__ __forceinline__ T operator()(T a, T b) const {
-    return a < b ? b : a;
-  }
-};
-struct SumOp {
-  template <class T>
-  __device__ __forceinline__ T operator()(T a, T b) const {
-    return a + b;
-  }
-};
-
-// Combines v over the P lanes of this thread's row group (see the header comment). Every
-// thread of a block must call it the same number of times when P == 256; every lane of a warp
-// when P == 32. `warp_vals` is shared memory for 8 values.
+// Combines v over the P lanes of this thread's row group (see the header comment and
+// reduce.cuh). Every thread of a block must call it the same number of times when P == 256;
+// every lane of a warp when P == 32. `warp_vals` is shared memory for 8 values.
 template <int P, class T, class Op>
 __device__ __forceinline__ T group_reduce(T v, Op op, T* warp_vals) {
   static_assert(P == 1 || P == 32 || P == 256, "row group of 1, 32 or 256 threads");
-  if constexpr (P == 1) {
+  if constexpr (P == 1)
     return v;
-  } else {
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, off));
-    v = __shfl_sync(0xffffffffu, v, 0);  // every lane takes lane 0's value
-    if constexpr (P == 32) {
-      return v;
-    } else {
-      if (threadIdx.x % 32 == 0) warp_vals[threadIdx.x / 32] = v;
-      __syncthreads();
-      T r = warp_vals[0];
-      for (int w = 1; w < P / 32; ++w) r = op(r, warp_vals[w]);
-      __syncthreads();
-      return r;
-    }
-  }
+  else if constexpr (P == 32)
+    return warp_reduce(v, op);
+  else
+    return block_reduce_256(v, op, warp_vals);
 }
 
 template <class T>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mimic/core/error.hpp"
+#include "mimic/core/json_error.hpp"
 
 namespace mimic::config {
 
@@ -130,8 +131,8 @@ inline size_t nesting_depth(const json& j) {
   }
   return deepest;
 }
-// Deeper than any robomimic config (about 7 levels) by far.
-constexpr size_t kMaxConfigDepth = 64;
+// Deeper than any robomimic config (about 7 levels) by far; the parser's own bound.
+constexpr size_t kMaxConfigDepth = size_t(kMaxJsonDepth);
 
 // What a typed read expects, in the words of the errors.
 template <class V>
@@ -212,6 +213,23 @@ inline int64_t bounded(const json& v, const std::string& path, int64_t lo, int64
 // Widths, depths and counts of layers and samples: at most 2^16 (a 65,536-wide layer already
 // holds billions of weights).
 constexpr int64_t kMaxConfigSize = int64_t(1) << 16;
+
+// A list of integer settings, each within [lo, hi], with at least min_count entries: the list
+// replaces the default (robomimic's merge replaces lists whole).
+inline std::vector<int64_t> bounded_list(const json& section, const std::string& key,
+                                         const std::string& prefix, int64_t lo, int64_t hi,
+                                         size_t min_count = 1) {
+  const std::string path = prefix + "." + key;
+  const json& list = section.at(key);
+  if (!list.is_array())
+    throw ValueError("config: '" + path + "' must be a list of integers, got " + type_name(list));
+  if (list.size() < min_count)
+    throw ValueError("config: '" + path + "' must list at least " + std::to_string(min_count) +
+                     " value(s), got " + std::to_string(list.size()));
+  std::vector<int64_t> values;
+  for (const json& v : list) values.push_back(bounded(v, path, lo, hi));
+  return values;
+}
 
 inline void require(bool ok, const std::string& path, const std::string& what, const json& v) {
   if (!ok) throw ValueError("config: '" + path + "' " + what + ", got " + v.dump());

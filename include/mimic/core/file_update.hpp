@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/core/error.hpp"
 
 namespace mimic {
@@ -63,11 +64,8 @@ class FileUpdate {
     if (identity(path_) != before_)
       throw IoError(path_ + ": changed by another program while this update ran; nothing was " +
                     "changed (run again)");
-    std::error_code ec;
-    std::filesystem::rename(temp_, path_, ec);
-    if (ec)
-      throw IoError(path_ + ": cannot rename " + temp_ + " into place (" + ec.message() + ")");
-    committed_ = true;
+    committed_ = true;  // durable_rename removes the temporary file when it fails
+    durable_rename(temp_, path_);
   }
 
  private:

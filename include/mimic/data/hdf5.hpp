@@ -58,6 +58,12 @@ inline std::string system_error_text() {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, look, &found);
   return found;
 }
+// `what`, with the system's reason appended when HDF5 met one (else `otherwise`, if given).
+inline std::string with_system_reason(const std::string& what, const std::string& otherwise = "") {
+  const std::string why = system_error_text();
+  if (!why.empty()) return what + " (" + why + ")";
+  return otherwise.empty() ? what : what + " (" + otherwise + ")";
+}
 
 // An owned hid_t with the matching close function.
 class Handle {
@@ -123,8 +129,7 @@ class Object {
   hid_t id() const { return handle_.get(); }
 
   [[noreturn]] void fail(const std::string& what) const {
-    const std::string why = system_error_text();
-    throw IoError(file_ + ": " + path_ + ": " + what + (why.empty() ? "" : " (" + why + ")"));
+    throw IoError(file_ + ": " + path_ + ": " + with_system_reason(what));
   }
 
   bool has_attr(const std::string& name) const {
@@ -491,21 +496,15 @@ class File {
   void flush() const {
     QuietErrors quiet;
     if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0)
-      throw IoError(path_ + ": " + failed("flush"));
+      throw IoError(path_ + ": " + with_system_reason("flush failed", "disk full?"));
   }
   // Closes the file, throwing when its last writes failed; every object opened from it must be
   // closed first.
   void close() {
-    if (!handle_.close()) throw IoError(path_ + ": " + failed("closing the file"));
+    if (!handle_.close())
+      throw IoError(path_ + ": " + with_system_reason("closing the file failed", "disk full?"));
   }
 
- private:
-  static std::string failed(const std::string& what) {
-    const std::string why = system_error_text();
-    return what + " failed" + (why.empty() ? " (disk full?)" : " (" + why + ")");
-  }
-
- public:
  private:
   std::string path_;
   Handle handle_;

@@ -14,20 +14,38 @@
 #include <string>
 #include <vector>
 
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/core/json_error.hpp"
 #include "mimic/data/hdf5.hpp"
 
 namespace mimic::data {
 
 // One array of a demo: float values or uint8 pixels (images, HWC), with its shape [N, ...].
+// One dataset: float32 values, uint8 pixels, or float64 values (simulator states, which
+// robomimic stores in double and a replay needs to the last bit).
 struct Array {
   Shape shape;
   std::vector<float> f32;
   std::vector<uint8_t> u8;
-  bool is_image() const { return !u8.empty() || (f32.empty() && shape.rank == 4); }
+  std::vector<double> f64;
+  bool is_image() const { return !u8.empty() || (f32.empty() && f64.empty() && shape.rank == 4); }
   int64_t rows() const { return shape.rank ? shape[0] : 0; }
-  static Array floats(const Shape& s, std::vector<float> v) { return Array{s, std::move(v), {}}; }
-  static Array pixels(const Shape& s, std::vector<uint8_t> v) { return Array{s, {}, std::move(v)}; }
+  int64_t row_width() const { return shape.rank > 1 ? shape.numel() / shape[0] : 1; }
+  // Row t as doubles, from whichever storage holds the values.
+  std::vector<double> row(int64_t t) const {
+    const int64_t w = row_width();
+    if (!f64.empty()) return std::vector<double>(f64.begin() + t * w, f64.begin() + (t + 1) * w);
+    return std::vector<double>(f32.begin() + t * w, f32.begin() + (t + 1) * w);
+  }
+  static Array floats(const Shape& s, std::vector<float> v) {
+    return Array{s, std::move(v), {}, {}};
+  }
+  static Array pixels(const Shape& s, std::vector<uint8_t> v) {
+    return Array{s, {}, std::move(v), {}};
+  }
+  static Array doubles(const Shape& s, std::vector<double> v) {
+    return Array{s, {}, {}, std::move(v)};
+  }
 };
 
 struct Demo {
@@ -155,7 +173,7 @@ class RobomimicReader {
                          std::to_string(i / width) + ", dim " + std::to_string(i % width));
     if (g.exists("rewards")) d.rewards = read_array(g, "rewards", n, 1);
     if (g.exists("dones")) d.dones = read_array(g, "dones", n, 1);
-    if (g.exists("states")) d.states = read_array(g, "states", n, 2);
+    if (g.exists("states")) d.states = read_array(g, "states", n, 2, /*doubles=*/true);
     if (g.has_attr("model_file")) d.model_file = g.attr_string("model_file");
     auto read_group = [&](const std::string& group, std::map<std::string, Array>& out) {
       if (!g.exists(group)) return;
@@ -177,7 +195,8 @@ class RobomimicReader {
  private:
   // A dataset of `rows` rows and the expected rank (2 = [N, D]; a rank-1 [N] array is accepted
   // where `rank` is 1; 4 = images [N, H, W, C] uint8).
-  static Array read_array(const h5::Group& g, const std::string& key, int64_t rows, int rank) {
+  static Array read_array(const h5::Group& g, const std::string& key, int64_t rows, int rank,
+                          bool doubles = false) {
     h5::Dataset ds = g.dataset(key);
     const Shape s = ds.shape();
     const bool rank_ok = rank == 1 ? (s.rank == 1 || (s.rank == 2 && s[1] == 1)) : s.rank == rank;
@@ -185,6 +204,7 @@ class RobomimicReader {
     if (s[0] != rows)
       ds.fail("expected " + std::to_string(rows) + " rows (num_samples), got shape " + s.str());
     if (rank == 4) return Array::pixels(s, ds.read<uint8_t>());
+    if (doubles) return Array::doubles(s, ds.read<double>());
     return Array::floats(s, ds.read<float>());
   }
 
@@ -226,6 +246,8 @@ class RobomimicWriter {
                          " rows, num_samples is " + std::to_string(d.num_samples));
       if (!a.u8.empty())
         where.write<uint8_t>(key, a.shape, a.u8, images);
+      else if (!a.f64.empty())
+        where.write<double>(key, a.shape, a.f64);
       else
         where.write<float>(key, a.shape, a.f32);
     };
@@ -260,8 +282,7 @@ class RobomimicWriter {
     }
     data_ = h5::Group(h5::Handle(), tmp_, "/data");
     file_.close();  // throws when the last writes failed: nothing is renamed into place
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-      throw IoError(path_ + ": cannot rename " + tmp_ + " into place");
+    durable_rename(tmp_, path_);
     finished_ = true;
   }
 

@@ -172,8 +172,12 @@ class SequenceDataset {
         const Array& a = dataset_array(demo, key);
         const int64_t w = a.shape.rank > 1 ? a.shape[1] : 1;
         float* dst = out.data.at(key).data() + r * t * w;
-        for (size_t j = 0; j < s.steps.size(); ++j)
-          std::copy_n(a.f32.data() + s.steps[j] * w, w, dst + int64_t(j) * w);
+        for (size_t j = 0; j < s.steps.size(); ++j) {
+          if (!a.f64.empty())  // states, stored in double
+            std::copy_n(a.f64.data() + s.steps[j] * w, w, dst + int64_t(j) * w);
+          else
+            std::copy_n(a.f32.data() + s.steps[j] * w, w, dst + int64_t(j) * w);
+        }
       }
       if (o_.get_pad_mask)
         for (size_t j = 0; j < s.steps.size(); ++j)

@@ -35,7 +35,14 @@ inline data::Demo make_demo(const std::string& name, const std::vector<std::vect
     return data::Array::floats(Shape{n, w}, std::move(v));
   };
   d.actions = floats2d(actions);
-  d.states = floats2d(states);
+  const int64_t state_width = int64_t(states[0].size());
+  std::vector<double> flat_states;
+  flat_states.reserve(size_t(n * state_width));
+  for (const auto& s : states) {
+    if (int64_t(s.size()) != state_width) throw ValueError("make_demo " + name + ": ragged states");
+    flat_states.insert(flat_states.end(), s.begin(), s.end());
+  }
+  d.states = data::Array::doubles(Shape{n, state_width}, std::move(flat_states));
   std::vector<float> r(rewards.begin(), rewards.end()), dn(dones.begin(), dones.end());
   d.rewards = data::Array::floats(Shape{n}, r);
   d.dones = data::Array::floats(Shape{n}, dn);

@@ -9,6 +9,7 @@
 
 #include "mimic/autograd/tape.hpp"
 #include "mimic/core/error.hpp"
+#include "mimic/core/host_memory.hpp"
 #include "mimic/core/philox.hpp"
 #include "mimic/core/tensor.hpp"
 
@@ -52,9 +53,20 @@ class ParamStore {
     entries_.push_back(e);
     return ParamId{static_cast<int32_t>(entries_.size() - 1)};
   }
-  // Lays out every declared parameter; values and gradients start at zero.
+  // Lays out every declared parameter; values and gradients start at zero. On the CPU a network
+  // whose training state (values, gradients and Adam's two moments) exceeds physical memory is
+  // refused here, by its size, rather than killed by the OOM killer while it is initialized.
   void allocate() {
     if (allocated()) throw ValueError("ParamStore: allocate() called twice");
+    if constexpr (is_cpu_v<D>) {
+      const double training_bytes = 4.0 * double(total_) * sizeof(T);
+      const uint64_t physical = physical_memory_bytes();
+      if (physical > 0 && training_bytes > double(physical))
+        throw ValueError("the network has " + std::to_string(total_) + " parameters, " +
+                         gibibytes(training_bytes) +
+                         " with gradients and optimizer state, more than this machine's " +
+                         gibibytes(double(physical)) + " of memory");
+    }
     values_ = Tensor<T, D>::zeros(Shape{total_});
     grads_ = Tensor<T, D>::zeros(Shape{total_});
   }

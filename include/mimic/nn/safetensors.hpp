@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/nn/parameters.hpp"
 #include "mimic/nn/safetensors_header.hpp"
 
@@ -116,10 +117,7 @@ inline void write_safetensors(const std::string& path,
       throw IoError(path + ": write failed (" + why + ")");
     }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IoError(path + ": cannot rename " + tmp + " into place");
-  }
+  durable_rename(tmp, path);
 }
 
 inline void write_safetensors(const std::string& path,

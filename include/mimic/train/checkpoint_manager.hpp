@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mimic/config/run_config.hpp"
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/train/run_folder.hpp"
 
 namespace mimic::train {
@@ -93,6 +94,7 @@ class CheckpointManager {
     if (ec)
       throw IoError(run_.next_checkpoint().string() + ": cannot rename to " +
                     run_.last_checkpoint().string() + ": " + ec.message());
+    sync_folder(run_.models);  // both renames reach the disk
     best_valid_ = best_return_ = best_success_ = false;
     valid_suffix_.clear();
     rollout_suffix_.clear();

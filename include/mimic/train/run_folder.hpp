@@ -4,6 +4,9 @@
 // experiment from its newest complete checkpoint (last, last_new or last_bak), never another run.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/core/error.hpp"
 
 namespace mimic::train {
@@ -102,9 +106,14 @@ inline void write_text_atomic(const std::filesystem::path& path, const std::stri
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << text;
-    if (!out.flush()) throw IoError(path.string() + ": write failed");
+    if (!out.flush()) {
+      const std::string why = errno ? std::strerror(errno) : "disk full?";
+      out.close();
+      std::remove(tmp.c_str());
+      throw IoError(path.string() + ": write failed (" + why + ")");
+    }
   }
-  std::filesystem::rename(tmp, path);
+  durable_rename(tmp, path.string());
 }
 
 }  // namespace mimic::train

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/core/durable_rename.hpp"
 #include "mimic/core/error.hpp"
 
 namespace mimic::env {
@@ -99,11 +100,7 @@ class VideoWriter {
       throw IoError("VideoWriter: " + path_ + ": ffmpeg failed (exit status " +
                     std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
     }
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) {
-      std::filesystem::remove(tmp_, ec);
-      throw IoError("VideoWriter: " + path_ + ": could not rename the finished video");
-    }
+    durable_rename(tmp_, path_);
   }
 
  private:

@@ -22,13 +22,8 @@ struct BcSettings {
     const nlohmann::json config = with_defaults(bc_defaults(), given);
     BcSettings s;
     const auto& algo = config.at("algo");
-    s.layer_dims.clear();  // the config's widths replace the defaults
-    for (size_t i = 0;
-         i < config::typed<std::vector<int64_t>>(algo, "actor_layer_dims", "algo").size(); ++i)
-      s.layer_dims.push_back(config::bounded(algo["actor_layer_dims"][i], "algo.actor_layer_dims",
-                                             1, config::kMaxConfigSize));
-    for (int64_t d : s.layer_dims)
-      if (d < 1) throw ValueError("algo.actor_layer_dims: widths must be >= 1");
+    s.layer_dims =  // the config's widths replace the defaults
+        config::bounded_list(algo, "actor_layer_dims", "algo", 1, config::kMaxConfigSize, 0);
     s.head = ActionHeadSettings::from_json(algo);
     s.optim = OptimizerSettings::from_config(config);
     s.encoder = EncoderSettings::from_config(config, nn::NormKind::kBatch, false);

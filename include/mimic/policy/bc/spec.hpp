@@ -31,9 +31,7 @@ inline bool bc_uses_rnn(const nlohmann::json& c) {
 inline void validate_bc(const nlohmann::json& c) {
   using config::require;
   const auto& algo = c.at("algo");
-  for (const auto& d : algo["actor_layer_dims"])
-    require(d.is_number_integer() && d.get<int64_t>() > 0, "algo.actor_layer_dims",
-            "must list positive integers", algo["actor_layer_dims"]);
+  config::bounded_list(algo, "actor_layer_dims", "algo", 1, config::kMaxConfigSize, 0);
   require(algo["rnn"]["rnn_type"] == "LSTM" || algo["rnn"]["rnn_type"] == "GRU",
           "algo.rnn.rnn_type", "must be \"LSTM\" or \"GRU\"", algo["rnn"]["rnn_type"]);
   require(!(algo["gmm"]["enabled"].get<bool>() && algo["gaussian"]["enabled"].get<bool>()),

@@ -135,9 +135,11 @@ template <class T = float, class D = Cpu>
 std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c, const std::string& path,
                                                      const AlgorithmRegistry& registry) {
   const CheckpointRecipe r = checkpoint_recipe(c, path, registry);
-  auto policy = registry.of(r.config).build<T, D>(r.args());
-  naming_checkpoint(path, [&] { policy->load_state(c.tensors, c.meta.at("policy")); });
-  return policy;
+  return naming_checkpoint(path, [&] {
+    auto policy = registry.of(r.config).build<T, D>(r.args());
+    policy->load_state(c.tensors, c.meta.at("policy"));
+    return policy;
+  });
 }
 template <class T = float, class D = Cpu>
 std::unique_ptr<Policy<T, D>> policy_from_checkpoint(const Checkpoint& c,

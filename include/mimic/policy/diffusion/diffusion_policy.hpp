@@ -50,16 +50,10 @@ struct DiffusionPolicySettings {
     s.unet.diffusion_step_embed_dim =
         config::bounded(u.at("diffusion_step_embed_dim"), "algo.unet.diffusion_step_embed_dim", 1,
                         config::kMaxConfigSize);
-    s.unet.down_dims.clear();
-    for (size_t i = 0; i < config::typed<std::vector<int64_t>>(u, "down_dims", "algo.unet").size();
-         ++i)
-      s.unet.down_dims.push_back(
-          config::bounded(u["down_dims"][i], "algo.unet.down_dims", 1, config::kMaxConfigSize));
+    s.unet.down_dims = config::bounded_list(u, "down_dims", "algo.unet", 1, config::kMaxConfigSize);
     s.unet.kernel_size = config::bounded(u.at("kernel_size"), "algo.unet.kernel_size", 1, 1024);
     s.unet.n_groups =
         config::bounded(u.at("n_groups"), "algo.unet.n_groups", 1, config::kMaxConfigSize);
-    if (s.unet.down_dims.empty())
-      throw ValueError("config: 'algo.unet.down_dims' must list at least one width");
     for (int64_t d : s.unet.down_dims)  // every block group-normalizes its width
       if (d % s.unet.n_groups != 0)
         throw ValueError("config: 'algo.unet.n_groups' (" + std::to_string(s.unet.n_groups) +

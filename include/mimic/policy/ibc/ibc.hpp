@@ -41,13 +41,7 @@ struct IbcSettings {
     s.n_action_steps = config::bounded(h.at("action_horizon"), "algo.horizon.action_horizon", 1,
                                        config::kMaxConfigSize);
     const auto& e = algo.at("energy");
-    s.layer_dims.clear();
-    for (size_t k = 0;
-         k < config::typed<std::vector<int64_t>>(e, "layer_dims", "algo.energy").size(); ++k)
-      s.layer_dims.push_back(
-          config::bounded(e["layer_dims"][k], "algo.energy.layer_dims", 1, config::kMaxConfigSize));
-    if (s.layer_dims.empty())
-      throw ValueError("config: 'algo.energy.layer_dims' must list at least one width");
+    s.layer_dims = config::bounded_list(e, "layer_dims", "algo.energy", 1, config::kMaxConfigSize);
     s.dropout = config::typed<double>(e, "dropout", "algo.energy");
     if (!(s.dropout >= 0 && s.dropout < 1))
       throw ValueError("config: 'algo.energy.dropout' must be in [0, 1), got " +
