@@ -699,6 +699,11 @@ TEST(Cli, GenerateDemosWritesTheRobomimicSchemaAndPlaybackReplaysIt) {
   // the re-executed actions retrace the stored states exactly (with float32 states the drift
   // was a few pixels).
   EXPECT_EQ(drift, 0.0) << out;
+  // The same for Lift, replayed in the scene its demos' model_file describes.
+  out = run_cli("playback --dataset " + lift + " --n 4 --use-actions");
+  ASSERT_EQ(out.rfind("FAILED", 0), std::string::npos) << out;
+  EXPECT_NE(out.find("scene: the demo's model_file"), std::string::npos) << out;
+  EXPECT_EQ(std::stod(out.substr(out.find("max state drift over 4 demos: ") + 30)), 0.0) << out;
   data::RobomimicReader r(pusht);
   const int64_t frames = r.num_samples(r.demos()[0]);
   const std::string probe =

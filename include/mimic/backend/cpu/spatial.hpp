@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "mimic/backend/cpu/parallel.hpp"
+#include "mimic/backend/index/spatial.hpp"
 #include "mimic/core/conv_geometry.hpp"
 
 namespace mimic::cpu {
@@ -15,22 +16,11 @@ namespace mimic::cpu {
 struct Spatial {
   // y = window maxima; argmax (nullable) receives each maximum's index within its plane.
   // The first maximum wins and NaN propagates, as in PyTorch; a window entirely in the padding
-  // gives -inf and index -1. The window's in-image rows and columns are found once per output
-  // row and column, so the inner loop is only loads and compares.
+  // gives -inf and index -1. The window's in-image rows are found once per output row, so the
+  // interior columns' inner loop is only loads and compares.
   template <class T>
   static void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y, int32_t* argmax) {
     const int64_t out = g.out_plane();
-    // First and one-past-last kernel tap i with 0 <= base + i * d < size.
-    // (Integer division costs ~25 cycles, more than the window's loads, so dilation 1 avoids it.)
-    auto taps = [](int64_t base, int64_t d, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
-      if (d == 1) {
-        lo = std::max<int64_t>(0, -base);
-        hi = std::min<int64_t>(k, size - base);
-      } else {
-        lo = base >= 0 ? 0 : (-base + d - 1) / d;
-        hi = base >= size ? 0 : std::min<int64_t>(k, (size - 1 - base) / d + 1);
-      }
-    };
     // Output columns whose whole window lies inside the image: [wo_in0, wo_in1).
     const int64_t wo_in0 = std::min<int64_t>(g.wo, (g.pw + g.sw - 1) / g.sw);
     const int64_t last = g.w - 1 - (g.kw - 1) * g.dw + g.pw;  // largest wo * sw allowed
@@ -41,33 +31,15 @@ struct Spatial {
         for (int64_t ho = 0; ho < g.ho; ++ho) {
           const int64_t ih0 = ho * g.sh - g.ph;
           int64_t i_lo, i_hi;
-          taps(ih0, g.dh, g.kh, g.h, i_lo, i_hi);
+          index::window_taps(ih0, g.dh, g.kh, g.h, i_lo, i_hi);
           T* yrow = y + p * out + ho * g.wo;
           int32_t* arow = argmax ? argmax + p * out + ho * g.wo : nullptr;
-          // One window at a time, for the columns at the image's edges. Starts from the first
-          // in-image tap; later taps replace it only when larger, or when NaN while the best is
-          // not NaN. Selects, not branches: on real activations "larger" is a coin flip.
+          // One window at a time for the columns at the image's edges, with the per-output
+          // function the CUDA kernel runs (backend/index/spatial.hpp).
           auto window = [&](int64_t wo) {
-            const int64_t iw0 = wo * g.sw - g.pw;
-            int64_t j_lo, j_hi;
-            taps(iw0, g.dw, g.kw, g.w, j_lo, j_hi);
-            int64_t best = -1;
-            T best_value = T(-INFINITY);
-            if (i_lo < i_hi && j_lo < j_hi) {
-              best = (ih0 + i_lo * g.dh) * g.w + iw0 + j_lo * g.dw;
-              best_value = plane[best];
-            }
-            for (int64_t i = i_lo; i < i_hi; ++i) {
-              const int64_t row = (ih0 + i * g.dh) * g.w + iw0;
-              for (int64_t j = j_lo; j < j_hi; ++j) {
-                const int64_t at = row + j * g.dw;
-                const T v = plane[at];
-                const bool take = v > best_value || (v != v && best_value == best_value);
-                best_value = take ? v : best_value;
-                best = take ? at : best;
-              }
-            }
-            yrow[wo] = best_value;
+            T value;
+            const int64_t best = index::max_pool_window(g, plane, ho, wo, value);
+            yrow[wo] = value;
             if (arow) arow[wo] = int32_t(best);
           };
           if (i_lo >= i_hi || wo_in0 >= wo_in1) {

@@ -59,6 +59,13 @@ inline std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.9g", std::abs(v) < 1e-12 ? 0.0 : v);
   return buf;
 }
+// 17 significant digits, which read back as the same double: the cube's drawn size, which a
+// replay from the model_file must reproduce to the bit.
+inline std::string exact_nums(const std::array<double, 3>& v) {
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%.17g %.17g %.17g", v[0], v[1], v[2]);
+  return buf;
+}
 template <size_t N>
 std::string nums(const double (&v)[N]) {
   std::string s;
@@ -326,7 +333,7 @@ ${actuators}  <general name="gripper0_gripper_finger_joint1" joint="gripper0_fin
        {"link0_visual", detail::visual_names(0, R"(fromto="0 0 0 0 0 0.14" size="0.07")")},
        {"link0_collision", detail::collision_box(0)},
        {"arm", arm},
-       {"cube_size", detail::nums(cube_half)},
+       {"cube_size", detail::exact_nums(cube_half)},
        {"cube_density", num(kCubeDensity)},
        {"actuators", actuators}});
 }
