@@ -11,6 +11,7 @@
 //   unet_denoise_b1        one UNet call at batch 1 (~0.59 GFLOP).
 //   dp_chunk_ddim10_b1     a Diffusion Policy chunk: 10 DDIM steps of the UNet (~6 GFLOP).
 //   dp_chunk_ddpm100_b1    the same with 100 DDPM steps (~59 GFLOP).
+//   dp_chunk_ddim10_b1_eager  dp_chunk_ddim10_b1 without the CUDA graph (kernel by kernel).
 //   bc_train_b100          BC MLP 19 -> 1024 -> 1024 -> 7: ~0.23 GFLOP forward.
 //   bcrnn_train_b100       LSTM 2 x 400 over 10 steps, batch 100: ~2.6 GFLOP forward.
 //   bcrnn_step_b1          one BC-RNN rollout step with carried state (launch-bound).
@@ -136,7 +137,7 @@ Step unet_denoise_b1() {
 }
 
 template <class D>
-Step dp_chunk(bool ddim) {
+Step dp_chunk(bool ddim, bool record_graph = true) {
   json algo = {
       {"horizon", {{"observation_horizon", 2}, {"action_horizon", 8}, {"prediction_horizon", 16}}},
       {"ddpm", {{"enabled", !ddim}, {"num_inference_timesteps", 100}}},
@@ -146,6 +147,7 @@ Step dp_chunk(bool ddim) {
       low_dim_meta(20, 2), limits(20, 2),
       policy::DiffusionPolicySettings::from_config({{"algo", algo}, {"train", json::object()}}), 1,
       1);
+  dp->set_recording(record_graph);
   const Tensor<float> obs = host_uniform({1, 2, 20}, 3);
   return [dp, obs] { dp->predict(obs); };
 }
@@ -272,6 +274,7 @@ std::map<std::string, std::function<Step()>> rows() {
           {"unet_denoise_b1", unet_denoise_b1<D>},
           {"dp_chunk_ddim10_b1", [] { return dp_chunk<D>(true); }},
           {"dp_chunk_ddpm100_b1", [] { return dp_chunk<D>(false); }},
+          {"dp_chunk_ddim10_b1_eager", [] { return dp_chunk<D>(true, false); }},
           {"bc_train_b100", bc_train_b100<D>},
           {"bcrnn_train_b100", bcrnn_train_b100<D>},
           {"bcrnn_step_b1", bcrnn_step_b1<D>},

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "mimic/mimic.hpp"
+#include "mimic/ops/attention.hpp"
 #include "support/compare.hpp"
 #include "support/h5_fixture.hpp"
 
@@ -152,6 +153,25 @@ void bmm_cases() {
 TEST(Golden, Bmm) {
   bmm_cases<float>();
   bmm_cases<double>();
+}
+
+template <class T>
+void attention_cases() {
+  check_op<T>("attention", {"q", "k", "v"}, [](const auto& v, const auto& f, const std::string& b) {
+    ops::AttentionOptions<T, Cpu> o;
+    o.causal = f.attr_int(b, "causal") != 0;
+    o.causal_shift = f.attr_int(b, "shift");
+    if (f.attr_int(b, "has_padding")) {
+      Shape s;
+      const std::vector<T> pad = f.template read<T>(b + "/key_padding", &s);
+      o.key_padding = Tensor<T>::from_vector(s, pad);
+    }
+    return ops::attention(v.at("q"), v.at("k"), v.at("v"), o);
+  });
+}
+TEST(Golden, Attention) {
+  attention_cases<float>();
+  attention_cases<double>();
 }
 
 TEST(Golden, MissingFixtureIsAClearError) {

@@ -105,5 +105,51 @@ TEST(Diffusion, TimestepsAddNoiseAndErrors) {
   EXPECT_THROW(ddpm.step(x0, 50, z, a, Tensor<double>()), ValueError);
 }
 
+// A sampling loop that draws all its noise up front (x_T, then one block per step that adds
+// noise, as Diffusion Policy's graph-recorded chunk does) gives bit for bit the loop that draws
+// at each step from the same stream, for DDPM and DDIM; the stand-in model is 0.3 * sample.
+TEST(Diffusion, NoiseDrawnUpFrontEqualsNoiseDrawnAtEachStep) {
+  for (const auto kind : {diffusion::SamplerKind::kDdpm, diffusion::SamplerKind::kDdim}) {
+    diffusion::Scheduler<float> sched(kind, diffusion::SchedulerConfig{});
+    sched.set_timesteps(kind == diffusion::SamplerKind::kDdpm ? 100 : 10);
+    const bool ddpm = kind == diffusion::SamplerKind::kDdpm;
+    EXPECT_EQ(sched.chunk_noise_blocks(), ddpm ? 100 : 1);  // x_T + the 99 steps with t > 0
+    EXPECT_EQ(sched.step_draws_noise(0), false);
+    EXPECT_EQ(sched.step_draws_noise(1), ddpm);
+    const int64_t n = 3 * 16 * 2;
+    const auto model = [&](const Tensor<float>& x) {
+      auto out = Tensor<float>::empty(x.shape());
+      for (int64_t i = 0; i < x.numel(); ++i) out[i] = 0.3f * x[i];
+      return out;
+    };
+    // At each step, from the stream.
+    PhiloxStream r1{17, 4};
+    auto x = Tensor<float>::empty({3, 16, 2}), next = Tensor<float>::empty({3, 16, 2});
+    Kernels<Cpu>::generate(n, diffusion::detail::NormalNoise<float>{r1.seed, r1.advance(n)},
+                           x.data());
+    for (int64_t t : sched.timesteps()) {
+      sched.step(model(x), t, x, next, Tensor<float>(), &r1);
+      std::swap(x, next);
+    }
+    // Up front, in one draw.
+    PhiloxStream r2{17, 4};
+    const int64_t blocks = sched.chunk_noise_blocks();
+    auto noise = Tensor<float>::empty({blocks, 3, 16, 2});
+    Kernels<Cpu>::generate(blocks * n,
+                           diffusion::detail::NormalNoise<float>{r2.seed, r2.advance(blocks * n)},
+                           noise.data());
+    auto y = noise.select(0).clone(), ynext = Tensor<float>::empty({3, 16, 2});
+    int64_t drawn = 1;
+    for (int64_t t : sched.timesteps()) {
+      const Tensor<float> z = sched.step_draws_noise(t) ? noise.select(drawn++) : Tensor<float>();
+      sched.step(model(y), t, y, ynext, z);
+      std::swap(y, ynext);
+    }
+    EXPECT_EQ(drawn, blocks);
+    EXPECT_EQ(r1.offset, r2.offset);  // the stream ends where it would have
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], y[i]) << (ddpm ? "DDPM " : "DDIM ") << i;
+  }
+}
+
 }  // namespace
 }  // namespace mimic

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Writes tests/data/golden_ops.h5: PyTorch reference values for mimic's golden-value tests.
 
-Run with Debian's interpreter, which has python3-torch and python3-h5py:
-    /usr/bin/python3 tests/reference/make_fixtures.py
+Run with a venv holding torch (PyPI) and h5py:
+    python3 tests/reference/make_fixtures.py
 
 Layout: /<dtype>/<op>/<case>/ holds the inputs (x, w, b, ...), `weights` (the objective is
 sum(weights * y)), the output `y` and the gradients `d<input>` of that objective. Scalar settings
 (stride, padding, ...) are attributes of the case group. dtype is float32 or float64. Every value is
 generated from fixed seeds, so the file is reproducible.
 """
+import math
 import os
 
 import h5py
@@ -73,6 +74,39 @@ def cases():
                lambda t, axis=axis: torch.log_softmax(t["x"], dim=axis))
     yield ("bmm", "case0", dict(a=r(3, 4, 6), b=r(3, 6, 5)), {}, lambda t: torch.bmm(t["a"], t["b"]))
     yield ("bmm", "case1", dict(a=r(1, 1, 9), b=r(1, 9, 2)), {}, lambda t: torch.bmm(t["a"], t["b"]))
+    # Attention as robomimic's CausalSelfAttention computes it (q k^T * scale, masked_fill with
+    # -inf, softmax, weighted sum), with causal masks (key s visible to query t iff s <= t +
+    # shift) and key padding (1 = padded). q [B, H, T, Dh], k and v [B, H, S, Dh].
+    attention = [
+        dict(b=2, h=3, t=5, s=5, dh=4, causal=1, shift=0, pad=None),
+        dict(b=1, h=2, t=4, s=6, dh=3, causal=0, shift=0, pad=None),
+        dict(b=2, h=2, t=4, s=3, dh=5, causal=1, shift=1, pad=[[0, 0, 0], [0, 0, 1]]),
+        dict(b=3, h=1, t=2, s=5, dh=8, causal=0, shift=0,
+             pad=[[0, 0, 1, 1, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]),
+    ]
+    for i, c in enumerate(attention):
+        pad = torch.tensor(c["pad"] if c["pad"] else [[0] * c["s"]] * c["b"], dtype=torch.float64)
+        attrs = dict(causal=c["causal"], shift=c["shift"], has_padding=int(c["pad"] is not None))
+        if c["pad"] is not None:
+            attrs["key_padding"] = pad
+        yield ("attention", f"case{i}",
+               dict(q=r(c["b"], c["h"], c["t"], c["dh"], lo=-2, hi=2),
+                    k=r(c["b"], c["h"], c["s"], c["dh"], lo=-2, hi=2),
+                    v=r(c["b"], c["h"], c["s"], c["dh"])),
+               attrs, lambda t, c=c, pad=pad: reference_attention(t, c, pad))
+
+
+def reference_attention(t, c, pad):
+    q, k, v = t["q"], t["k"], t["v"]
+    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+    tt = torch.arange(c["t"]).view(-1, 1)
+    ss = torch.arange(c["s"]).view(1, -1)
+    visible = torch.ones(c["t"], c["s"], dtype=torch.bool)
+    if c["causal"]:
+        visible = ss <= tt + c["shift"]
+    visible = visible.view(1, 1, c["t"], c["s"]) & (pad == 0).view(c["b"], 1, 1, c["s"])
+    att = att.masked_fill(~visible, float("-inf"))
+    return torch.softmax(att, dim=-1) @ v
 
 
 def main():
@@ -86,7 +120,10 @@ def main():
             for op, name, inputs, attrs, fn in cases():
                 grp = f.create_group(f"{dtype_name}/{op}/{name}")
                 for k, v in attrs.items():
-                    grp.attrs[k] = v
+                    if isinstance(v, torch.Tensor):  # a constant array input (a mask)
+                        grp[k] = v.to(dtype).numpy()
+                    else:
+                        grp.attrs[k] = v
                 t = {k: v.to(dtype).clone().requires_grad_(True) for k, v in inputs.items()}
                 y = fn(t)
                 weights = (torch.rand(y.shape, generator=wg, dtype=torch.float64) + 0.5).to(dtype)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mimic/core/error.hpp"
+#include "mimic/cuda/launch_context.cuh"
 
 namespace mimic::cuda {
 
@@ -19,11 +20,11 @@ inline void check(cublasStatus_t status, const char* what) {
 }
 // After a kernel launch: configuration errors surface here, not at the next sync. Built with
 // MIMIC_CUDA_SYNC_LAUNCHES (CMake option of that name), it also waits for the kernel, so an
-// error inside it is reported at its own launch.
+// error inside it is reported at its own launch (not while a graph is captured: nothing runs).
 inline void check_launch(const char* what) {
   check(cudaGetLastError(), what);
 #if MIMIC_CUDA_SYNC_LAUNCHES
-  check(cudaDeviceSynchronize(), what);
+  if (!current_stream_capturing()) check(cudaStreamSynchronize(current_stream()), what);
 #endif
 }
 

@@ -113,7 +113,7 @@ struct Conv {
   static void im2col_1d(const Conv1dGeometry& g, const T* x, T* col) {
     const int64_t cols = g.n * g.lo, total = g.c * g.k * cols;
     if (total <= 0) return;
-    im2col_1d_kernel<<<grid_for(total), 256>>>(g, total, cols, x, col);
+    im2col_1d_kernel<<<grid_for(total), 256, 0, current_stream()>>>(g, total, cols, x, col);
     check_launch("im2col_1d");
   }
   // The adjoint: x [N, C, L] (+)= taps of col.
@@ -121,7 +121,7 @@ struct Conv {
   static void col2im_1d(const Conv1dGeometry& g, const T* col, T* x, bool accumulate) {
     const int64_t total = g.n * g.c * g.l;
     if (total <= 0) return;
-    col2im_1d_kernel<<<grid_for(total), 256>>>(g, total, col, x, accumulate);
+    col2im_1d_kernel<<<grid_for(total), 256, 0, current_stream()>>>(g, total, col, x, accumulate);
     check_launch("col2im_1d");
   }
   // col[(c*KH + i)*KW + j, n*Ho*Wo + ho*Wo + wo] = x[n, c, ho*sh - ph + i*dh, wo*sw - pw + j*dw]
@@ -130,7 +130,7 @@ struct Conv {
   static void im2col_2d(const Conv2dGeometry& g, const T* x, T* col) {
     const int64_t cols = g.n * g.ho * g.wo, total = g.c * g.kh * g.kw * cols;
     if (total <= 0) return;
-    im2col_2d_kernel<<<grid_for(total), 256>>>(g, total, cols, x, col);
+    im2col_2d_kernel<<<grid_for(total), 256, 0, current_stream()>>>(g, total, cols, x, col);
     check_launch("im2col_2d");
   }
   // The adjoint of im2col_2d: x [N, C, H, W] (+)= taps of col.
@@ -138,7 +138,7 @@ struct Conv {
   static void col2im_2d(const Conv2dGeometry& g, const T* col, T* x, bool accumulate) {
     const int64_t total = g.n * g.c * g.h * g.w;
     if (total <= 0) return;
-    col2im_2d_kernel<<<grid_for(total), 256>>>(g, total, col, x, accumulate);
+    col2im_2d_kernel<<<grid_for(total), 256, 0, current_stream()>>>(g, total, col, x, accumulate);
     check_launch("col2im_2d");
   }
 
@@ -178,7 +178,8 @@ struct Conv {
                                    y + gi * coutg * plane, plane, cout * plane, g.n);
       if (bias != nullptr) {
         const int64_t total = g.n * cout * plane;
-        add_channel_bias_kernel<<<grid_for(total), 256>>>(total, cout, plane, bias, y);
+        add_channel_bias_kernel<<<grid_for(total), 256, 0, current_stream()>>>(total, cout, plane,
+                                                                               bias, y);
         check_launch("conv2d_forward bias");
       }
     } else {
@@ -187,7 +188,8 @@ struct Conv {
       Gemm::gemm_strided_batched(false, false, coutg, cols, ckg, T(1), w, ckg, coutg * ckg, col,
                                  cols, ckg * cols, T(0), yc, cols, coutg * cols, groups);
       const int64_t total = g.n * cout * plane;
-      from_channel_major_kernel<<<grid_for(total), 256>>>(g.n, cout, plane, yc, bias, y);
+      from_channel_major_kernel<<<grid_for(total), 256, 0, current_stream()>>>(g.n, cout, plane, yc,
+                                                                               bias, y);
       check_launch("conv2d_forward layout");
     }
   }
@@ -206,7 +208,8 @@ struct Conv {
     // dyc [Cout, N*plane]: the GEMMs' channel-major dy, shared by both gradients.
     T* dyc = scratch(cout * cols);
     if (cout * cols > 0) {
-      to_channel_major_kernel<<<grid_for(cout * cols), 256>>>(g.n, cout, plane, dy, dyc);
+      to_channel_major_kernel<<<grid_for(cout * cols), 256, 0, current_stream()>>>(g.n, cout, plane,
+                                                                                   dy, dyc);
       check_launch("conv2d_backward layout");
     }
     if (dw) {

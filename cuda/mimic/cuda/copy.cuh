@@ -66,7 +66,8 @@ struct Copy {
                               bool accumulate) {
     const int64_t n = shape.numel();
     if (n <= 0) return;
-    scatter_strided_kernel<<<grid_for(n), 256>>>(shape, n, dst, dst_strides, src, accumulate);
+    scatter_strided_kernel<<<grid_for(n), 256, 0, current_stream()>>>(shape, n, dst, dst_strides,
+                                                                      src, accumulate);
     check_launch("scatter_strided");
   }
 
@@ -76,7 +77,7 @@ struct Copy {
                      const int64_t* index, T* out) {
     const int64_t n = shape.numel();
     if (n <= 0) return;
-    gather_kernel<<<grid_for(n), 256>>>(shape, axis, n, x, xs, index, out);
+    gather_kernel<<<grid_for(n), 256, 0, current_stream()>>>(shape, axis, n, x, xs, index, out);
     check_launch("gather");
   }
 
@@ -87,7 +88,8 @@ struct Copy {
     if (shape.numel() <= 0) return;
     const index::GatherFibers f = index::gather_fibers(shape, axis, xs);
     const int64_t fibers = f.outer.numel();
-    gather_backward_kernel<<<grid_for(fibers, 128), 128>>>(f, fibers, gx, index, g);
+    gather_backward_kernel<<<grid_for(fibers, 128), 128, 0, current_stream()>>>(f, fibers, gx,
+                                                                                index, g);
     check_launch("gather_backward");
   }
 };

@@ -56,13 +56,13 @@ struct Elementwise {
   template <class F, class T, class... In>
   static void map(int64_t n, const F& f, T* out, const In*... in) {
     if (n <= 0) return;
-    map_kernel<<<grid_for(n), 256>>>(n, f, out, in...);
+    map_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, f, out, in...);
     check_launch("map");
   }
   template <class F, class T>
   static void generate(int64_t n, const F& f, T* out) {
     if (n <= 0) return;
-    generate_kernel<<<grid_for(n), 256>>>(n, f, out);
+    generate_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, f, out);
     check_launch("generate");
   }
   template <class F, class T>
@@ -70,14 +70,14 @@ struct Elementwise {
                             const T* b, const Strides& sb) {
     const int64_t n = shape.numel();
     if (n <= 0) return;
-    broadcast2_kernel<<<grid_for(n), 256>>>(shape, n, f, out, a, sa, b, sb);
+    broadcast2_kernel<<<grid_for(n), 256, 0, current_stream()>>>(shape, n, f, out, a, sa, b, sb);
     check_launch("broadcast_map");
   }
   template <class F, class T>
   static void broadcast_map(const Shape& shape, const F& f, T* out, const T* a, const Strides& sa) {
     const int64_t n = shape.numel();
     if (n <= 0) return;
-    broadcast1_kernel<<<grid_for(n), 256>>>(shape, n, f, out, a, sa);
+    broadcast1_kernel<<<grid_for(n), 256, 0, current_stream()>>>(shape, n, f, out, a, sa);
     check_launch("broadcast_map");
   }
   // Same contract as cpu::Elementwise::sum_to: out addressed through `so` (0 on summed dims).
@@ -99,8 +99,8 @@ struct Elementwise {
     }
     const int64_t total = kept.numel();
     if (total <= 0 || out_n <= 0) return;
-    sum_to_kernel<<<grid_for(total), 256>>>(kept, kept_in, kept_out, reduced, reduced_in, total,
-                                            reduced.numel(), in, out, accumulate);
+    sum_to_kernel<<<grid_for(total), 256, 0, current_stream()>>>(
+        kept, kept_in, kept_out, reduced, reduced_in, total, reduced.numel(), in, out, accumulate);
     check_launch("sum_to");
   }
 };

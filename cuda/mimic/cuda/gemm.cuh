@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "mimic/cuda/check.cuh"
+#include "mimic/cuda/launch_context.cuh"
 
 namespace mimic::cuda {
 
@@ -28,31 +29,37 @@ inline cublasHandle_t cublas_handle() {
   return cache.handles[device];
 }
 
+// The current launch context's handle (bound to its stream), else the thread's own.
+inline cublasHandle_t current_blas() {
+  const LaunchContext* c = current_context();
+  return c && c->blas ? c->blas : cublas_handle();
+}
+
 struct Gemm {
   static cublasStatus_t call(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                              const float* alpha, const float* a, int lda, const float* b, int ldb,
                              const float* beta, float* c, int ldc) {
-    return cublasSgemm(cublas_handle(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return cublasSgemm(current_blas(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
   static cublasStatus_t call(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                              const double* alpha, const double* a, int lda, const double* b,
                              int ldb, const double* beta, double* c, int ldc) {
-    return cublasDgemm(cublas_handle(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return cublasDgemm(current_blas(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
   static cublasStatus_t call_batched(cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                      int k, const float* alpha, const float* a, int lda, int64_t sa,
                                      const float* b, int ldb, int64_t sb, const float* beta,
                                      float* c, int ldc, int64_t sc, int batch) {
-    return cublasSgemmStridedBatched(cublas_handle(), ta, tb, m, n, k, alpha, a, lda, sa, b, ldb,
-                                     sb, beta, c, ldc, sc, batch);
+    return cublasSgemmStridedBatched(current_blas(), ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb,
+                                     beta, c, ldc, sc, batch);
   }
   static cublasStatus_t call_batched(cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                      int k, const double* alpha, const double* a, int lda,
                                      int64_t sa, const double* b, int ldb, int64_t sb,
                                      const double* beta, double* c, int ldc, int64_t sc,
                                      int batch) {
-    return cublasDgemmStridedBatched(cublas_handle(), ta, tb, m, n, k, alpha, a, lda, sa, b, ldb,
-                                     sb, beta, c, ldc, sc, batch);
+    return cublasDgemmStridedBatched(current_blas(), ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb,
+                                     beta, c, ldc, sc, batch);
   }
 
   template <class T>

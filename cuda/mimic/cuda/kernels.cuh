@@ -11,6 +11,7 @@
 #include "mimic/cuda/memory.cuh"
 #include "mimic/cuda/norm.cuh"
 #include "mimic/cuda/optim.cuh"
+#include "mimic/cuda/queue.cuh"
 #include "mimic/cuda/recurrent.cuh"
 #include "mimic/cuda/softmax.cuh"
 #include "mimic/cuda/spatial.cuh"

@@ -365,8 +365,8 @@ struct Norm {
                                  T* rstd) {
     const int64_t rows = n * groups;
     if (rows <= 0) return;
-    group_norm_forward_kernel<<<norm_grid(rows), kNormThreads>>>(rows, groups, c / groups, s, x,
-                                                                 gamma, beta, eps, y, mean, rstd);
+    group_norm_forward_kernel<<<norm_grid(rows), kNormThreads, 0, current_stream()>>>(
+        rows, groups, c / groups, s, x, gamma, beta, eps, y, mean, rstd);
     check_launch("group_norm_forward");
   }
 
@@ -377,12 +377,12 @@ struct Norm {
                                   bool dbeta_acc) {
     const int64_t rows = n * groups;
     if (dx && rows > 0) {
-      group_norm_backward_dx_kernel<<<norm_grid(rows), kNormThreads>>>(
+      group_norm_backward_dx_kernel<<<norm_grid(rows), kNormThreads, 0, current_stream()>>>(
           rows, groups, c / groups, s, x, gamma, mean, rstd, dy, dx, dx_acc);
       check_launch("group_norm_backward (dx)");
     }
     if ((dgamma || dbeta) && c > 0) {
-      group_norm_backward_params_kernel<<<norm_grid(c), kNormThreads>>>(
+      group_norm_backward_params_kernel<<<norm_grid(c), kNormThreads, 0, current_stream()>>>(
           n, c, s, groups, x, mean, rstd, dy, dgamma, dgamma_acc, dbeta, dbeta_acc);
       check_launch("group_norm_backward (dgamma, dbeta)");
     }
@@ -392,8 +392,8 @@ struct Norm {
   static void layer_norm_forward(int64_t rows, int64_t m, const T* x, const T* gamma, const T* beta,
                                  double eps, T* y, T* mean, T* rstd) {
     if (rows <= 0) return;
-    layer_norm_forward_kernel<<<norm_grid(rows), kNormThreads>>>(rows, m, x, gamma, beta, eps, y,
-                                                                 mean, rstd);
+    layer_norm_forward_kernel<<<norm_grid(rows), kNormThreads, 0, current_stream()>>>(
+        rows, m, x, gamma, beta, eps, y, mean, rstd);
     check_launch("layer_norm_forward");
   }
 
@@ -402,13 +402,14 @@ struct Norm {
                                   const T* mean, const T* rstd, const T* dy, T* dx, bool dx_acc,
                                   T* dgamma, bool dgamma_acc, T* dbeta, bool dbeta_acc) {
     if (dx && rows > 0) {
-      layer_norm_backward_dx_kernel<<<norm_grid(rows), kNormThreads>>>(rows, m, x, gamma, mean,
-                                                                       rstd, dy, dx, dx_acc);
+      layer_norm_backward_dx_kernel<<<norm_grid(rows), kNormThreads, 0, current_stream()>>>(
+          rows, m, x, gamma, mean, rstd, dy, dx, dx_acc);
       check_launch("layer_norm_backward (dx)");
     }
     if ((dgamma || dbeta) && m > 0) {
-      layer_norm_backward_params_kernel<<<norm_grid((m + 31) / 32), dim3(32, kLnRows)>>>(
-          rows, m, x, mean, rstd, dy, dgamma, dgamma_acc, dbeta, dbeta_acc);
+      layer_norm_backward_params_kernel<<<norm_grid((m + 31) / 32), dim3(32, kLnRows), 0,
+                                          current_stream()>>>(rows, m, x, mean, rstd, dy, dgamma,
+                                                              dgamma_acc, dbeta, dbeta_acc);
       check_launch("layer_norm_backward (dgamma, dbeta)");
     }
   }
@@ -416,7 +417,8 @@ struct Norm {
   template <class T>
   static void batch_norm_stats(int64_t n, int64_t c, int64_t s, const T* x, T* mean, T* var) {
     if (c <= 0) return;
-    batch_norm_stats_kernel<<<norm_grid(c), kNormThreads>>>(n, c, s, x, mean, var);
+    batch_norm_stats_kernel<<<norm_grid(c), kNormThreads, 0, current_stream()>>>(n, c, s, x, mean,
+                                                                                 var);
     check_launch("batch_norm_stats");
   }
 
@@ -425,15 +427,16 @@ struct Norm {
                                 const T* mean, T* var_to_rstd, T* running_mean, T* running_var) {
     if (c <= 0) return;
     const double unbias = count > 1 ? double(count) / double(count - 1) : 1.0;
-    batch_norm_update_kernel<<<grid_for(c), 256>>>(c, unbias, momentum, eps, mean, var_to_rstd,
-                                                   running_mean, running_var);
+    batch_norm_update_kernel<<<grid_for(c), 256, 0, current_stream()>>>(
+        c, unbias, momentum, eps, mean, var_to_rstd, running_mean, running_var);
     check_launch("batch_norm_update");
   }
 
   template <class T>
   static void batch_norm_eval_rstd(int64_t c, double eps, const T* running_var, T* rstd) {
     if (c <= 0) return;
-    batch_norm_eval_rstd_kernel<<<grid_for(c), 256>>>(c, eps, running_var, rstd);
+    batch_norm_eval_rstd_kernel<<<grid_for(c), 256, 0, current_stream()>>>(c, eps, running_var,
+                                                                           rstd);
     check_launch("batch_norm_eval_rstd");
   }
 
@@ -442,7 +445,8 @@ struct Norm {
                                const T* rstd, const T* gamma, const T* beta, T* y) {
     const int64_t total = n * c * s;
     if (total <= 0) return;
-    batch_norm_apply_kernel<<<grid_for(total), 256>>>(total, c, s, x, mean, rstd, gamma, beta, y);
+    batch_norm_apply_kernel<<<grid_for(total), 256, 0, current_stream()>>>(total, c, s, x, mean,
+                                                                           rstd, gamma, beta, y);
     check_launch("batch_norm_apply");
   }
 
@@ -452,9 +456,9 @@ struct Norm {
                                   bool dx_acc, T* dgamma, bool dgamma_acc, T* dbeta,
                                   bool dbeta_acc) {
     if (c <= 0) return;
-    batch_norm_backward_kernel<<<norm_grid(c), kNormThreads>>>(n, c, s, batch_stats, x, gamma, mean,
-                                                               rstd, dy, dx, dx_acc, dgamma,
-                                                               dgamma_acc, dbeta, dbeta_acc);
+    batch_norm_backward_kernel<<<norm_grid(c), kNormThreads, 0, current_stream()>>>(
+        n, c, s, batch_stats, x, gamma, mean, rstd, dy, dx, dx_acc, dgamma, dgamma_acc, dbeta,
+        dbeta_acc);
     check_launch("batch_norm_backward");
   }
 };

@@ -14,10 +14,10 @@
 // double over i = b * 256 + t + k * G * 256 (a fixed sequence), then the block reduces its 256
 // sums with block_reduce_256 (reduce.cuh: a fixed butterfly, then the 8 warp totals); thread 0
 // writes partial[b]. Pass 2: one block of 256 threads reduces the G partials the same way and
-// writes the total, which one cudaMemcpy brings to the host (that copy synchronizes). Race-free:
-// each partial[b] is written by one thread; pass 2 starts after pass 1 on the same stream; within a
-// block the shared array is written before and read after __syncthreads. 4 B read and 2 double
-// FLOPs per float element: memory bound (~22 us for 65.8M floats on an H100).
+// writes the total, which one copy on the stream brings to the host (it waits for the stream).
+// Race-free: each partial[b] is written by one thread; pass 2 starts after pass 1 on the same
+// stream; within a block the shared array is written before and read after __syncthreads. 4 B read
+// and 2 double FLOPs per float element: memory bound (~22 us for 65.8M floats on an H100).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -96,21 +96,22 @@ struct Optim {
   template <class T>
   static void adam_step(int64_t n, T* p, const T* g, T* m, T* v, const AdamHyper& h) {
     if (n <= 0) return;
-    adam_kernel<<<grid_for(n), 256>>>(n, p, g, m, v, index::AdamCoeffs<T>::from(h));
+    adam_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, p, g, m, v,
+                                                           index::AdamCoeffs<T>::from(h));
     check_launch("adam_step");
   }
   template <class T>
   static void sgd_step(int64_t n, T* p, const T* g, T* buf, double lr, double momentum,
                        double weight_decay, bool first) {
     if (n <= 0) return;
-    sgd_kernel<<<grid_for(n), 256>>>(n, p, g, buf, T(lr), T(momentum), T(weight_decay),
-                                     momentum > 0, first);
+    sgd_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, p, g, buf, T(lr), T(momentum),
+                                                          T(weight_decay), momentum > 0, first);
     check_launch("sgd_step");
   }
   template <class T>
   static void ema_update(int64_t n, T* ema, const T* p, double decay) {
     if (n <= 0) return;
-    ema_kernel<<<grid_for(n), 256>>>(n, ema, p, T(decay), T(1.0 - decay));
+    ema_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, ema, p, T(decay), T(1.0 - decay));
     check_launch("ema_update");
   }
   template <class T>
@@ -120,19 +121,19 @@ struct Optim {
     int64_t want = (n + 255) / 256;
     const int blocks = int(want < kMaxBlocks ? want : kMaxBlocks);
     double* scratch = reduction_scratch(kMaxBlocks + 1);  // partials, then the total
-    sum_squares_partial_kernel<<<blocks, 256>>>(n, x, scratch);
+    sum_squares_partial_kernel<<<blocks, 256, 0, current_stream()>>>(n, x, scratch);
     check_launch("sum_squares (partials)");
-    sum_partials_kernel<double><<<1, 256>>>(blocks, scratch, scratch + kMaxBlocks);
+    sum_partials_kernel<double>
+        <<<1, 256, 0, current_stream()>>>(blocks, scratch, scratch + kMaxBlocks);
     check_launch("sum_squares (total)");
     double total = 0;
-    MIMIC_CUDA_CHECK(
-        cudaMemcpy(&total, scratch + kMaxBlocks, sizeof(double), cudaMemcpyDeviceToHost));
+    Memory::to_host(&total, scratch + kMaxBlocks, sizeof(double));  // waits for the stream
     return total;
   }
   template <class T>
   static void scale(int64_t n, T* x, double s) {
     if (n <= 0) return;
-    scale_kernel<<<grid_for(n), 256>>>(n, x, T(s));
+    scale_kernel<<<grid_for(n), 256, 0, current_stream()>>>(n, x, T(s));
     check_launch("scale");
   }
 

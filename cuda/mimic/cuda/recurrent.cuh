@@ -49,7 +49,8 @@ struct Recurrent {
                                 T* tanh_c, T* h) {
     const int64_t total = batch * hidden;
     if (total <= 0) return;
-    lstm_cell_forward_kernel<<<grid_for(total), 256>>>(total, hidden, gates, c_prev, c, tanh_c, h);
+    lstm_cell_forward_kernel<<<grid_for(total), 256, 0, current_stream()>>>(total, hidden, gates,
+                                                                            c_prev, c, tanh_c, h);
     check_launch("lstm_cell_forward");
   }
 
@@ -61,8 +62,8 @@ struct Recurrent {
                                  const T* dh_rec, T* dc, T* dgates) {
     const int64_t total = batch * hidden;
     if (total <= 0) return;
-    lstm_cell_backward_kernel<<<grid_for(total), 256>>>(total, hidden, gates, c_prev, tanh_c,
-                                                        dh_out, ld_dh_out, dh_rec, dc, dgates);
+    lstm_cell_backward_kernel<<<grid_for(total), 256, 0, current_stream()>>>(
+        total, hidden, gates, c_prev, tanh_c, dh_out, ld_dh_out, dh_rec, dc, dgates);
     check_launch("lstm_cell_backward");
   }
 };

@@ -170,7 +170,8 @@ struct Softmax {
     if (L.rows() <= 0 || n <= 0) return;
     softmax_detail::with_row_group(L, [&](auto group) {
       constexpr int P = decltype(group)::value;
-      softmax_detail::softmax_forward_kernel<P><<<grid_for(L.rows() * P), 256>>>(L, x, y, log);
+      softmax_detail::softmax_forward_kernel<P>
+          <<<grid_for(L.rows() * P), 256, 0, current_stream()>>>(L, x, y, log);
     });
     check_launch("softmax_forward");
   }
@@ -182,7 +183,7 @@ struct Softmax {
     softmax_detail::with_row_group(L, [&](auto group) {
       constexpr int P = decltype(group)::value;
       softmax_detail::softmax_backward_kernel<P>
-          <<<grid_for(L.rows() * P), 256>>>(L, y, gy, gx, log, accumulate);
+          <<<grid_for(L.rows() * P), 256, 0, current_stream()>>>(L, y, gy, gx, log, accumulate);
     });
     check_launch("softmax_backward");
   }
@@ -192,7 +193,8 @@ struct Softmax {
     if (L.rows() <= 0) return;  // n == 0 runs: an empty row's logsumexp is -inf
     softmax_detail::with_row_group(L, [&](auto group) {
       constexpr int P = decltype(group)::value;
-      softmax_detail::logsumexp_forward_kernel<P><<<grid_for(L.rows() * P), 256>>>(L, x, y);
+      softmax_detail::logsumexp_forward_kernel<P>
+          <<<grid_for(L.rows() * P), 256, 0, current_stream()>>>(L, x, y);
     });
     check_launch("logsumexp_forward");
   }
@@ -202,8 +204,8 @@ struct Softmax {
     const index::SoftmaxRows L{outer, n, inner};
     const int64_t total = L.rows() * n;
     if (total <= 0) return;
-    softmax_detail::logsumexp_backward_kernel<<<grid_for(total), 256>>>(L, total, x, y, gy, gx,
-                                                                        accumulate);
+    softmax_detail::logsumexp_backward_kernel<<<grid_for(total), 256, 0, current_stream()>>>(
+        L, total, x, y, gy, gx, accumulate);
     check_launch("logsumexp_backward");
   }
 };

@@ -116,7 +116,7 @@ struct Spatial {
   static void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y, int32_t* argmax) {
     const int64_t n = g.n * g.c * g.ho * g.wo;
     if (n <= 0) return;
-    max_pool2d_forward_kernel<<<grid_for(n), 256>>>(g, n, x, y, argmax);
+    max_pool2d_forward_kernel<<<grid_for(n), 256, 0, current_stream()>>>(g, n, x, y, argmax);
     check_launch("max_pool2d_forward");
   }
 
@@ -126,7 +126,8 @@ struct Spatial {
                                           const T* dy, T* dx, bool accumulate) {
     const int64_t n = g.n * g.c * g.h * g.w;
     if (n <= 0) return;
-    max_pool2d_backward_kernel<<<grid_for(n), 256>>>(g, n, argmax, dy, dx, accumulate);
+    max_pool2d_backward_kernel<<<grid_for(n), 256, 0, current_stream()>>>(g, n, argmax, dy, dx,
+                                                                          accumulate);
     check_launch("max_pool2d_backward_indexed");
   }
 
@@ -135,7 +136,8 @@ struct Spatial {
                                           int64_t wo, const T* x, T* y) {
     const int64_t n = planes * ho * wo;
     if (n <= 0) return;
-    adaptive_avg_pool2d_forward_kernel<<<grid_for(n), 256>>>(h, w, ho, wo, n, x, y);
+    adaptive_avg_pool2d_forward_kernel<<<grid_for(n), 256, 0, current_stream()>>>(h, w, ho, wo, n,
+                                                                                  x, y);
     check_launch("adaptive_avg_pool2d_forward");
   }
 
@@ -144,7 +146,8 @@ struct Spatial {
                                            int64_t wo, const T* dy, T* dx, bool accumulate) {
     const int64_t n = planes * h * w;
     if (n <= 0) return;
-    adaptive_avg_pool2d_backward_kernel<<<grid_for(n), 256>>>(h, w, ho, wo, n, dy, dx, accumulate);
+    adaptive_avg_pool2d_backward_kernel<<<grid_for(n), 256, 0, current_stream()>>>(
+        h, w, ho, wo, n, dy, dx, accumulate);
     check_launch("adaptive_avg_pool2d_backward");
   }
 
@@ -154,7 +157,8 @@ struct Spatial {
                              int64_t crops, const int64_t* offsets, const T* x, T* y) {
     const int64_t total = n * crops * c * ch * cw;
     if (total <= 0) return;
-    crop2d_forward_kernel<<<grid_for(total), 256>>>(c, h, w, ch, cw, crops, total, offsets, x, y);
+    crop2d_forward_kernel<<<grid_for(total), 256, 0, current_stream()>>>(c, h, w, ch, cw, crops,
+                                                                         total, offsets, x, y);
     check_launch("crop2d_forward");
   }
 
@@ -165,8 +169,8 @@ struct Spatial {
                               bool accumulate) {
     const int64_t total = n * c * h * w;
     if (total <= 0) return;
-    crop2d_backward_kernel<<<grid_for(total), 256>>>(c, h, w, ch, cw, crops, total, offsets, dy, dx,
-                                                     accumulate);
+    crop2d_backward_kernel<<<grid_for(total), 256, 0, current_stream()>>>(
+        c, h, w, ch, cw, crops, total, offsets, dy, dx, accumulate);
     check_launch("crop2d_backward");
   }
 };

@@ -120,7 +120,7 @@ class Scheduler {
       u.c2 = std::sqrt(1 - a_prev);
     }
     const int64_t n = sample.numel();
-    if (u.sigma > 0 && !noise.defined()) {
+    if (step_draws_noise(t) && !noise.defined()) {
       if (!rng) throw ValueError("DDPM step: needs noise or a random stream for t > 0");
       // Draw into `out` first, then update in place (each element reads only its own noise).
       Kernels<D>::generate(n, detail::NormalNoise<T>{rng->seed, rng->advance(uint64_t(n))},
@@ -152,6 +152,15 @@ class Scheduler {
   const std::vector<double>& betas() const { return betas_; }
   const std::vector<double>& alphas_cumprod() const { return alphas_cumprod_; }
   const std::vector<int64_t>& timesteps() const { return timesteps_; }
+  // Whether the step at t adds noise (DDPM with t > 0; its sigma is then > 0). A sampling loop
+  // over timesteps() draws x_T and then one sample-sized block for each such step, in order, so
+  // the whole loop's draws can be made up front: chunk_noise_blocks() blocks from one offset.
+  bool step_draws_noise(int64_t t) const { return kind_ == SamplerKind::kDdpm && t > 0; }
+  int64_t chunk_noise_blocks() const {
+    int64_t blocks = 1;
+    for (int64_t t : timesteps_) blocks += step_draws_noise(t);
+    return blocks;
+  }
   const SchedulerConfig& config() const { return cfg_; }
 
  private:

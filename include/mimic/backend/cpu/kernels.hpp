@@ -9,6 +9,7 @@
 #include "mimic/backend/cpu/memory.hpp"
 #include "mimic/backend/cpu/norm.hpp"
 #include "mimic/backend/cpu/optim.hpp"
+#include "mimic/backend/cpu/queue.hpp"
 #include "mimic/backend/cpu/recurrent.hpp"
 #include "mimic/backend/cpu/softmax.hpp"
 #include "mimic/backend/cpu/spatial.hpp"

@@ -48,6 +48,7 @@ class Bc : public Policy<T, D> {
   // Observation rows [B, obs_dim] (low-dim part normalized) -> actions [B, A] in the dataset's
   // action space.
   Tensor<float> act(const Tensor<float>& features, const nn::ParamStore<T, D>* weights = nullptr) {
+    const auto on_queue = this->on_device_queue();
     const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
     this->tape_.reset();
     auto guard = this->tape_.no_grad();

@@ -117,6 +117,7 @@ class BcRnn : public Policy<T, D> {
     return a.reshape({b, 1, this->meta_.action_dim});
   }
   void reset_rollout(int env_id) override {
+    const auto on_queue = this->on_device_queue();
     carries_.erase(env_id);
     steps_[env_id] = 0;
   }
@@ -143,6 +144,7 @@ class BcRnn : public Policy<T, D> {
   }
   // Gathers each rollout's carried state, runs one batched step and scatters the new state back.
   Tensor<float> rollout_step(const std::vector<int>& env_ids, const Tensor<float>& x) {
+    const auto on_queue = this->on_device_queue();
     const auto& s = settings_;
     const int64_t b = int64_t(env_ids.size()), h = s.hidden_dim, layers = s.num_layers;
     const bool lstm = s.rnn_type == "LSTM";

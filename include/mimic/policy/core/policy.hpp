@@ -9,6 +9,7 @@
 #include <string>
 
 #include "mimic/backend/cpu/kernels.hpp"
+#include "mimic/core/device_queue.hpp"
 #include "mimic/core/philox.hpp"
 #include "mimic/data/batch.hpp"
 #include "mimic/policy/core/any_policy.hpp"
@@ -70,12 +71,15 @@ class Policy : public AnyPolicy {
   nn::ParamStore<T, D>& params() { return store_; }
   const nn::ParamStore<T, D>& params() const { return store_; }
   PolicyOptimizer<T, D>& optimizer() { return *optimizer_; }
+  // Where the policy's device work is queued (on CUDA: its own stream, made on first use).
+  const DeviceQueue<D>& device_queue() const { return queue_; }
   // Features per observation step after the encoder (obs_dim when there are no images).
   int64_t feature_dim() const { return encoder_.output_dim(); }
   int64_t n_obs_steps() const override { return 1; }
 
   // One gradient step on a batch; returns the loss terms, gradient norm and learning rate.
   Scalars train_on_batch(const data::Batch& batch) override {
+    const auto on_queue = on_device_queue();
     tape_.reset();
     store_.zero_grad();
     Scalars s;
@@ -88,6 +92,7 @@ class Policy : public AnyPolicy {
   }
   // The same loss terms without gradients or updates.
   Scalars validate_on_batch(const data::Batch& batch) override {
+    const auto on_queue = on_device_queue();
     tape_.reset();
     auto guard = tape_.no_grad();
     Scalars s;
@@ -143,11 +148,13 @@ class Policy : public AnyPolicy {
   }
   // Replaces the weights (by state-dict name; every one must be given), nothing else.
   void load_weights(const std::map<std::string, Tensor<float>>& tensors) override {
+    const auto on_queue = on_device_queue();
     load_flat(tensors, "", store_.values(), true);
   }
   // Restores what state_tensors/state_json saved (a missing tensor is an error naming it).
   void load_state(const std::map<std::string, Tensor<float>>& tensors,
                   const nlohmann::json& j) override {
+    const auto on_queue = on_device_queue();
     load_flat(tensors, "", store_.values(), true);
     const bool has_optimizer = tensors.count("optimizer.exp_avg." + store_.entries()[0].name) > 0;
     if (has_optimizer) {
@@ -162,6 +169,11 @@ class Policy : public AnyPolicy {
   }
 
  protected:
+  // Makes the policy's device queue current until the returned scope ends (on CUDA: the policy's
+  // own stream, cuBLAS handle and pinned staging; on the CPU: nothing). Every entry point that
+  // queues device work holds one; nested scopes are fine.
+  auto on_device_queue() const { return queue_.enter(); }
+
   // Builds the loss of one batch on `tape` and fills the scalars to log (without prefix).
   virtual Var<T, D> compute_loss(const data::Batch& batch, Tape<T, D>& tape, bool training,
                                  Scalars& scalars) = 0;
@@ -219,6 +231,8 @@ class Policy : public AnyPolicy {
     }
   }
 
+  // First, so that it outlives every buffer the policy's work uses.
+  mutable DeviceQueue<D> queue_;
   std::string algo_;
   ShapeMeta meta_;
   Normalization norm_;

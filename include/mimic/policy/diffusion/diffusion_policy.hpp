@@ -114,42 +114,31 @@ class DiffusionPolicy : public Policy<T, D> {
 
   // Observation rows [B, To, obs_dim] (low-dim part normalized) -> executable actions [B, Ta, A]
   // (in the dataset's action space), sampled with the EMA weights when enabled. Images are
-  // encoded once per chunk.
+  // encoded once per chunk. The denoising loop runs on device buffers kept between chunks, with
+  // every random draw made before it, so on CUDA it is recorded once as a graph and replayed
+  // (the device queue's run_recorded; the CPU runs it as it is).
   Tensor<float> predict(const Tensor<float>& obs_features) {
+    const auto on_queue = this->on_device_queue();
     const int64_t b = obs_features.dim(0), a = this->meta_.action_dim, h = s_.horizon;
     const nn::ParamStore<T, D>& store = inference_store();
     Tape<T, D>& tape = this->tape_;
-    // The condition [B, To * feature_dim], computed and uploaded once per chunk: the denoising
-    // loop then copies nothing between host and device.
-    Tensor<T, D> encoded;
-    {
+    ChunkBuffers& c = chunk_buffers(b);
+    {  // the condition [B, To * feature_dim], computed and uploaded once per chunk
       tape.reset();
       auto guard = tape.no_grad();
-      encoded =
-          this->encoder_.has_rgb()
-              ? this->encode(store, upload(tape, obs_features), false)
-                    .value()
-                    .reshape({b, s_.n_obs_steps * this->feature_dim()})
-                    .clone()
-              : upload(tape, obs_features.reshape({b, s_.n_obs_steps * this->meta_.obs_dim()}))
-                    .value()
-                    .clone();
+      const Tensor<T, D> encoded =
+          this->encoder_.has_rgb() ? this->encode(store, upload(tape, obs_features), false).value()
+                                   : upload(tape, obs_features).value();
+      c.cond.copy_from(encoded.reshape(c.cond.shape()));
     }
-    auto x = Tensor<T, D>::empty({b, h, a}), next = Tensor<T, D>::empty({b, h, a});
-    Kernels<D>::generate(
-        x.numel(),
-        diffusion::detail::NormalNoise<T>{this->rng_.seed, this->rng_.advance(uint64_t(x.numel()))},
-        x.data());
-    for (int64_t t : scheduler_.timesteps()) {
-      tape.reset();
-      auto guard = tape.no_grad();
-      Tensor<T, D> steps = tape.alloc(Shape{b});
-      steps.fill(T(float(t)));
-      Var<T, D> out = unet_(store, tape.constant(x), tape.constant(steps), tape.constant(encoded));
-      scheduler_.step(out.value(), t, x, next, Tensor<T, D>(), &this->rng_);
-      std::swap(x, next);
-    }
-    const Tensor<float> all = download(x);
+    // x_T and every DDPM step's noise, in the order the steps take them (the same values as
+    // drawing at each step).
+    Kernels<D>::generate(c.noise.numel(),
+                         diffusion::detail::NormalNoise<T>{
+                             this->rng_.seed, this->rng_.advance(uint64_t(c.noise.numel()))},
+                         c.noise.data());
+    this->queue_.run_recorded(b, [&] { denoise(store, c); });
+    const Tensor<float> all = download(c.result);
     auto result = Tensor<float>::empty({b, s_.n_action_steps, a});
     const int64_t start = s_.n_obs_steps - 1;
     for (int64_t i = 0; i < b; ++i)
@@ -158,6 +147,9 @@ class DiffusionPolicy : public Policy<T, D> {
     unnormalize_rows(this->norm_.action, result.data(), b * s_.n_action_steps, a);
     return result;
   }
+  // Whether chunks replay a recorded graph (CUDA), and why not when they do not.
+  void set_recording(bool on) { this->queue_.set_recording(on); }
+  std::string recording_fallback() const { return this->queue_.recording_fallback(); }
 
   Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
     return predict(features);
@@ -174,11 +166,13 @@ class DiffusionPolicy : public Policy<T, D> {
     return j;
   }
   void load_weights(const std::map<std::string, Tensor<float>>& tensors) override {
+    const auto on_queue = this->on_device_queue();
     Policy<T, D>::load_weights(tensors);
     if (ema_) ema_->averaged().copy_from(this->store_.values());
   }
   void load_state(const std::map<std::string, Tensor<float>>& tensors,
                   const nlohmann::json& j) override {
+    const auto on_queue = this->on_device_queue();
     Policy<T, D>::load_state(tensors, j);
     if (ema_) {
       const bool has = tensors.count("ema." + this->store_.entries()[0].name) > 0;
@@ -237,11 +231,50 @@ class DiffusionPolicy : public Policy<T, D> {
   }
   const nn::ParamStore<T, D>& inference_store() const { return ema_ ? ema_store_ : this->store_; }
 
+  // The device buffers of one chunk at batch size `batch`: the condition, the two samples the
+  // steps alternate between (`result` is the one holding x_0), and the chunk's noise.
+  struct ChunkBuffers {
+    int64_t batch = -1;
+    Tensor<T, D> cond, x, next, noise, result;
+  };
+  ChunkBuffers& chunk_buffers(int64_t b) {
+    if (chunk_.batch == b) return chunk_;
+    this->queue_.forget_recorded();  // recordings point at the buffers being replaced
+    const int64_t a = this->meta_.action_dim, h = s_.horizon;
+    chunk_.cond = Tensor<T, D>::empty({b, unet_cond_dim()});
+    chunk_.x = Tensor<T, D>::empty({b, h, a});
+    chunk_.next = Tensor<T, D>::empty({b, h, a});
+    chunk_.noise = Tensor<T, D>::empty({scheduler_.chunk_noise_blocks(), b, h, a});
+    chunk_.result = scheduler_.timesteps().size() % 2 == 0 ? chunk_.x : chunk_.next;
+    chunk_.batch = b;
+    return chunk_;
+  }
+  int64_t unet_cond_dim() const { return s_.n_obs_steps * this->feature_dim(); }
+  // All denoising steps from x_T = noise block 0; the same device work on every call.
+  void denoise(const nn::ParamStore<T, D>& store, const ChunkBuffers& c) {
+    Tape<T, D>& tape = this->tape_;
+    Tensor<T, D> x = c.x, next = c.next;
+    x.copy_from(c.noise.select(0));
+    int64_t drawn = 1;
+    for (int64_t t : scheduler_.timesteps()) {
+      tape.reset();
+      auto guard = tape.no_grad();
+      Tensor<T, D> steps = tape.alloc(Shape{c.batch});
+      steps.fill(T(float(t)));
+      Var<T, D> out = unet_(store, tape.constant(x), tape.constant(steps), tape.constant(c.cond));
+      const Tensor<T, D> z =
+          scheduler_.step_draws_noise(t) ? c.noise.select(drawn++) : Tensor<T, D>();
+      scheduler_.step(out.value(), t, x, next, z);
+      std::swap(x, next);
+    }
+  }
+
   DiffusionPolicySettings s_;
   nn::ConditionalUnet1D<T, D> unet_;
   diffusion::Scheduler<T, D> scheduler_;
   std::unique_ptr<optim::Ema<T, D>> ema_;
   nn::ParamStore<T, D> ema_store_;
+  ChunkBuffers chunk_;
 };
 
 }  // namespace mimic::policy

@@ -99,6 +99,7 @@ class Ibc : public Policy<T, D> {
 
   // Normalized observation features [B, To, obs_dim] -> actions [B, Ta, A] (dataset space).
   Tensor<float> predict(const Tensor<float>& obs_features) {
+    const auto on_queue = this->on_device_queue();
     const int64_t b = obs_features.dim(0), n = s_.num_samples, k = act_width_;
     std::vector<float> samples(size_t(b * n * k));
     uniform_fill(samples);
@@ -137,6 +138,7 @@ class Ibc : public Policy<T, D> {
       throw ShapeError("Ibc::energies: " + std::to_string(candidates.size()) +
                        " candidate values do not match " + std::to_string(obs.dim(0)) + " x " +
                        std::to_string(per_row) + " x " + std::to_string(act_width_));
+    const auto on_queue = this->on_device_queue();
     this->tape_.reset();
     auto guard = this->tape_.no_grad();
     const Tensor<float> e =
