@@ -2,12 +2,16 @@
 //   BM_DpChunkDdim10/1: a Diffusion Policy action chunk at batch 1 (PushT UNet, 65.8M parameters):
 //     10 DDIM steps of the UNet from Gaussian noise, then the executed slice, unnormalized.
 //   BM_BcTrainStep/100: BC MLP 19 -> 1024 -> 1024 -> 7 (tanh), L2 + SmoothL1 + cosine, Adam.
+//   BM_BcTransformerTrainStep/100: BC-Transformer with robomimic's defaults on Lift low-dim
+//     (19 -> 512, 10 steps, 6 GPT blocks of 8 heads, dropout 0.1, L2 head on the last step),
+//     Adam; about 100 x 10 x 6 x 24 x 512^2 = 38 GFLOP forward, three times that per step.
 //   BM_BcRnnStep/1: one rollout step of BC-RNN (LSTM 2 x 400, input 19) with carried state.
 //   BM_IbcDfo/1: IBC derivative-free inference, 1024 samples x 3 iterations, energy MLP 4 x 1024.
 #include <benchmark/benchmark.h>
 
 #include "mimic/policy/bc/bc.hpp"
 #include "mimic/policy/bc/bc_rnn.hpp"
+#include "mimic/policy/bc/bc_transformer.hpp"
 #include "mimic/policy/diffusion/diffusion_policy.hpp"
 #include "mimic/policy/ibc/ibc.hpp"
 
@@ -66,6 +70,21 @@ void BM_BcTrainStep(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(bc.train_on_batch(batch));
 }
 BENCHMARK(BM_BcTrainStep)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BcTransformerTrainStep(benchmark::State& state) {
+  json algo = {{"transformer", {{"enabled", true}}}, {"optim_params", {{"policy", optim()}}}};
+  policy::BcTransformer<float> bc(
+      meta(19, 7), {},
+      policy::BcTransformerSettings::from_config({{"algo", algo}, {"train", json::object()}}), 1,
+      1);
+  const int64_t b = state.range(0);
+  data::Batch batch;
+  batch.obs["obs"] = uniform({b, 10, 19}, 1);
+  batch.data["actions"] = uniform({b, 10, 7}, 2);
+  bc.train_on_batch(batch);  // warm-up (arenas, first touch), as torch_rows.py does
+  for (auto _ : state) benchmark::DoNotOptimize(bc.train_on_batch(batch));
+}
+BENCHMARK(BM_BcTransformerTrainStep)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_BcRnnStep(benchmark::State& state) {
   json algo = {{"actor_layer_dims", json::array()},

@@ -2,7 +2,8 @@
 # mimic vs PyTorch on the CPU, side by side: the same computations, 2 threads on both sides,
 # alternating mimic_bench and bench/reference/torch_rows.py for ROUNDS rounds; prints median
 # times and the ratio mimic / PyTorch per row and writes bench/results/latest.json.
-#   bash bench/compare_pytorch.sh [PYTHON]     (PYTHON: an interpreter with torch and torchvision;
+#   bash bench/compare_pytorch.sh [PYTHON]     (PYTHON: an interpreter with torch and torchvision,
+#                                               and robomimic==0.3.0 for bc_transformer_train_b100;
 #                                               default /usr/bin/python3, i.e. Debian's
 #                                               python3-torch and python3-torchvision)
 #   ROWS="resnet18_train_b16_84 dp_image_chunk_b1" bash bench/compare_pytorch.sh   (a subset;
@@ -20,13 +21,14 @@ declare -A BM=(
   [dp_chunk_ddim10_b1]='BM_DpChunkDdim10/1'
   [bc_train_b100]='BM_BcTrainStep/100'
   [bcrnn_train_b100]='BM_LstmTrainStep'
+  [bc_transformer_train_b100]='BM_BcTransformerTrainStep/100'
   [bcrnn_step_b1]='BM_BcRnnStep/1'
   [ibc_dfo_b1]='BM_IbcDfo/1'
   [resnet18_train_b16_84]='BM_ResNet18Train/16'
   [dp_image_chunk_b1]='BM_DpImageChunk/1'
 )
 ALL_ROWS=(unet_train_b256 unet_denoise_b1 dp_chunk_ddim10_b1 bc_train_b100 bcrnn_train_b100 bcrnn_step_b1
-  ibc_dfo_b1 resnet18_train_b16_84 dp_image_chunk_b1)
+  bc_transformer_train_b100 ibc_dfo_b1 resnet18_train_b16_84 dp_image_chunk_b1)
 read -r -a ROWS <<< "${ROWS:-${ALL_ROWS[*]}}"  # ROWS="a b" runs a subset
 TMP=$(mktemp -d)
 for r in $(seq 1 "$ROUNDS"); do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch versions of the rows bench/compare_pytorch.sh times: the same computations as
 mimic_bench's BM_UnetTrainStep/256, BM_UnetDenoise/1, BM_DpChunkDdim10/1, BM_BcTrainStep/100,
-BM_LstmTrainStep, BM_BcRnnStep/1, BM_IbcDfo/1, BM_ResNet18Train/16 and BM_DpImageChunk/1, and of
+BM_LstmTrainStep, BM_BcRnnStep/1, BM_BcTransformerTrainStep/100, BM_IbcDfo/1, BM_ResNet18Train/16 and BM_DpImageChunk/1, and of
 bench/gpu/bench_rows.cu on a GPU (which adds dp_chunk_ddpm100_b1). Prints one JSON object
 {row: median ms}.
 
@@ -163,6 +163,41 @@ def bcrnn_train_b100():
     return step
 
 
+def bc_transformer_train_b100():
+    """robomimic's BC-Transformer defaults on Lift low-dim, built from robomimic's own GPT."""
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):  # robomimic prints its parameter count
+        from robomimic.models.transformers import GPT_Backbone
+        gpt = GPT_Backbone(embed_dim=512, context_length=10, attn_dropout=0.1, block_output_dropout=0.1,
+                           num_layers=6, num_heads=8, activation="gelu")
+
+    class Actor(nn.Module):  # MIMO_Transformer's embedding and TransformerActorNetwork's decoder
+        def __init__(self):
+            super().__init__()
+            self.embed_encoder, self.embed_ln = nn.Linear(19, 512), nn.LayerNorm(512)
+            self.embed_timestep = nn.Parameter(torch.zeros(1, 10, 512))
+            self.embed_drop, self.gpt, self.decoder = nn.Dropout(0.1), gpt, nn.Linear(512, 7)
+
+        def forward(self, x):
+            e = self.embed_drop(self.embed_ln(self.embed_encoder(x) + self.embed_timestep))
+            return torch.tanh(self.decoder(self.gpt(e)))
+
+    net = Actor().train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    net = compiled(net)
+    x, y = torch.rand(100, 10, 19) * 2 - 1, torch.rand(100, 7) * 2 - 1
+
+    def step():
+        opt.zero_grad()
+        a = net(x)[:, -1]
+        cos = (1 - F.cosine_similarity(a[:, :3], y[:, :3], dim=-1)).mean()
+        loss = F.mse_loss(a, y) + 0.0 * F.smooth_l1_loss(a, y) + 0.0 * cos  # robomimic's weights
+        loss.backward()
+        opt.step()
+    return step
+
+
 def bcrnn_step_b1():
     lstm, head = nn.LSTM(19, 400, 2, batch_first=True), nn.Linear(400, 7)
     x = torch.rand(1, 1, 19)
@@ -274,7 +309,7 @@ def dp_image_chunk_b1():
 
 
 ROWS = {f.__name__: f for f in [unet_train_b256, unet_denoise_b1, dp_chunk_ddim10_b1, dp_chunk_ddpm100_b1, bc_train_b100,
-                                bcrnn_train_b100, bcrnn_step_b1, ibc_dfo_b1, resnet18_train_b16_84,
+                                bcrnn_train_b100, bcrnn_step_b1, bc_transformer_train_b100, ibc_dfo_b1, resnet18_train_b16_84,
                                 dp_image_chunk_b1]}
 
 

@@ -107,7 +107,7 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
 
 TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   const auto all = config::published_configs("/data");
-  ASSERT_EQ(all.size(), 16u);
+  ASSERT_EQ(all.size(), 24u);
   std::set<std::string> names;
   for (const auto& c : all) {
     names.insert(c.name);
@@ -120,6 +120,11 @@ TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   EXPECT_TRUE(rnn["algo"]["gmm"]["enabled"].get<bool>());
   EXPECT_EQ(rnn["train"]["data"], "/d/lift_low_dim.hdf5");
   EXPECT_TRUE(names.count("diffusion_policy_pusht_image"));
+  const json xf = config::published_config("bc_transformer", "lift", "low_dim", "/d");
+  EXPECT_EQ(xf["train"]["frame_stack"], 10);
+  EXPECT_EQ(xf["algo"]["optim_params"]["policy"]["optimizer_type"], "adamw");
+  EXPECT_TRUE(xf["algo"]["transformer"]["enabled"].get<bool>());
+  EXPECT_TRUE(xf["algo"]["gmm"]["enabled"].get<bool>());
 }
 
 // --- TensorBoard -----------------------------------------------------------------------------
@@ -960,7 +965,7 @@ TEST(Cli, GenerateConfigsWritesLoadableFiles) {
     EXPECT_NO_THROW(config::load_config_file(f.path().string())) << f.path();
     ++n;
   }
-  EXPECT_EQ(n, 16);
+  EXPECT_EQ(n, 24);
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ inline void add_cuda_builders(policy::AlgorithmRegistry& registry) {
   };
   add("bc", build_when_available<float, policy::build_bc<float, Cuda>>);
   add("bc_rnn", build_when_available<float, policy::build_bc_rnn<float, Cuda>>);
+  add("bc_transformer", build_when_available<float, policy::build_bc_transformer<float, Cuda>>);
+  add("bc_vae", build_when_available<float, policy::build_bc_vae<float, Cuda>>);
   add("diffusion_policy", build_when_available<float, policy::build_diffusion_policy<float, Cuda>>);
   add("ibc", build_when_available<float, policy::build_ibc<float, Cuda>>);
 }

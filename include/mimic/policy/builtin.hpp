@@ -1,6 +1,7 @@
 #pragma once
-// mimic's built-in algorithms: BC and BC-RNN (robomimic's "bc"), Diffusion Policy and Implicit BC.
-// A user's algorithm is one more `add` on the registry this returns (README: Adding an algorithm).
+// mimic's built-in algorithms: BC, BC-RNN, BC-Transformer and BC-VAE (robomimic's "bc"), Diffusion
+// Policy and Implicit BC. A user's algorithm is one more `add` on the registry this returns
+// (README: Adding an algorithm).
 #include "mimic/policy/bc/spec.hpp"
 #include "mimic/policy/core/algorithm.hpp"
 #include "mimic/policy/diffusion/spec.hpp"
@@ -12,6 +13,8 @@ inline AlgorithmRegistry builtin_algorithms() {
   AlgorithmRegistry r;
   r.add(bc_spec());
   r.add(bc_rnn_spec());
+  r.add(bc_transformer_spec());
+  r.add(bc_vae_spec());
   r.add(diffusion_policy_spec());
   r.add(ibc_spec());
   return r;

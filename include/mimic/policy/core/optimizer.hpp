@@ -132,6 +132,15 @@ class PolicyOptimizer {
     ++batches_;
     return norm;
   }
+  // What robomimic logs as Policy_Grad_Norms for a step whose norm before clipping was `norm`:
+  // TorchUtils.backprop_for_loss sums each parameter's squared gradient norm after clipping,
+  // i.e. the squared global norm, not the norm itself.
+  double logged_grad_norms(double norm) const {
+    const double m = settings_.max_grad_norm;
+    const double coef = m > 0 ? m / (norm + 1e-6) : 1.0;
+    const double after = coef < 1 ? norm * coef : norm;
+    return after * after;
+  }
   void end_epoch() { ++epochs_; }
 
   optim::Adam<T, D>& adam() { return adam_; }

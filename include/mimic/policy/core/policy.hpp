@@ -86,7 +86,7 @@ class Policy : public AnyPolicy {
     Var<T, D> loss = compute_loss(batch, tape_, true, s);
     tape_.backward(loss);
     s["Optimizer/policy0_lr"] = optimizer_->learning_rate();
-    s["Policy_Grad_Norms"] = optimizer_->step();
+    s["Policy_Grad_Norms"] = optimizer_->logged_grad_norms(optimizer_->step());
     after_optimizer_step();
     return s;
   }
