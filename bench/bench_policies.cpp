@@ -1,6 +1,7 @@
 // The rows of bench/compare_pytorch.sh that run whole policies:
 //   BM_DpChunkDdim10/1: a Diffusion Policy action chunk at batch 1 (PushT UNet, 65.8M parameters):
 //     10 DDIM steps of the UNet from Gaussian noise, then the executed slice, unnormalized.
+//   BM_DptChunkDdim10/1: the same chunk with DP-T's Push-T transformer (8 layers of 256, 4 heads).
 //   BM_BcTrainStep/100: BC MLP 19 -> 1024 -> 1024 -> 7 (tanh), L2 + SmoothL1 + cosine, Adam.
 //   BM_BcTransformerTrainStep/100: BC-Transformer with robomimic's defaults on Lift low-dim
 //     (19 -> 512, 10 steps, 6 GPT blocks of 8 heads, dropout 0.1, L2 head on the last step),
@@ -33,13 +34,10 @@ Tensor<float> uniform(const Shape& s, uint64_t seed) {
   return t;
 }
 
-void BM_DpChunkDdim10(benchmark::State& state) {
-  json algo = {
-      {"horizon", {{"observation_horizon", 2}, {"action_horizon", 8}, {"prediction_horizon", 16}}},
-      {"ddpm", {{"enabled", false}}},
-      {"ddim", {{"enabled", true}, {"num_inference_timesteps", 10}}},
-      {"optim_params", {{"policy", optim()}}}};
-  policy::Normalization norm;  // limits-style statistics, as a trained policy carries
+// One Diffusion Policy chunk per iteration (normalize, sample, unnormalize) with `algo`'s
+// denoiser, on Push-T's shapes and limits-style statistics as a trained policy carries them.
+void dp_chunk(benchmark::State& state, const json& algo) {
+  policy::Normalization norm;
   norm.obs = {std::vector<double>(20, 256.0), std::vector<double>(20, 256.0)};
   norm.action = {std::vector<double>(2, 256.0), std::vector<double>(2, 256.0)};
   policy::DiffusionPolicy<float> dp(
@@ -54,7 +52,27 @@ void BM_DpChunkDdim10(benchmark::State& state) {
     benchmark::DoNotOptimize(dp.predict(obs).data());
   }
 }
+json ddim10_algo() {
+  return {
+      {"horizon", {{"observation_horizon", 2}, {"action_horizon", 8}, {"prediction_horizon", 16}}},
+      {"ddpm", {{"enabled", false}}},
+      {"ddim", {{"enabled", true}, {"num_inference_timesteps", 10}}},
+      {"optim_params", {{"policy", optim()}}}};
+}
+
+void BM_DpChunkDdim10(benchmark::State& state) { dp_chunk(state, ddim10_algo()); }
 BENCHMARK(BM_DpChunkDdim10)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// DP-T's Push-T low-dim chunk: TransformerForDiffusion (8 layers of 256, 4 heads, causal,
+// observation tokens as memory), 10 DDIM steps at batch 1: 16 tokens x 8 layers x 28 x 256^2 =
+// 0.23 GFLOP per step, 2.3 GFLOP per chunk.
+void BM_DptChunkDdim10(benchmark::State& state) {
+  json algo = ddim10_algo();
+  algo["unet"] = {{"enabled", false}};
+  algo["transformer"] = {{"enabled", true}, {"p_drop_attn", 0.01}};
+  dp_chunk(state, algo);
+}
+BENCHMARK(BM_DptChunkDdim10)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_BcTrainStep(benchmark::State& state) {
   json algo = {{"actor_layer_dims", {1024, 1024}},

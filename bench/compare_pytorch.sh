@@ -3,7 +3,9 @@
 # alternating mimic_bench and bench/reference/torch_rows.py for ROUNDS rounds; prints median
 # times and the ratio mimic / PyTorch per row and writes bench/results/latest.json.
 #   bash bench/compare_pytorch.sh [PYTHON]     (PYTHON: an interpreter with torch and torchvision,
-#                                               and robomimic==0.3.0 for bc_transformer_train_b100;
+#                                               robomimic==0.3.0 for bc_transformer_train_b100,
+#                                               and Diffusion Policy's git mirror (DP_GIT_DIR) for
+#                                               dpt_chunk_ddim10_b1;
 #                                               default /usr/bin/python3, i.e. Debian's
 #                                               python3-torch and python3-torchvision)
 #   ROWS="resnet18_train_b16_84 dp_image_chunk_b1" bash bench/compare_pytorch.sh   (a subset;
@@ -19,6 +21,7 @@ declare -A BM=(
   [unet_train_b256]='BM_UnetTrainStep/256'
   [unet_denoise_b1]='BM_UnetDenoise/1/'
   [dp_chunk_ddim10_b1]='BM_DpChunkDdim10/1'
+  [dpt_chunk_ddim10_b1]='BM_DptChunkDdim10/1'
   [bc_train_b100]='BM_BcTrainStep/100'
   [bcrnn_train_b100]='BM_LstmTrainStep'
   [bc_transformer_train_b100]='BM_BcTransformerTrainStep/100'
@@ -27,7 +30,7 @@ declare -A BM=(
   [resnet18_train_b16_84]='BM_ResNet18Train/16'
   [dp_image_chunk_b1]='BM_DpImageChunk/1'
 )
-ALL_ROWS=(unet_train_b256 unet_denoise_b1 dp_chunk_ddim10_b1 bc_train_b100 bcrnn_train_b100 bcrnn_step_b1
+ALL_ROWS=(unet_train_b256 unet_denoise_b1 dp_chunk_ddim10_b1 dpt_chunk_ddim10_b1 bc_train_b100 bcrnn_train_b100 bcrnn_step_b1
   bc_transformer_train_b100 ibc_dfo_b1 resnet18_train_b16_84 dp_image_chunk_b1)
 read -r -a ROWS <<< "${ROWS:-${ALL_ROWS[*]}}"  # ROWS="a b" runs a subset
 TMP=$(mktemp -d)

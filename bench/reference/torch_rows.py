@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch versions of the rows bench/compare_pytorch.sh times: the same computations as
-mimic_bench's BM_UnetTrainStep/256, BM_UnetDenoise/1, BM_DpChunkDdim10/1, BM_BcTrainStep/100,
+mimic_bench's BM_UnetTrainStep/256, BM_UnetDenoise/1, BM_DpChunkDdim10/1, BM_DptChunkDdim10/1,
+BM_BcTrainStep/100,
 BM_LstmTrainStep, BM_BcRnnStep/1, BM_BcTransformerTrainStep/100, BM_IbcDfo/1, BM_ResNet18Train/16 and BM_DpImageChunk/1, and of
 bench/gpu/bench_rows.cu on a GPU (which adds dp_chunk_ddpm100_b1). Prints one JSON object
 {row: median ms}.
@@ -130,6 +131,30 @@ def dp_chunk_ddim10_b1():
         with torch.no_grad():
             cond = (obs_raw * scale + offset).reshape(1, 40)
             x = ddim10(net, abar, cond)
+            (x[:, 1:9] - offset) / scale
+    return step
+
+
+def dpt_chunk_ddim10_b1():
+    """DP-T's Push-T low-dim denoiser (Diffusion Policy's own TransformerForDiffusion: 8 layers of
+    256, 4 heads, causal, observations as memory tokens), 10 DDIM steps at batch 1."""
+    import tempfile
+    from make_dpt_fixture import extract
+    src = tempfile.mkdtemp()
+    extract(os.environ.get("DP_GIT_DIR", "/work/.mirror/real-stanford+diffusion_policy/repo"), "HEAD", src)
+    sys.path.insert(0, src)
+    from diffusion_policy.model.diffusion.transformer_for_diffusion import TransformerForDiffusion
+    model = TransformerForDiffusion(input_dim=2, output_dim=2, horizon=16, n_obs_steps=2, cond_dim=20,
+                                    n_layer=8, n_head=4, n_emb=256, p_drop_emb=0.0, p_drop_attn=0.01,
+                                    causal_attn=True, time_as_cond=True, n_cond_layers=0)
+    net = compiled(model.eval(), inference=True)
+    abar = squaredcos_alphas_cumprod()
+    obs_raw = torch.rand(1, 2, 20) * 512
+    scale, offset = 2 / 512.0, -1.0
+
+    def step():
+        with torch.no_grad():
+            x = ddim10(net, abar, obs_raw * scale + offset)
             (x[:, 1:9] - offset) / scale
     return step
 
@@ -308,7 +333,8 @@ def dp_image_chunk_b1():
     return step
 
 
-ROWS = {f.__name__: f for f in [unet_train_b256, unet_denoise_b1, dp_chunk_ddim10_b1, dp_chunk_ddpm100_b1, bc_train_b100,
+ROWS = {f.__name__: f for f in [unet_train_b256, unet_denoise_b1, dp_chunk_ddim10_b1, dp_chunk_ddpm100_b1,
+                                dpt_chunk_ddim10_b1, bc_train_b100,
                                 bcrnn_train_b100, bcrnn_step_b1, bc_transformer_train_b100, ibc_dfo_b1, resnet18_train_b16_84,
                                 dp_image_chunk_b1]}
 

@@ -132,6 +132,31 @@ std::vector<Case> cases(const AlgorithmRegistry& r) {
                     {"gmm", {{"enabled", true}, {"num_modes", 3}}},
                     {"optim_params", {{"policy", adam}}}}}}),
        low_dim_meta(), 5, 6});
+  out.push_back({"bc_transformer",
+                 merged(r, {{"algo_name", "bc"},
+                            {"train", {{"frame_stack", 4}}},
+                            {"algo",
+                             {{"actor_layer_dims", json::array()},
+                              {"transformer",
+                               {{"enabled", true},
+                                {"context_length", 4},
+                                {"embed_dim", 32},
+                                {"num_layers", 2},
+                                {"num_heads", 4}}},
+                              {"optim_params", {{"policy", adam}}}}}}),
+                 low_dim_meta(), 4, 8});
+  out.push_back(
+      {"bc_vae",
+       merged(r, {{"algo_name", "bc"},
+                  {"algo",
+                   {{"vae",
+                     {{"enabled", true},
+                      {"latent_dim", 4},
+                      {"encoder_layer_dims", {32, 32}},
+                      {"decoder_layer_dims", {32, 32}},
+                      {"prior", {{"learn", true}, {"use_gmm", true}, {"gmm_num_modes", 3}}}}},
+                    {"optim_params", {{"policy", adam}}}}}}),
+       low_dim_meta(), 1, 16});
   const json dp_algo = {
       {"horizon", {{"observation_horizon", 2}, {"action_horizon", 4}, {"prediction_horizon", 8}}},
       {"unet",
@@ -152,6 +177,14 @@ std::vector<Case> cases(const AlgorithmRegistry& r) {
                  merged(r, {{"algo_name", "diffusion_policy"},
                             {"train", {{"seq_length", 8}, {"frame_stack", 2}}},
                             {"algo", ddim}}),
+                 low_dim_meta(), 8, 8});
+  json dpt = dp_algo;
+  dpt["unet"] = {{"enabled", false}};
+  dpt["transformer"] = {{"enabled", true}, {"n_layer", 2}, {"n_head", 2}, {"n_emb", 32}};
+  out.push_back({"diffusion_policy_transformer",
+                 merged(r, {{"algo_name", "diffusion_policy"},
+                            {"train", {{"seq_length", 8}, {"frame_stack", 2}}},
+                            {"algo", dpt}}),
                  low_dim_meta(), 8, 8});
   out.push_back({"ibc",
                  merged(r, {{"algo_name", "ibc"},

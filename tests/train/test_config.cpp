@@ -118,6 +118,20 @@ TEST(Config, RobomimicTemplatesLoadUnchanged) {
   EXPECT_EQ(loaded, 4);  // bc (v0.3, v0.5), diffusion_policy and bc_transformer (v0.5)
 }
 
+// robomimic 0.3.0's bc template with its transformer or VAE switched on selects those variants.
+TEST(Config, RobomimicBcTemplateSelectsTheTransformerAndVaeVariants) {
+  const policy::AlgorithmRegistry algos = policy::builtin_algorithms();
+  const json t = read_json(kRobomimic + "v0.3/templates/bc.json");
+  json vae = t, xf = t;
+  vae["algo"]["vae"]["enabled"] = true;
+  EXPECT_EQ(algos.of(config::load_config(vae, algos)).name, "bc_vae");
+  xf["algo"]["transformer"]["enabled"] = true;
+  xf["train"]["frame_stack"] = 10;  // the context (robomimic needs it too)
+  EXPECT_EQ(algos.of(config::load_config(xf, algos)).name, "bc_transformer");
+  json v05 = read_json(kRobomimic + "v0.5/templates/default_templates/bc_transformer.json");
+  EXPECT_EQ(algos.of(config::load_config(v05, algos)).name, "bc_transformer");
+}
+
 TEST(Config, WhatMimicWritesLoadsInRobomimic) {
   const policy::AlgorithmRegistry algos = policy::builtin_algorithms();
   int checked = 0;
@@ -129,7 +143,12 @@ TEST(Config, WhatMimicWritesLoadsInRobomimic) {
       EXPECT_EQ(refused_by("v0.3", written), std::vector<std::string>());
       ++checked;
     }
-    if (algo == "bc" || algo == "diffusion_policy") {
+    if (c.name.rfind("diffusion_policy_transformer", 0) == 0) {
+      // robomimic has no DP-T: its diffusion_policy schema refuses the transformer section (and
+      // DP-T's betas, which differ from robomimic's).
+      EXPECT_EQ(refused_by("v0.5", written),
+                (std::vector<std::string>{"algo.optim_params.policy.betas", "algo.transformer"}));
+    } else if (algo == "bc" || algo == "diffusion_policy") {
       EXPECT_EQ(refused_by("v0.5", written), std::vector<std::string>());
       ++checked;
     }

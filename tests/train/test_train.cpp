@@ -107,7 +107,7 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
 
 TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   const auto all = config::published_configs("/data");
-  ASSERT_EQ(all.size(), 24u);
+  ASSERT_EQ(all.size(), 26u);
   std::set<std::string> names;
   for (const auto& c : all) {
     names.insert(c.name);
@@ -125,6 +125,11 @@ TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   EXPECT_EQ(xf["algo"]["optim_params"]["policy"]["optimizer_type"], "adamw");
   EXPECT_TRUE(xf["algo"]["transformer"]["enabled"].get<bool>());
   EXPECT_TRUE(xf["algo"]["gmm"]["enabled"].get<bool>());
+  const json dpt =
+      config::published_config("diffusion_policy_transformer", "pusht", "low_dim", "/d");
+  EXPECT_FALSE(dpt["algo"]["unet"]["enabled"].get<bool>());
+  EXPECT_EQ(dpt["algo"]["transformer"]["p_drop_attn"], 0.01);
+  EXPECT_EQ(dpt["algo"]["optim_params"]["policy"]["regularization"]["L2"], 0.1);
 }
 
 // --- TensorBoard -----------------------------------------------------------------------------
@@ -965,7 +970,7 @@ TEST(Cli, GenerateConfigsWritesLoadableFiles) {
     EXPECT_NO_THROW(config::load_config_file(f.path().string())) << f.path();
     ++n;
   }
-  EXPECT_EQ(n, 24);
+  EXPECT_EQ(n, 26);
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ inline void add_cuda_builders(policy::AlgorithmRegistry& registry) {
   add("bc_transformer", build_when_available<float, policy::build_bc_transformer<float, Cuda>>);
   add("bc_vae", build_when_available<float, policy::build_bc_vae<float, Cuda>>);
   add("diffusion_policy", build_when_available<float, policy::build_diffusion_policy<float, Cuda>>);
+  add("diffusion_policy_transformer",
+      build_when_available<float, policy::build_diffusion_transformer<float, Cuda>>);
   add("ibc", build_when_available<float, policy::build_ibc<float, Cuda>>);
 }
 

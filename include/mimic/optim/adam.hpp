@@ -1,6 +1,7 @@
 #pragma once
 // Adam and AdamW (PyTorch semantics, bias-corrected) over a model's flat parameter buffers.
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include "mimic/optim/param_ranges.hpp"
@@ -27,7 +28,21 @@ class Adam {
                        std::to_string(opt.weight_decay) + ")");
     m_ = Tensor<T, D>::zeros(store.values().shape());
     v_ = Tensor<T, D>::zeros(store.values().shape());
-    ranges_ = trainable_ranges(store);
+    for (const auto& [b, e] : trainable_ranges(store)) runs_.push_back({b, e, true});
+  }
+  // Weight decay only for the parameters `decays` names (torch's two parameter groups, one with
+  // weight_decay 0, as Diffusion Policy's transformer builds them); the others get none.
+  void set_weight_decay_filter(const std::function<bool(const std::string&)>& decays) {
+    runs_.clear();
+    for (const auto& entry : store_.entries()) {
+      if (!entry.trainable) continue;
+      const bool d = decays(entry.name);
+      const int64_t b = entry.offset, e = entry.offset + entry.shape.numel();
+      if (!runs_.empty() && runs_.back().decay == d && runs_.back().end == b)
+        runs_.back().end = e;
+      else
+        runs_.push_back({b, e, d});
+    }
   }
   // One update with the current gradients; `lr` overrides the base rate (for schedules).
   void step() { step(opt_.lr); }
@@ -41,10 +56,13 @@ class Adam {
                 lr / (1 - std::pow(opt_.beta1, double(t_))),
                 1 / std::sqrt(1 - std::pow(opt_.beta2, double(t_))),
                 opt_.decoupled_weight_decay};
+    AdamHyper no_decay = h;
+    no_decay.weight_decay = 0;
     T* p = store_.values().data();
     const T* g = store_.grads().data();
-    for (const auto& [b, e] : ranges_)
-      Kernels<D>::adam_step(e - b, p + b, g + b, m_.data() + b, v_.data() + b, h);
+    for (const Run& r : runs_)
+      Kernels<D>::adam_step(r.end - r.begin, p + r.begin, g + r.begin, m_.data() + r.begin,
+                            v_.data() + r.begin, r.decay ? h : no_decay);
   }
   int64_t steps() const { return t_; }
   void set_steps(int64_t t) { t_ = t; }
@@ -56,7 +74,11 @@ class Adam {
   const nn::ParamStore<T, D>& store_;
   AdamOptions opt_;
   Tensor<T, D> m_, v_;
-  std::vector<std::pair<int64_t, int64_t>> ranges_;
+  struct Run {
+    int64_t begin, end;  // elements of the flat buffer
+    bool decay;
+  };
+  std::vector<Run> runs_;
   int64_t t_ = 0;
 };
 

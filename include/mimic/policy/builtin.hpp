@@ -1,7 +1,7 @@
 #pragma once
 // mimic's built-in algorithms: BC, BC-RNN, BC-Transformer and BC-VAE (robomimic's "bc"), Diffusion
-// Policy and Implicit BC. A user's algorithm is one more `add` on the registry this returns
-// (README: Adding an algorithm).
+// Policy (UNet or transformer) and Implicit BC. A user's algorithm is one more `add` on the
+// registry this returns (README: Adding an algorithm).
 #include "mimic/policy/bc/spec.hpp"
 #include "mimic/policy/core/algorithm.hpp"
 #include "mimic/policy/diffusion/spec.hpp"
@@ -16,6 +16,7 @@ inline AlgorithmRegistry builtin_algorithms() {
   r.add(bc_transformer_spec());
   r.add(bc_vae_spec());
   r.add(diffusion_policy_spec());
+  r.add(diffusion_transformer_spec());
   r.add(ibc_spec());
   return r;
 }

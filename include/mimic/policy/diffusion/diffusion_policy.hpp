@@ -1,15 +1,18 @@
 #pragma once
-// Diffusion Policy (CNN variant): a ConditionalUnet1D denoises a horizon of actions conditioned on
-// the last n_obs_steps normalized observations (flattened as global conditioning). Training adds
-// noise at a random timestep and regresses the noise (or the sample); an EMA of the weights is
-// used for inference, which runs DDPM or DDIM from Gaussian noise and executes
-// prediction[To-1 : To-1+Ta].
+// Diffusion Policy: a denoiser over a horizon of actions conditioned on the last n_obs_steps
+// normalized observations: the CNN variant's ConditionalUnet1D (observations flattened as global
+// conditioning) or DP-T's TransformerForDiffusion (one memory token per observation step, with
+// DP's weight-decay groups). Training adds noise at a random timestep and regresses the noise (or
+// the sample); an EMA of the weights is used for inference, which runs DDPM or DDIM from Gaussian
+// noise and executes prediction[To-1 : To-1+Ta].
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "mimic/config/schema.hpp"
 #include "mimic/diffusion/scheduler.hpp"
 #include "mimic/loss/losses.hpp"
+#include "mimic/nn/transformer_for_diffusion.hpp"
 #include "mimic/nn/unet1d.hpp"
 #include "mimic/optim/ema.hpp"
 #include "mimic/policy/core/policy.hpp"
@@ -20,6 +23,8 @@ namespace mimic::policy {
 struct DiffusionPolicySettings {
   int64_t n_obs_steps = 2, n_action_steps = 8, horizon = 16;
   nn::UnetConfig unet;  // input_dim and global_cond_dim are set from the shape metadata
+  bool transformer_denoiser = false;              // DP-T instead of the UNet
+  nn::TransformerForDiffusionConfig transformer;  // dims and horizon set from the metadata
   bool use_ema = true;
   optim::EmaOptions ema;
   diffusion::SamplerKind sampler = diffusion::SamplerKind::kDdpm;
@@ -45,8 +50,12 @@ struct DiffusionPolicySettings {
           "algo.horizon: need observation_horizon >= 1, action_horizon >= 1 and "
           "observation_horizon - 1 + action_horizon <= prediction_horizon");
     const auto& u = algo.at("unet");
-    if (!config::typed<bool>(u, "enabled", "algo.unet"))
-      throw UnsupportedError("algo.unet.enabled: the UNet is the only denoiser available");
+    const auto& tr = algo.at("transformer");
+    s.transformer_denoiser = config::typed<bool>(tr, "enabled", "algo.transformer");
+    if (config::typed<bool>(u, "enabled", "algo.unet") == s.transformer_denoiser)
+      throw ValueError(
+          "config: enable exactly one denoiser: 'algo.unet.enabled' or 'algo.transformer.enabled'");
+    if (s.transformer_denoiser) s.transformer = transformer_from(tr, s);
     s.unet.diffusion_step_embed_dim =
         config::bounded(u.at("diffusion_step_embed_dim"), "algo.unet.diffusion_step_embed_dim", 1,
                         config::kMaxConfigSize);
@@ -90,6 +99,38 @@ struct DiffusionPolicySettings {
     s.encoder = EncoderSettings::from_config(config, nn::NormKind::kGroup, true);
     return s;
   }
+
+ private:
+  static nn::TransformerForDiffusionConfig transformer_from(const nlohmann::json& t,
+                                                            const DiffusionPolicySettings& s) {
+    const std::string p = "algo.transformer";
+    nn::TransformerForDiffusionConfig c;
+    c.n_layer = config::bounded(t.at("n_layer"), p + ".n_layer", 1, 1024);
+    c.n_head = config::bounded(t.at("n_head"), p + ".n_head", 1, 4096);
+    c.n_emb = config::bounded(t.at("n_emb"), p + ".n_emb", 4, config::kMaxConfigSize);
+    if (c.n_emb % c.n_head != 0 || c.n_emb % 2 != 0)
+      throw ValueError("config: '" + p + ".n_head' (" + std::to_string(c.n_head) +
+                       ") must divide '" + p + ".n_emb' (" + std::to_string(c.n_emb) +
+                       "), which must be even");
+    c.n_cond_layers = config::bounded(t.at("n_cond_layers"), p + ".n_cond_layers", 0, 1024);
+    for (auto [key, out] :
+         {std::pair{"p_drop_emb", &c.p_drop_emb}, std::pair{"p_drop_attn", &c.p_drop_attn}}) {
+      *out = config::typed<double>(t, key, p);
+      if (!(*out >= 0 && *out < 1))
+        throw ValueError("config: '" + p + "." + key + "' must be in [0, 1), got " +
+                         t.at(key).dump());
+    }
+    c.causal_attn = config::typed<bool>(t, "causal_attn", p);
+    c.time_as_cond = config::typed<bool>(t, "time_as_cond", p);
+    if (!config::typed<bool>(t, "obs_as_cond", p) || !c.time_as_cond)
+      throw UnsupportedError(
+          "config: '" + p +
+          ".obs_as_cond' and time_as_cond must be true (observations as memory "
+          "tokens, DP-T's low-dim setting; inpainting the observations is not supported)");
+    c.horizon = s.horizon;
+    c.n_obs_steps = s.n_obs_steps;
+    return c;
+  }
 };
 
 template <class T = float, class D = Cpu>
@@ -97,11 +138,21 @@ class DiffusionPolicy : public Policy<T, D> {
  public:
   DiffusionPolicy(const ShapeMeta& meta, const Normalization& norm,
                   const DiffusionPolicySettings& s, uint64_t seed, int64_t schedule_units)
-      : Policy<T, D>("diffusion_policy", meta, norm, seed, s.encoder),
+      : Policy<T, D>(s.transformer_denoiser ? "diffusion_policy_transformer" : "diffusion_policy",
+                     meta, norm, seed, s.encoder),
         s_(s),
-        unet_(this->store_, unet_config(this->feature_dim(), meta, s), "model"),
         scheduler_(s.sampler, s.scheduler) {
+    if (s.transformer_denoiser) {
+      nn::TransformerForDiffusionConfig c = s.transformer;
+      c.input_dim = c.output_dim = meta.action_dim;
+      c.cond_dim = this->feature_dim();
+      transformer_.emplace(this->store_, "model", c);
+    } else {
+      unet_.emplace(this->store_, unet_config(this->feature_dim(), meta, s), "model");
+    }
     this->finish_setup(s.optim, schedule_units);
+    if (transformer_)  // DP-T: no decay for biases, LayerNorms and position embeddings
+      this->optimizer_->adam().set_weight_decay_filter(&nn::TransformerForDiffusion<T, D>::decays);
     scheduler_.set_timesteps(s.num_inference_steps);
     if (s.use_ema) {
       ema_ = std::make_unique<optim::Ema<T, D>>(this->store_, s.ema);
@@ -210,7 +261,8 @@ class DiffusionPolicy : public Policy<T, D> {
     scheduler_.add_noise(x0.value(), noise, t, noisy);
     Var<T, D> cond = ops::reshape(this->encode(this->store_, upload(tape, obs), training),
                                   Shape{b, s_.n_obs_steps * this->feature_dim()});
-    Var<T, D> pred = unet_(this->store_, tape.constant(noisy), upload(tape, steps), cond);
+    Var<T, D> pred =
+        denoise_once(this->store_, tape.constant(noisy), upload(tape, steps), cond, training);
     Var<T, D> target =
         s_.scheduler.prediction_type == diffusion::Prediction::kEpsilon ? tape.constant(noise) : x0;
     Var<T, D> l = loss::mse(pred, target);
@@ -230,6 +282,16 @@ class DiffusionPolicy : public Policy<T, D> {
     return c;
   }
   const nn::ParamStore<T, D>& inference_store() const { return ema_ ? ema_store_ : this->store_; }
+  // The denoiser's output for samples x [B, H, A] at steps [B] given the condition
+  // [B, To * feature_dim] (the transformer reads it as To tokens).
+  Var<T, D> denoise_once(const nn::ParamStore<T, D>& store, Var<T, D> x, Var<T, D> steps,
+                         Var<T, D> cond, bool training) {
+    if (!transformer_) return (*unet_)(store, x, steps, cond);
+    const int64_t b = cond.shape()[0];
+    return (*transformer_)(store, x, steps,
+                           ops::reshape(cond, Shape{b, s_.n_obs_steps, this->feature_dim()}),
+                           this->rng_, training);
+  }
 
   // The device buffers of one chunk at batch size `batch`: the condition, the two samples the
   // steps alternate between (`result` is the one holding x_0), and the chunk's noise.
@@ -261,7 +323,8 @@ class DiffusionPolicy : public Policy<T, D> {
       auto guard = tape.no_grad();
       Tensor<T, D> steps = tape.alloc(Shape{c.batch});
       steps.fill(T(float(t)));
-      Var<T, D> out = unet_(store, tape.constant(x), tape.constant(steps), tape.constant(c.cond));
+      Var<T, D> out =
+          denoise_once(store, tape.constant(x), tape.constant(steps), tape.constant(c.cond), false);
       const Tensor<T, D> z =
           scheduler_.step_draws_noise(t) ? c.noise.select(drawn++) : Tensor<T, D>();
       scheduler_.step(out.value(), t, x, next, z);
@@ -270,7 +333,8 @@ class DiffusionPolicy : public Policy<T, D> {
   }
 
   DiffusionPolicySettings s_;
-  nn::ConditionalUnet1D<T, D> unet_;
+  std::optional<nn::ConditionalUnet1D<T, D>> unet_;  // one of the two
+  std::optional<nn::TransformerForDiffusion<T, D>> transformer_;
   diffusion::Scheduler<T, D> scheduler_;
   std::unique_ptr<optim::Ema<T, D>> ema_;
   nn::ParamStore<T, D> ema_store_;
