@@ -24,10 +24,10 @@ import h5py
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.modules.setdefault("mujoco_py", types.ModuleType("mujoco_py"))  # robomimic's env code imports it
-import robomimic.utils.obs_utils as ObsUtils  # noqa: E402
-from robomimic.algo import algo_factory  # noqa: E402
 from robomimic.config import config_factory  # noqa: E402
+from robomimic_step import record_train_step  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_JSON = os.path.join(HERE, "..", "data", "golden_bc_transformer.json")
@@ -108,35 +108,9 @@ def main():
     np.random.seed(0)
     meta, h5 = {}, h5py.File(OUT_H5, "w")
     for name, c in CASES.items():
-        config = make_config(c)
-        ObsUtils.initialize_obs_utils_with_config(config)
-        algo = algo_factory("bc", config, OrderedDict((k, [d]) for k, d in OBS.items()),
-                            ACTION_DIM, torch.device("cpu"))
-        net = algo.nets["policy"]
-        with torch.no_grad():
-            for p in net.parameters():
-                p.add_(0.1 * torch.randn_like(p))
-        g = h5.create_group(name)
-        before = {mimic_name(k): v.detach().numpy().copy() for k, v in net.named_parameters()}
-        for k, v in before.items():
-            g["params/" + k] = v
-        w = c["window"]
-        obs = {k: torch.rand(BATCH, w, d) * 2 - 1 for k, d in OBS.items()}
-        actions = torch.rand(BATCH, w, ACTION_DIM) * 1.8 - 0.9
-        for k, v in obs.items():
-            g["obs/" + k] = v.numpy()
-        g["actions"] = actions.numpy()
-        batch = algo.process_batch_for_training({"obs": obs, "actions": actions})
-        algo.set_train()
-        info = algo.train_on_batch(batch, epoch=0)
-        log = algo.log_info(info)
-        scalars = {k: float(v) for k, v in log.items() if k != "Optimizer/policy0_lr"}
-        for k, v in net.named_parameters():
-            g["updated/" + mimic_name(k)] = v.detach().numpy()
-            g["grads/" + mimic_name(k)] = v.grad.numpy()  # the step's gradients stay after it
-        cfg = config.to_dict()
-        meta[name] = {"config": {"algo": cfg["algo"], "train": cfg["train"]}, "scalars": scalars,
-                      "parameters": sorted(before)}
+        meta[name] = record_train_step(h5.create_group(name), make_config(c), OBS, ACTION_DIM,
+                                       BATCH, c["window"], 0, mimic_name)
+        scalars = meta[name]["scalars"]
         print(name, scalars)
     h5.close()
     json.dump(meta, open(OUT_JSON, "w"), indent=1, sort_keys=True)

@@ -28,10 +28,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.modules.setdefault("mujoco_py", types.ModuleType("mujoco_py"))  # robomimic's env code imports it
 from mimic_philox import MimicStream  # noqa: E402
-import robomimic.utils.obs_utils as ObsUtils  # noqa: E402
 import robomimic.utils.torch_utils as TorchUtils  # noqa: E402
-from robomimic.algo import algo_factory  # noqa: E402
 from robomimic.config import config_factory  # noqa: E402
+from robomimic_step import record_train_step  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_JSON = os.path.join(HERE, "..", "data", "golden_bc_vae.json")
@@ -120,33 +119,11 @@ def main():
     meta, h5 = {}, h5py.File(OUT_H5, "w")
     for name, c in CASES.items():
         STREAM.offset = 0  # a fresh policy's stream
-        config = make_config(c)
-        ObsUtils.initialize_obs_utils_with_config(config)
-        algo = algo_factory("bc", config, OrderedDict((k, [d]) for k, d in OBS.items()),
-                            ACTION_DIM, torch.device("cpu"))
-        net = algo.nets["policy"]
-        with torch.no_grad():
-            for p in net.parameters():
-                p.add_(0.1 * torch.randn_like(p))
-        g = h5.create_group(name)
-        before = {mimic_name(k): v.detach().numpy().copy() for k, v in net.named_parameters()}
-        for k, v in before.items():
-            g["params/" + k] = v
-        obs = {k: torch.rand(BATCH, 1, d) * 2 - 1 for k, d in OBS.items()}
-        actions = torch.rand(BATCH, 1, ACTION_DIM) * 1.8 - 0.9
-        for k, v in obs.items():
-            g["obs/" + k] = v.numpy()
-        g["actions"] = actions.numpy()
-        batch = algo.process_batch_for_training({"obs": obs, "actions": actions})
-        algo.set_train()
-        info = algo.train_on_batch(batch, epoch=1)
-        scalars = {k: float(v) for k, v in algo.log_info(info).items() if k != "Optimizer/policy0_lr"}
-        for k, v in net.named_parameters():
-            g["updated/" + mimic_name(k)] = v.detach().numpy()
-            g["grads/" + mimic_name(k)] = v.grad.numpy()
-        cfg = config.to_dict()
-        meta[name] = {"config": {"algo": cfg["algo"], "train": cfg["train"]}, "scalars": scalars,
-                      "parameters": sorted(before), "seed": SEED}
+        # epoch 1: the first epoch of robomimic's train.py, which sets the Gumbel temperature
+        meta[name] = record_train_step(h5.create_group(name), make_config(c), OBS, ACTION_DIM,
+                                       BATCH, 1, 1, mimic_name)
+        meta[name]["seed"] = SEED
+        scalars = meta[name]["scalars"]
         print(name, scalars)
     h5.close()
     json.dump(meta, open(OUT_JSON, "w"), indent=1, sort_keys=True)
