@@ -176,6 +176,37 @@ TEST(Cli, ConcurrentSplitsAreRefusedNotRaced) {
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 
+// A robomimic checkpoint imported as a user would, then evaluated in mimic's Lift; a checkpoint of
+// an algorithm mimic lacks is refused by name; a full disk leaves no partial file.
+TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
+  const std::string robomimic = std::string(MIMIC_TEST_DATA_DIR) + "/robomimic_checkpoints/";
+  const std::string out = ::testing::TempDir() + "/imported_bc_rnn.safetensors";
+  std::filesystem::remove(out);
+  CommandResult r = run("import --from robomimic " + robomimic + "bc_rnn.pth --output " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("as bc_rnn, 12 tensors"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("environment Lift"), std::string::npos) << r.output;
+  CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 4 --n_envs 1");
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("Lift"), std::string::npos) << e.output;
+  CommandResult bad = run("import --from robomimic " + robomimic + "bad_algo.pth --output " + out);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("'bcq'"), std::string::npos) << bad.output;
+  CommandResult other = run("import --from caffe " + robomimic + "bc.pth --output " + out);
+  EXPECT_EQ(other.status, 1);
+  EXPECT_NE(other.output.find("--from: expected robomimic"), std::string::npos) << other.output;
+
+  LimitedDisk disk(std::filesystem::path(::testing::TempDir()) / "full_import");
+  disk.leave_free(4 << 10);
+  const auto full =
+      disk.run(std::string(MIMIC_CLI) + " import --from robomimic " + robomimic +
+               "bc_transformer.pth --output " + (disk.dir() / "bct.safetensors").string());
+  EXPECT_EQ(full.signal, 0) << full.output;
+  EXPECT_EQ(full.status, 1) << full.output;
+  EXPECT_NE(full.output.find("bct.safetensors"), std::string::npos) << full.output;
+  EXPECT_TRUE(disk.files().empty()) << full.output;
+}
+
 }  // namespace
 }  // namespace mimic
 #endif

@@ -203,18 +203,7 @@ inline DpZarrSummary convert_dp_zarr(const std::string& store, const std::string
 
 // `mimic convert` takes the store as its one positional argument: this turns it into --input.
 inline std::vector<std::string> convert_args(std::vector<std::string> args) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) == 0) {
-      out.push_back(a);
-      if (a.find('=') == std::string::npos && i + 1 < args.size()) out.push_back(args[++i]);
-    } else {
-      out.push_back("--input");
-      out.push_back(a);
-    }
-  }
-  return out;
+  return positional_as_input(args);
 }
 
 inline int convert(const Flags& flags) {

@@ -71,4 +71,20 @@ class Flags {
   std::map<std::string, std::string> values_;
 };
 
+// Commands that take one positional file (`convert`, `import`): it becomes --input.
+inline std::vector<std::string> positional_as_input(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      out.push_back(a);
+      if (a.find('=') == std::string::npos && i + 1 < args.size()) out.push_back(args[++i]);
+    } else {
+      out.push_back("--input");
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
 }  // namespace mimic::cli

@@ -20,5 +20,6 @@ int playback(const Flags& flags);                                      // progra
 int train(const Flags& flags);                                         // program_train.cpp
 int generate_configs(const Flags& flags);                              // program_train.cpp
 int eval(const Flags& flags);                                          // program_eval.cpp
+int import_checkpoint(const Flags& flags);                             // program_eval.cpp
 
 }  // namespace mimic::cli::program

@@ -1,0 +1,281 @@
+#pragma once
+// robomimic 0.3.0 checkpoints (.pth, as TrainUtils.save_model writes them: a torch.save of
+// {model: state dict, config: JSON text, algo_name, env_metadata, shape_metadata,
+// obs_normalization_stats}) turned into mimic policies and mimic checkpoints. The config loads as
+// any robomimic config does, shapes come from shape_metadata, observation statistics (per-key
+// mean and std, std already holding robomimic's + 1e-3) become the policy's normalization, and
+// every tensor is renamed to mimic's state-dict name. Nothing is left over on either side:
+// a robomimic tensor mimic has no place for, or a mimic weight the file lacks, is an error that
+// names it.
+//
+// Imported today: bc (MLP; L2 and GMM heads), bc_rnn (L2 and GMM heads), bc_transformer (L2 and
+// GMM heads), low-dim observations. Image encoders, BC-VAE and the Gaussian head are refused
+// by name until their mappings are checked against robomimic.
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mimic/config/config.hpp"
+#include "mimic/io/torch_file.hpp"
+#include "mimic/policy/core/checkpoint.hpp"
+
+namespace mimic::interop {
+
+struct RobomimicCheckpoint {
+  std::string algo_name;
+  nlohmann::json config;                                                 // as robomimic dumped it
+  nlohmann::json env_metadata, shape_metadata, obs_normalization_stats;  // null when absent
+  std::vector<std::pair<std::string, Tensor<float>>> model;  // the state dict, in its order
+};
+
+inline RobomimicCheckpoint read_robomimic_checkpoint(const std::string& path) {
+  io::TorchFile file(path);
+  const io::PickleValue& root = file.root();
+  if (!root.is(io::PickleValue::Kind::kDict))
+    throw IoError(path + ": holds " + root.describe() + ", expected robomimic's checkpoint dict");
+  auto need = [&](const char* key) -> const io::PickleValue& {
+    const io::PickleValue* v = root.get(key);
+    if (!v)
+      throw IoError(path + ": no '" + std::string(key) +
+                    "' entry (not a robomimic checkpoint? robomimic saves model, config, "
+                    "algo_name, env_metadata, shape_metadata)");
+    return *v;
+  };
+  RobomimicCheckpoint c;
+  const io::PickleValue& algo = need("algo_name");
+  if (!algo.is(io::PickleValue::Kind::kString))
+    throw IoError(path + ": 'algo_name' is " + algo.describe());
+  c.algo_name = algo.text;
+  const io::PickleValue& config = need("config");
+  if (!config.is(io::PickleValue::Kind::kString))
+    throw IoError(path + ": 'config' is " + config.describe() + ", expected robomimic's JSON text");
+  c.config = parse_json_text(config.text, path + ": config");
+  c.shape_metadata = io::pickle_to_json(need("shape_metadata"), path + ": shape_metadata");
+  if (const io::PickleValue* e = root.get("env_metadata"))
+    c.env_metadata = io::pickle_to_json(*e, path + ": env_metadata");
+  if (const io::PickleValue* s = root.get("obs_normalization_stats"))
+    c.obs_normalization_stats = io::pickle_to_json(*s, path + ": obs_normalization_stats");
+  const io::PickleValue& model = need("model");
+  if (!model.is(io::PickleValue::Kind::kDict))
+    throw IoError(path + ": 'model' is " + model.describe() + ", expected a state dict");
+  for (const auto& [k, v] : model.entries) {
+    if (!k->is(io::PickleValue::Kind::kString))
+      throw IoError(path + ": a state-dict key is " + k->describe());
+    c.model.emplace_back(k->text, file.tensor(*v, k->text));
+  }
+  return c;
+}
+
+// robomimic's state-dict name -> mimic's; "" for tensors mimic keeps no copy of (robomimic's
+// per-step alias of the RNN decoder, attention-mask buffers). Errors name the tensor.
+inline std::string mimic_name_of_robomimic(const std::string& full, const std::string& path) {
+  const std::string policy = "policy.";
+  if (full.rfind(policy, 0) != 0)
+    throw IoError(path + ": tensor '" + full + "' is outside robomimic's 'policy' network");
+  const std::string n = full.substr(policy.size());
+  auto starts = [&](const std::string& p) { return n.rfind(p, 0) == 0; };
+  if (starts("nets.rnn.per_step_net.")) return "";
+  if (n == "params.embed_timestep") return "actor.embed_timestep";
+  const std::vector<std::pair<std::string, std::string>> prefixes = {
+      {"nets.mlp._model.", "actor.mlp."},
+      {"nets.decoder.nets.action.", "actor.decoder."},
+      {"nets.decoder.nets.mean.", "actor.mean."},
+      {"nets.decoder.nets.scale.", "actor.scale."},
+      {"nets.decoder.nets.logits.", "actor.logits."},
+      {"nets.rnn.nets.", "actor.rnn."},
+      {"nets.embed_encoder.", "actor.embed_encoder."},
+      {"nets.embed_ln.", "actor.embed_ln."},
+      {"nets.embed_timestep.", "actor.embed_timestep."},
+      {"nets.transformer.nets.output_ln.", "actor.transformer.output_ln."},
+  };
+  for (const auto& [from, to] : prefixes)
+    if (starts(from)) return to + n.substr(from.size());
+  // GPT blocks: nets.transformer.nets.transformer.<i>.nets.<part>
+  const std::string blocks = "nets.transformer.nets.transformer.";
+  if (starts(blocks)) {
+    const size_t dot = n.find('.', blocks.size());
+    const std::string index = n.substr(blocks.size(), dot - blocks.size());
+    if (dot != std::string::npos && !index.empty() &&
+        index.find_first_not_of("0123456789") == std::string::npos &&
+        n.compare(dot, 6, ".nets.") == 0) {
+      std::string part = n.substr(dot + 6);
+      if (part == "attention.mask") return "";  // the causal mask buffer
+      for (const char* sub : {"attention.nets.qkv.", "attention.nets.output."})
+        if (part.rfind(sub, 0) == 0) part = "attention." + part.substr(15);
+      return "actor.transformer.blocks." + index + "." + part;
+    }
+  }
+  if (starts("nets.encoder."))
+    throw UnsupportedError(path + ": tensor '" + full +
+                           "' belongs to an observation encoder; importing robomimic image "
+                           "encoders is not supported yet");
+  if (starts("_vae."))
+    throw UnsupportedError(path + ": tensor '" + full +
+                           "' belongs to a BC-VAE; importing robomimic BC-VAE checkpoints is not "
+                           "supported yet");
+  throw IoError(path + ": tensor '" + full + "' has no counterpart in mimic's policy");
+}
+
+// The policy's shapes: every observation key the config uses, with robomimic's stored shape.
+inline policy::ShapeMeta robomimic_shape_meta(const RobomimicCheckpoint& c,
+                                              const nlohmann::json& config,
+                                              const std::string& path) {
+  const nlohmann::json& sm = c.shape_metadata;
+  if (!sm.is_object() || !sm.contains("all_shapes") || !sm["all_shapes"].is_object() ||
+      !sm.contains("ac_dim") || !sm["ac_dim"].is_number_integer())
+    throw IoError(path + ": shape_metadata needs 'all_shapes' {key: shape} and 'ac_dim'");
+  policy::ShapeMeta meta;
+  meta.action_dim = sm["ac_dim"].get<int64_t>();
+  const nlohmann::json& obs = config.at("observation").at("modalities").at("obs");
+  for (const auto& [modality, keys] : obs.items()) {
+    for (const auto& k : keys) {
+      const std::string key = k.get<std::string>();
+      if (!sm["all_shapes"].contains(key))
+        throw IoError(path + ": shape_metadata.all_shapes has no entry for observation '" + key +
+                      "' that the config uses");
+      meta.obs_shapes[key] = sm["all_shapes"][key].get<std::vector<int64_t>>();
+      if (modality == "rgb")
+        meta.rgb_keys.insert(key);
+      else if (modality != "low_dim")
+        throw UnsupportedError(path + ": observation '" + key + "' is of modality '" + modality +
+                               "'; mimic reads low_dim and rgb");
+    }
+  }
+  if (!meta.rgb_keys.empty())
+    throw UnsupportedError(path + ": the policy reads images (" + *meta.rgb_keys.begin() +
+                           "); importing robomimic image encoders is not supported yet");
+  meta.validate();
+  return meta;
+}
+
+// robomimic's per-key statistics as mimic's offset / scale over the sorted low-dim keys.
+inline policy::Normalization robomimic_normalization(const RobomimicCheckpoint& c,
+                                                     const policy::ShapeMeta& meta,
+                                                     const nlohmann::json& config,
+                                                     const std::string& path) {
+  policy::Normalization norm;
+  if (!config.at("train").value("hdf5_normalize_obs", false)) return norm;
+  const nlohmann::json& s = c.obs_normalization_stats;
+  if (!s.is_object())
+    throw IoError(path +
+                  ": the config sets train.hdf5_normalize_obs but the file has no "
+                  "obs_normalization_stats");
+  auto flat = [&](const nlohmann::json& v, const std::string& where) {
+    std::vector<double> out;
+    std::vector<const nlohmann::json*> todo{&v};
+    while (!todo.empty()) {  // depth-first, in order
+      const nlohmann::json* x = todo.back();
+      todo.pop_back();
+      if (x->is_array())
+        for (auto it = x->rbegin(); it != x->rend(); ++it) todo.push_back(&*it);
+      else if (x->is_number())
+        out.push_back(x->get<double>());
+      else
+        throw IoError(where + " holds " + std::string(x->type_name()) + ", expected numbers");
+    }
+    return out;
+  };
+  for (const std::string& key : meta.low_dim_keys()) {
+    const std::string at = path + ": obs_normalization_stats." + key;
+    if (!s.contains(key) || !s[key].contains("mean") || !s[key].contains("std"))
+      throw IoError(at + " needs 'mean' and 'std'");
+    const std::vector<double> mean = flat(s[key]["mean"], at + ".mean");
+    const std::vector<double> std = flat(s[key]["std"], at + ".std");
+    if (int64_t(mean.size()) != meta.key_size(key) || std.size() != mean.size())
+      throw IoError(at + ": mean and std need " + std::to_string(meta.key_size(key)) +
+                    " values each, got " + std::to_string(mean.size()) + " and " +
+                    std::to_string(std.size()));
+    for (double v : std)
+      if (!(v > 0) || !std::isfinite(v))
+        throw IoError(at + ".std holds " + std::to_string(v) + ", expected positive values");
+    norm.obs.offset.insert(norm.obs.offset.end(), mean.begin(), mean.end());
+    norm.obs.scale.insert(norm.obs.scale.end(), std.begin(), std.end());
+  }
+  return norm;
+}
+
+// A policy that computes what the robomimic checkpoint computes, with everything needed to save
+// it as a mimic checkpoint.
+struct ImportedPolicy {
+  std::unique_ptr<policy::Policy<float, Cpu>> policy;
+  nlohmann::json config;  // merged over mimic's defaults
+  nlohmann::json env_args;
+  int64_t schedule_units = 0;
+  size_t tensors = 0;  // robomimic tensors read
+};
+
+inline ImportedPolicy import_robomimic_policy(const std::string& path,
+                                              const policy::AlgorithmRegistry& registry) {
+  const RobomimicCheckpoint c = read_robomimic_checkpoint(path);
+  if (!registry.has_algo_name(c.algo_name))
+    throw UnsupportedError(path + ": robomimic algorithm '" + c.algo_name +
+                           "' has no counterpart in mimic yet");
+  ImportedPolicy out;
+  out.config =
+      policy::naming_checkpoint(path, [&] { return config::load_config(c.config, registry); });
+  const policy::ShapeMeta meta = robomimic_shape_meta(c, out.config, path);
+  const policy::Normalization norm = robomimic_normalization(c, meta, out.config, path);
+  const auto& train = out.config.at("train");
+  const int64_t epochs = train.value("num_epochs", int64_t(1));
+  const auto& every = out.config.at("experiment").value("epoch_every_n_steps", nlohmann::json());
+  out.schedule_units = policy::schedule_counts_batches(out.config)
+                           ? epochs * (every.is_number_integer() ? every.get<int64_t>() : 100)
+                           : epochs;
+  const uint64_t seed = train.value("seed", uint64_t(1));
+  const policy::AlgorithmSpec& spec = registry.of(out.config);
+  out.policy = policy::naming_checkpoint(path, [&] {
+    return spec.build<float, Cpu>(
+        policy::BuildArgs{out.config, meta, norm, seed, out.schedule_units});
+  });
+  // Rename; aliases robomimic shares between modules must hold the same values.
+  std::map<std::string, Tensor<float>> weights;
+  std::map<std::string, std::string> source;  // mimic name -> robomimic name
+  for (const auto& [name, t] : c.model) {
+    const std::string mine = mimic_name_of_robomimic(name, path);
+    if (mine.empty()) continue;
+    if (source.count(mine))
+      throw IoError(path + ": tensors '" + source[mine] + "' and '" + name +
+                    "' both map to mimic's '" + mine + "'");
+    source[mine] = name;
+    weights.emplace(mine, t);
+  }
+  const std::vector<std::string> names = out.policy->weight_names();
+  for (const auto& [mine, theirs] : source)
+    if (std::find(names.begin(), names.end(), mine) == names.end())
+      throw IoError(path + ": tensor '" + theirs + "' (mimic name '" + mine +
+                    "') has no place in mimic's " + spec.name + " policy built from its config");
+  for (const std::string& n : names)
+    if (!weights.count(n))
+      throw IoError(path + ": mimic's " + spec.name + " policy needs '" + n +
+                    "', which the checkpoint does not hold");
+  for (const auto& [name, t] : c.model) {  // robomimic's RNN per-step alias of its decoder
+    const std::string alias = "policy.nets.rnn.per_step_net.";
+    if (name.rfind(alias, 0) != 0) continue;
+    const std::string original = "policy.nets.decoder." + name.substr(alias.size());
+    auto it = std::find_if(c.model.begin(), c.model.end(),
+                           [&](const auto& e) { return e.first == original; });
+    if (it == c.model.end() || it->second.shape() != t.shape() ||
+        !std::equal(t.data(), t.data() + t.numel(), it->second.data()))
+      throw IoError(path + ": '" + name + "' should equal '" + original +
+                    "' (robomimic shares the module)");
+  }
+  policy::naming_checkpoint(path, [&] {
+    out.policy->load_weights(weights);
+    return 0;
+  });
+  out.env_args = c.env_metadata;
+  out.tensors = c.model.size();
+  return out;
+}
+
+// Writes the mimic checkpoint (atomically) that `mimic eval` and policy_from_checkpoint run.
+inline void save_imported(const ImportedPolicy& p, const std::string& source_path,
+                          const std::string& out_path) {
+  nlohmann::json extra = {{"imported_from", {{"format", "robomimic"}, {"path", source_path}}}};
+  if (!p.env_args.is_null()) extra["trainer"] = {{"env_args", p.env_args}};
+  policy::save_checkpoint(out_path, *p.policy, p.config, p.schedule_units, extra);
+}
+
+}  // namespace mimic::interop
