@@ -50,6 +50,10 @@ const std::vector<Command>& commands() {
        "--from robomimic CKPT.pth --output OUT.safetensors",
        {},
        mimic::cli::program::import_checkpoint},
+      {"export",
+       "--to robomimic IN.safetensors --output model.pth",
+       {},
+       mimic::cli::program::export_checkpoint},
       {"eval",
        "--agent CKPT [--n_rollouts 27] [--horizon H] [--env E] [--video_path P] [--video_skip 5] "
        "[--seed S] [--dataset_path OUT] [--n_envs 8] [--device cpu|cuda]",
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
   for (const auto& c : commands()) {
     if (name != c.name) continue;
     std::vector<std::string> args(argv + 2, argv + argc);
-    if (name == "import") args = mimic::cli::positional_as_input(args);
+    if (name == "import" || name == "export") args = mimic::cli::positional_as_input(args);
 #ifdef MIMIC_CLI_CONVERT
     if (name == "convert") args = mimic::cli::program::convert_args(args);
 #endif

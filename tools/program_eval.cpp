@@ -1,4 +1,4 @@
-// `mimic eval` and `mimic import`.
+// `mimic eval`, `mimic import` and `mimic export`.
 #include "commands/algorithms.hpp"
 #include "commands/import.hpp"
 #include "commands/program.hpp"
@@ -9,6 +9,9 @@ namespace mimic::cli::program {
 int eval(const Flags& flags) { return cli::eval(flags, program_algorithms(), env::builtin_envs()); }
 int import_checkpoint(const Flags& flags) {
   return cli::import_checkpoint(flags, program_algorithms());
+}
+int export_checkpoint(const Flags& flags) {
+  return cli::export_checkpoint(flags, program_algorithms());
 }
 
 }  // namespace mimic::cli::program

@@ -176,8 +176,9 @@ TEST(Cli, ConcurrentSplitsAreRefusedNotRaced) {
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 
-// A robomimic checkpoint imported as a user would, then evaluated in mimic's Lift; a checkpoint of
-// an algorithm mimic lacks is refused by name; a full disk leaves no partial file.
+// A robomimic checkpoint imported as a user would, evaluated in mimic's Lift, exported back and
+// re-imported; a checkpoint of an algorithm mimic lacks is refused by name; a full disk during
+// import or export leaves no partial file.
 TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
   const std::string robomimic = std::string(MIMIC_TEST_DATA_DIR) + "/robomimic_checkpoints/";
   const std::string out = ::testing::TempDir() + "/imported_bc_rnn.safetensors";
@@ -189,6 +190,11 @@ TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
   CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 4 --n_envs 1");
   EXPECT_EQ(e.status, 0) << e.output;
   EXPECT_NE(e.output.find("Lift"), std::string::npos) << e.output;
+  const std::string pth = ::testing::TempDir() + "/exported_bc_rnn.pth";
+  CommandResult x = run("export --to robomimic " + out + " --output " + pth);
+  ASSERT_EQ(x.status, 0) << x.output;
+  EXPECT_NE(x.output.find("as robomimic bc, 12 tensors"), std::string::npos) << x.output;
+  EXPECT_EQ(run("import --from robomimic " + pth + " --output " + out).status, 0);
   CommandResult bad = run("import --from robomimic " + robomimic + "bad_algo.pth --output " + out);
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("'bcq'"), std::string::npos) << bad.output;
@@ -205,6 +211,19 @@ TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
   EXPECT_EQ(full.status, 1) << full.output;
   EXPECT_NE(full.output.find("bct.safetensors"), std::string::npos) << full.output;
   EXPECT_TRUE(disk.files().empty()) << full.output;
+  disk.make_room();
+  const std::string bct = (disk.dir() / "bct.safetensors").string();
+  ASSERT_EQ(disk.run(std::string(MIMIC_CLI) + " import --from robomimic " + robomimic +
+                     "bc_transformer.pth --output " + bct)
+                .status,
+            0);
+  disk.leave_free(4 << 10);
+  const auto full_export = disk.run(std::string(MIMIC_CLI) + " export --to robomimic " + bct +
+                                    " --output " + (disk.dir() / "bct.pth").string());
+  EXPECT_EQ(full_export.signal, 0) << full_export.output;
+  EXPECT_EQ(full_export.status, 1) << full_export.output;
+  EXPECT_NE(full_export.output.find("bct.pth"), std::string::npos) << full_export.output;
+  EXPECT_EQ(disk.files(), std::vector<std::string>{"bct.safetensors"}) << full_export.output;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/interop/robomimic_export.hpp"
 #include "mimic/policy/builtin.hpp"
 #include "support/errors.hpp"
 
@@ -241,6 +242,84 @@ TEST(ImportRobomimic, ActionsEqualRobomimicsRolloutPolicy) {
     auto again = policy::policy_from_checkpoint<float, Cpu>(ck, out, reg);
     expect_actions(run_episode(*again, c["episode"], frames), c["episode"], name + " (saved)");
   }
+}
+
+// mimic -> robomimic: the exported file holds robomimic's whole state dict (the same names as the
+// file robomimic wrote, the same values, the RNN alias and the mask buffers included) and config,
+// and imports back to the same actions.
+TEST(ExportRobomimic, WritesRobomimicsStateDictAndConfig) {
+  const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
+  const json expected = json::parse(file_bytes(kDir + "expected.json"));
+  for (const char* name : {"bc", "bc_gmm", "bc_rnn", "bc_rnn_gmm", "bc_transformer"}) {
+    SCOPED_TRACE(name);
+    const std::string original = kDir + name + std::string(".pth");
+    const std::string ours = scratch(name + std::string("_export.safetensors"));
+    const std::string exported = scratch(name + std::string("_export.pth"));
+    interop::save_imported(interop::import_robomimic_policy(original, reg), original, ours);
+    const interop::RobomimicExport e = interop::export_robomimic_checkpoint(ours, exported, reg);
+
+    const interop::RobomimicCheckpoint a = interop::read_robomimic_checkpoint(original);
+    const interop::RobomimicCheckpoint b = interop::read_robomimic_checkpoint(exported);
+    EXPECT_EQ(e.tensors, a.model.size());
+    std::map<std::string, Tensor<float>> theirs(a.model.begin(), a.model.end());
+    ASSERT_EQ(b.model.size(), theirs.size());
+    for (const auto& [k, t] : b.model) {
+      ASSERT_TRUE(theirs.count(k)) << k;
+      ASSERT_EQ(t.shape(), theirs.at(k).shape()) << k;
+      EXPECT_TRUE(std::equal(t.data(), t.data() + t.numel(), theirs.at(k).data())) << k;
+    }
+    EXPECT_EQ(b.config, a.config);
+    EXPECT_EQ(b.algo_name, "bc");
+    EXPECT_EQ(b.shape_metadata["all_shapes"], a.shape_metadata["all_shapes"]);
+    EXPECT_EQ(b.shape_metadata["ac_dim"], a.shape_metadata["ac_dim"]);
+    EXPECT_EQ(b.env_metadata, a.env_metadata);
+    if (a.obs_normalization_stats.is_null()) {
+      EXPECT_TRUE(b.obs_normalization_stats.is_null());
+    } else {  // float32 statistics through mimic's doubles: exact
+      EXPECT_EQ(b.obs_normalization_stats, a.obs_normalization_stats);
+    }
+
+    interop::ImportedPolicy again = interop::import_robomimic_policy(exported, reg);
+    const json& c = expected["cases"][name];
+    expect_actions(run_episode(*again.policy, c["episode"], again.policy->n_obs_steps()),
+                   c["episode"], name);
+  }
+}
+
+TEST(ExportRobomimic, RefusesWhatRobomimicCannotHold) {
+  const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
+  policy::ShapeMeta meta;
+  meta.obs_shapes["x"] = {3};
+  meta.action_dim = 2;
+  auto saved = [&](const json& user) {
+    const json config = config::load_config(user, reg);
+    auto p = policy::make_policy<float, Cpu>(reg, config, meta, policy::Normalization{}, 1, 10);
+    const std::string path = scratch("refused.safetensors");
+    policy::save_checkpoint(path, *p, config, 10);
+    return path;
+  };
+  const std::string out = scratch("refused.pth");
+  const json gaussian = {{"algo_name", "bc"},
+                         {"algo", {{"actor_layer_dims", {8}}, {"gaussian", {{"enabled", true}}}}}};
+  testing::expect_error<UnsupportedError>(
+      [&] { interop::export_robomimic_checkpoint(saved(gaussian), out, reg); }, {"Gaussian"});
+  const json future = {{"algo_name", "bc"},
+                       {"train", {{"frame_stack", 10}}},
+                       {"algo",
+                        {{"transformer",
+                          {{"enabled", true},
+                           {"embed_dim", 8},
+                           {"num_layers", 1},
+                           {"num_heads", 2},
+                           {"supervise_all_steps", true},
+                           {"pred_future_acs", true}}}}}};
+  testing::expect_error<UnsupportedError>(
+      [&] { interop::export_robomimic_checkpoint(saved(future), out, reg); },
+      {"algo.transformer.pred_future_acs", "robomimic 0.3.0 does not have"});
+  const json ibc = {{"algo_name", "ibc"}};
+  testing::expect_error<UnsupportedError>(
+      [&] { interop::export_robomimic_checkpoint(saved(ibc), out, reg); }, {"'ibc'"});
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

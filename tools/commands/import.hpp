@@ -1,11 +1,14 @@
 #pragma once
 // `mimic import --from robomimic CKPT.pth --output OUT.safetensors`: a checkpoint of another
 // framework as a mimic checkpoint that `mimic eval` and policy_from_checkpoint run.
+// `mimic export --to robomimic IN.safetensors --output model.pth`: the reverse, a checkpoint
+// robomimic 0.3.0's policy_from_checkpoint loads.
 #include <iostream>
 #include <string>
 
 #include "commands/flags.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/interop/robomimic_export.hpp"
 
 namespace mimic::cli {
 
@@ -28,6 +31,24 @@ inline int import_checkpoint(const Flags& flags, const policy::AlgorithmRegistry
   if (p.env_args.is_object() && p.env_args.contains("env_name"))
     std::cout << ", environment " << p.env_args.value("env_name", std::string());
   std::cout << "\n";
+  return 0;
+}
+
+inline int export_checkpoint(const Flags& flags, const policy::AlgorithmRegistry& algorithms) {
+  flags.check_known({"to", "input", "output"});
+  const std::string to = flags.require("to");
+  if (to != "robomimic")
+    throw ValueError("--to: expected robomimic (a robomimic 0.3.0 .pth checkpoint), got '" + to +
+                     "'");
+  if (!flags.has("input"))
+    throw ValueError(
+        "missing the checkpoint: mimic export --to robomimic IN.safetensors --output "
+        "model.pth");
+  const std::string input = flags.get("input"), output = flags.require("output");
+  const interop::RobomimicExport e =
+      interop::export_robomimic_checkpoint(input, output, algorithms);
+  std::cout << "wrote " << output << ": mimic " << e.algorithm << " as robomimic bc, " << e.tensors
+            << " tensors\n";
   return 0;
 }
 

@@ -21,5 +21,6 @@ int train(const Flags& flags);                                         // progra
 int generate_configs(const Flags& flags);                              // program_train.cpp
 int eval(const Flags& flags);                                          // program_eval.cpp
 int import_checkpoint(const Flags& flags);                             // program_eval.cpp
+int export_checkpoint(const Flags& flags);                             // program_eval.cpp
 
 }  // namespace mimic::cli::program

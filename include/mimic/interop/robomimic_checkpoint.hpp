@@ -68,17 +68,10 @@ inline RobomimicCheckpoint read_robomimic_checkpoint(const std::string& path) {
   return c;
 }
 
-// robomimic's state-dict name -> mimic's; "" for tensors mimic keeps no copy of (robomimic's
-// per-step alias of the RNN decoder, attention-mask buffers). Errors name the tensor.
-inline std::string mimic_name_of_robomimic(const std::string& full, const std::string& path) {
-  const std::string policy = "policy.";
-  if (full.rfind(policy, 0) != 0)
-    throw IoError(path + ": tensor '" + full + "' is outside robomimic's 'policy' network");
-  const std::string n = full.substr(policy.size());
-  auto starts = [&](const std::string& p) { return n.rfind(p, 0) == 0; };
-  if (starts("nets.rnn.per_step_net.")) return "";
-  if (n == "params.embed_timestep") return "actor.embed_timestep";
-  const std::vector<std::pair<std::string, std::string>> prefixes = {
+// robomimic's module prefixes (after "policy.") and mimic's names for them, both ways. GPT blocks
+// (nets.transformer.nets.transformer.<i>.nets.<part>) are renamed separately.
+inline const std::vector<std::pair<std::string, std::string>>& robomimic_prefixes() {
+  static const std::vector<std::pair<std::string, std::string>> table = {
       {"nets.mlp._model.", "actor.mlp."},
       {"nets.decoder.nets.action.", "actor.decoder."},
       {"nets.decoder.nets.mean.", "actor.mean."},
@@ -90,7 +83,20 @@ inline std::string mimic_name_of_robomimic(const std::string& full, const std::s
       {"nets.embed_timestep.", "actor.embed_timestep."},
       {"nets.transformer.nets.output_ln.", "actor.transformer.output_ln."},
   };
-  for (const auto& [from, to] : prefixes)
+  return table;
+}
+
+// robomimic's state-dict name -> mimic's; "" for tensors mimic keeps no copy of (robomimic's
+// per-step alias of the RNN decoder, attention-mask buffers). Errors name the tensor.
+inline std::string mimic_name_of_robomimic(const std::string& full, const std::string& path) {
+  const std::string policy = "policy.";
+  if (full.rfind(policy, 0) != 0)
+    throw IoError(path + ": tensor '" + full + "' is outside robomimic's 'policy' network");
+  const std::string n = full.substr(policy.size());
+  auto starts = [&](const std::string& p) { return n.rfind(p, 0) == 0; };
+  if (starts("nets.rnn.per_step_net.")) return "";
+  if (n == "params.embed_timestep") return "actor.embed_timestep";
+  for (const auto& [from, to] : robomimic_prefixes())
     if (starts(from)) return to + n.substr(from.size());
   // GPT blocks: nets.transformer.nets.transformer.<i>.nets.<part>
   const std::string blocks = "nets.transformer.nets.transformer.";
