@@ -4,14 +4,14 @@
 # build_fuzz/corpus/<target>, not in the tree; a crashing input is written to
 # build_fuzz/findings/<target>/ and the script fails. To keep a finding fixed, fix it, then copy
 # the input into tests/fuzz/corpus/<target>/ so the suite replays it (FuzzCorpus.*).
-#   bash tools/fuzz.sh [seconds per target, default 600] [target ...]   targets: config checkpoint robomimic
+#   bash tools/fuzz.sh [seconds per target, default 600] [target ...]   targets: config checkpoint robomimic torch
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config checkpoint robomimic)
+[ ${#targets[@]} -gt 0 ] || targets=(config checkpoint robomimic torch)
 bash tools/install_deps.sh
 if ! command -v clang++ > /dev/null || ! dpkg-query -W libclang-rt-dev > /dev/null 2>&1; then
   echo "mimic fuzz: installing clang and libclang-rt-dev (libFuzzer)"

@@ -16,5 +16,7 @@ int checkpoint_input(const uint8_t* data, size_t size);
 // A robomimic HDF5 file written from the bytes (demos, names, dtypes, shapes, attributes, masks),
 // then read as training reads it: reader, masks, SequenceDataset and a sampled batch.
 int robomimic_input(const uint8_t* data, size_t size);
+// A file handed to `mimic import --from robomimic` (a torch.save zip), or raw pickle bytes.
+int torch_input(const uint8_t* data, size_t size);
 
 }  // namespace mimic::fuzz

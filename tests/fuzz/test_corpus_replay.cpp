@@ -41,6 +41,7 @@ TEST(FuzzCorpus, CheckpointInputsReplayCleanly) {
 TEST(FuzzCorpus, RobomimicInputsReplayCleanly) {
   EXPECT_GE(replay("robomimic", fuzz::robomimic_input), 10u);
 }
+TEST(FuzzCorpus, TorchInputsReplayCleanly) { EXPECT_GE(replay("torch", fuzz::torch_input), 6u); }
 
 }  // namespace
 }  // namespace mimic

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mimic/mimic.hpp"
+#include "mimic/policy/core/optimizer.hpp"
 
 namespace mimic {
 namespace {
@@ -167,6 +168,47 @@ TEST(LrSchedule, Shapes) {
   EXPECT_EQ(lin.at(2), 1.5);
   EXPECT_EQ(lin.at(100), 1.0);
   EXPECT_THROW(optim::LrSchedule::kind_from_name("exponential"), ValueError);
+}
+
+// robomimic's "linear" schedule (BC-Transformer's published one): torch's LinearLR from 1 to
+// decay_factor over epoch_schedule[0] epochs, independent of the run's length; no epoch_schedule
+// means a constant rate; more than one end epoch is refused by name.
+TEST(LrSchedule, LinearIsRobomimicsLinearLrOverItsEndEpoch) {
+  nn::ParamStore<float> store;
+  store.declare("w", {2});
+  store.allocate();
+  const nlohmann::json p = {{"optimizer_type", "adamw"},
+                            {"learning_rate",
+                             {{"initial", 1e-4},
+                              {"decay_factor", 0.1},
+                              {"epoch_schedule", {100}},
+                              {"scheduler_type", "linear"}}}};
+  policy::PolicyOptimizer<float> opt(store, policy::OptimizerSettings::from_json(p), 30);
+  for (int epoch = 0; epoch <= 150; ++epoch) {
+    const double want = 1e-4 * (1.0 + (0.1 - 1.0) * std::min(epoch, 100) / 100.0);
+    EXPECT_NEAR(opt.learning_rate(), want, 1e-15) << epoch;
+    opt.end_epoch();
+  }
+  nlohmann::json flat = p;
+  flat["learning_rate"]["epoch_schedule"] = nlohmann::json::array();
+  policy::PolicyOptimizer<float> constant(store, policy::OptimizerSettings::from_json(flat), 30);
+  for (int epoch = 0; epoch < 40; ++epoch) constant.end_epoch();
+  EXPECT_EQ(constant.learning_rate(), 1e-4);
+  nlohmann::json two = p;
+  two["learning_rate"]["epoch_schedule"] = {10, 20};
+  EXPECT_THROW(
+      {
+        try {
+          policy::OptimizerSettings::from_json(two);
+        } catch (const ValueError& e) {
+          EXPECT_NE(
+              std::string(e.what()).find("algo.optim_params.policy.learning_rate.epoch_schedule"),
+              std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      ValueError);
 }
 
 }  // namespace

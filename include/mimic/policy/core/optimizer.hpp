@@ -65,6 +65,10 @@ struct OptimizerSettings {
       if (s.warmup_steps < 0)
         throw ValueError("config: '" + l + ".warmup_steps' must be >= 0, got " +
                          lr["warmup_steps"].dump());
+      if (s.scheduler == "linear" && !s.step_every_batch && s.epoch_schedule.size() > 1)
+        throw ValueError("config: '" + l +
+                         ".epoch_schedule' of the linear schedule holds its one end epoch, got " +
+                         lr["epoch_schedule"].dump());
     }
     if (p.contains("regularization") && p["regularization"].contains("L2")) {
       s.l2 = typed<double>(p["regularization"], "L2", at + ".regularization");
@@ -119,6 +123,16 @@ class PolicyOptimizer {
       schedule_.milestones = s.epoch_schedule;
     } else {
       schedule_.kind = optim::LrSchedule::kind_from_name(s.scheduler);
+    }
+    if (schedule_.kind == optim::LrSchedule::kLinear && !s.step_every_batch) {
+      // robomimic's LinearLR: from 1 to decay_factor over epoch_schedule[0] epochs, then held;
+      // no epoch_schedule means a constant rate.
+      if (s.epoch_schedule.empty()) {
+        schedule_.kind = optim::LrSchedule::kConstant;
+      } else {
+        schedule_.total_steps = std::max<int64_t>(1, s.epoch_schedule[0]);
+        schedule_.end_factor = s.decay_factor;
+      }
     }
   }
 
