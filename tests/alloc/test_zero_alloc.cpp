@@ -1,42 +1,9 @@
-// A repeated training step makes no heap allocation after the first one. Global operator new is
-// replaced to count allocations made on this thread while counting is switched on.
+// A repeated training step makes no heap allocation after the first one (allocations counted by
+// counting_allocator.cpp).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "counting_allocator.hpp"
 #include "mimic/mimic.hpp"
-
-// The replacements below pair malloc with free by construction; GCC cannot see that.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  std::size_t al = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace mimic {
 namespace {
@@ -85,11 +52,9 @@ TEST(ZeroAllocation, SecondTrainingStepAllocatesNothing) {
   for (int64_t i = 0; i < y.numel(); ++i) y[i] = philox_uniform<float>(11, i) * 2 - 1;
 
   const float first = train_step(mlp, tape, x, y);  // step 1 sizes the arena and vectors
-  g_allocations = 0;
-  g_counting = true;
+  alloc_count::start();
   const float second = train_step(mlp, tape, x, y);  // step 2 must reuse everything
-  g_counting = false;
-  EXPECT_EQ(g_allocations.load(), 0) << "heap allocations during step 2";
+  EXPECT_EQ(alloc_count::stop(), 0) << "heap allocations during step 2";
   float last = second;
   for (int i = 0; i < 300; ++i) last = train_step(mlp, tape, x, y);
   EXPECT_LT(second, first);  // the step really trains

@@ -3,6 +3,7 @@
 // leading dimensions, alpha and beta; and the threaded zeroing of large buffers.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -55,6 +56,32 @@ TEST(CpuGemm, MatrixVectorProductsSplitAcrossThreadsMatchLoop) {
         expect_gemm_matches_loop(s, ta, tb, 0.5, 1.0);
         expect_gemm_matches_loop(s, ta, tb, -2.0, 0.25);
       }
+}
+
+// Few output columns (n <= 16, a batch-1 convolution) go to the register-blocked thin product:
+// every column count, both layouts of A, row counts that leave partial 4- and 16-row blocks, and
+// a float case against the double loop.
+TEST(CpuGemm, ThinProductsMatchLoop) {
+  for (int64_t n = 1; n <= 16; ++n)
+    for (const GemmCase& s : {GemmCase{203, n, 331}, GemmCase{64, n, 1024}})
+      for (bool ta : {false, true}) {
+        expect_gemm_matches_loop(s, ta, false, 1.0, 0.0);
+        expect_gemm_matches_loop(s, ta, false, -0.5, 0.75);
+      }
+  const int64_t m = 150, n = 16, k = 2000;
+  std::vector<float> a(m * k), b(k * n), c(m * n);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = philox_uniform<float>(4, i) - 0.5f;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = philox_uniform<float>(5, i) - 0.5f;
+  cpu::Gemm::gemm(false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double dot = 0, mag = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        dot += double(a[i * k + p]) * double(b[p * n + j]);
+        mag += std::abs(double(a[i * k + p]) * double(b[p * n + j]));
+      }
+      ASSERT_NEAR(c[i * n + j], dot, 1e-5 * mag) << "(" << i << ", " << j << ")";
+    }
 }
 
 // beta == 0 never reads C (it may hold NaN), also on the path that zeroes a large contiguous C

@@ -226,6 +226,27 @@ TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
   EXPECT_EQ(disk.files(), std::vector<std::string>{"bct.safetensors"}) << full_export.output;
 }
 
+// A Diffusion Policy workspace checkpoint (DP's own save, tests/reference/
+// make_dp_checkpoint_fixture.py) imported as a user would and rolled out in mimic's Push-T, which
+// observes DP's 20 keypoint values: the import maps DP's pixel actions to Push-T's [-1, 1].
+TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
+  const std::string ckpt = std::string(MIMIC_TEST_DATA_DIR) + "/diffusion_policy/dp_unet_lowdim.ckpt";
+  const std::string out = ::testing::TempDir() + "/imported_dp.safetensors";
+  std::filesystem::remove(out);
+  CommandResult r = run("import --from diffusion_policy " + ckpt + " --output " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("as diffusion_policy (EMA weights act)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("environment PushT"), std::string::npos) << r.output;
+  CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 16 --n_envs 1");
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
+  CommandResult robomimic = run("import --from robomimic " + ckpt + " --output " + out);
+  EXPECT_EQ(robomimic.status, 1);
+  EXPECT_NE(robomimic.output.find("omegaconf.dictconfig.DictConfig' is not allowed"),
+            std::string::npos)
+      << robomimic.output;
+}
+
 }  // namespace
 }  // namespace mimic
 #endif

@@ -1,33 +1,61 @@
 #pragma once
-// `mimic import --from robomimic CKPT.pth --output OUT.safetensors`: a checkpoint of another
-// framework as a mimic checkpoint that `mimic eval` and policy_from_checkpoint run.
+// `mimic import --from robomimic|diffusion_policy CKPT --output OUT.safetensors`: a checkpoint
+// of another framework as a mimic checkpoint that `mimic eval` and policy_from_checkpoint run.
 // `mimic export --to robomimic IN.safetensors --output model.pth`: the reverse, a checkpoint
 // robomimic 0.3.0's policy_from_checkpoint loads.
 #include <iostream>
 #include <string>
 
 #include "commands/flags.hpp"
+#include "mimic/env/pusht/env.hpp"
+#include "mimic/interop/diffusion_policy_checkpoint.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
 #include "mimic/interop/robomimic_export.hpp"
 
 namespace mimic::cli {
 
+// Diffusion Policy's Push-T low-dim task (9 keypoints and the agent position in pixels, a pixel
+// target out) runs in mimic's Push-T, which observes the same 20 values and takes the target
+// scaled to [-1, 1]; other tasks keep DP's units and no environment.
+inline std::optional<interop::DiffusionPolicyTarget> diffusion_policy_target(
+    const nlohmann::json& cfg) {
+  const nlohmann::json task = cfg.value("task", nlohmann::json::object());
+  if (!task.is_object() || task.value("name", std::string()) != "pusht_lowdim" ||
+      task.value("obs_dim", 0) != 20 || task.value("action_dim", 0) != 2)
+    return std::nullopt;
+  interop::DiffusionPolicyTarget t;
+  t.env_args = env::PushT().env_args();
+  const double scale = env::pusht::target_to_action(1.0) - env::pusht::target_to_action(0.0);
+  t.action_scale = {scale, scale};
+  t.action_offset = {env::pusht::target_to_action(0.0), env::pusht::target_to_action(0.0)};
+  return t;
+}
+
 inline int import_checkpoint(const Flags& flags, const policy::AlgorithmRegistry& algorithms) {
   flags.check_known({"from", "input", "output"});
   const std::string from = flags.require("from");
-  if (from != "robomimic")
-    throw ValueError("--from: expected robomimic (a robomimic 0.3.0 .pth checkpoint), got '" +
-                     from + "'");
-  if (!flags.has("input"))
+  if (from != "robomimic" && from != "diffusion_policy")
     throw ValueError(
-        "missing the checkpoint: mimic import --from robomimic CKPT.pth --output "
-        "OUT.safetensors");
+        "--from: expected robomimic (a robomimic 0.3.0 .pth checkpoint) or diffusion_policy (a "
+        "Diffusion Policy workspace .ckpt), got '" +
+        from + "'");
+  if (!flags.has("input"))
+    throw ValueError("missing the checkpoint: mimic import --from " + from +
+                     " CKPT --output OUT.safetensors");
   const std::string input = flags.get("input"), output = flags.require("output");
-  const interop::ImportedPolicy p = interop::import_robomimic_policy(input, algorithms);
+  const interop::ImportedPolicy p = from == "robomimic"
+                                        ? interop::import_robomimic_policy(input, algorithms)
+                                        : interop::import_diffusion_policy(
+                                              input, algorithms, diffusion_policy_target);
   interop::save_imported(p, input, output);
-  std::cout << "wrote " << output << ": robomimic " << p.config.value("algo_name", "") << " as "
-            << p.policy->algo_name() << ", " << p.tensors << " tensors, "
-            << p.policy->parameter_count() << " parameters";
+  if (from == "robomimic")
+    std::cout << "wrote " << output << ": robomimic " << p.config.value("algo_name", "") << " as "
+              << p.policy->algo_name();
+  else
+    std::cout << "wrote " << output << ": Diffusion Policy "
+              << p.config["experiment"].value("name", "") << " as " << p.policy->algo_name()
+              << (p.config["algo"]["ema"].value("enabled", false) ? " (EMA weights act)" : "");
+  std::cout << ", " << p.tensors << " tensors, " << p.policy->parameter_count() << " parameters";
   if (p.env_args.is_object() && p.env_args.contains("env_name"))
     std::cout << ", environment " << p.env_args.value("env_name", std::string());
   std::cout << "\n";

@@ -53,6 +53,23 @@ inline std::vector<double> make_betas(BetaSchedule kind, int64_t n, double beta_
 }
 
 // Cumulative products of alphas = 1 - betas.
+// diffusers' float32 tables: betas rounded to float, alphas = float(1 - beta), and torch's
+// cumprod of those (accumulated in double, each product rounded to float). `betas` is rounded in
+// place. Equal to diffusers' alphas_cumprod for squaredcos_cap_v2 (its betas are doubles rounded
+// to float); for linear schedules torch's float32 linspace may differ from the rounded doubles by
+// one unit in the last place of a beta.
+inline std::vector<double> diffusers_alphas_cumprod(std::vector<double>& betas) {
+  std::vector<double> out(betas.size());
+  double acc = 1;
+  for (size_t i = 0; i < betas.size(); ++i) {
+    const float beta = static_cast<float>(betas[i]);
+    betas[i] = beta;
+    acc *= static_cast<double>(1.0f - beta);
+    out[i] = static_cast<float>(acc);
+  }
+  return out;
+}
+
 inline std::vector<double> alphas_cumprod(const std::vector<double>& betas) {
   std::vector<double> out(betas.size());
   double acc = 1;

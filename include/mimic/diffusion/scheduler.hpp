@@ -29,6 +29,10 @@ struct SchedulerConfig {
   Prediction prediction_type = Prediction::kEpsilon;
   bool set_alpha_to_one = true;  // DDIM: alpha_cumprod before step 0 is 1
   int64_t steps_offset = 0;      // DDIM
+  // diffusers' tables: betas and alphas_cumprod rounded to float32, as the originals (Diffusion
+  // Policy, robomimic) sample with them. Near t = 0, 1 - alphas_cumprod is about 1e-4, so the
+  // rounding moves it by up to 1e-3 relative and a 100-step DDPM chunk by about 1e-4.
+  bool float32_tables = false;
 };
 
 namespace detail {
@@ -69,7 +73,8 @@ class Scheduler {
  public:
   Scheduler(SamplerKind kind, const SchedulerConfig& cfg) : kind_(kind), cfg_(cfg) {
     betas_ = make_betas(cfg.beta_schedule, cfg.num_train_timesteps, cfg.beta_start, cfg.beta_end);
-    alphas_cumprod_ = diffusion::alphas_cumprod(betas_);
+    alphas_cumprod_ =
+        cfg.float32_tables ? diffusers_alphas_cumprod(betas_) : diffusion::alphas_cumprod(betas_);
     set_timesteps(cfg.num_train_timesteps);
   }
 
@@ -109,7 +114,9 @@ class Scheduler {
                          0,
                          cfg_.clip_sample,
                          cfg_.prediction_type == Prediction::kEpsilon};
-    if (kind_ == SamplerKind::kDdpm) {
+    if (cfg_.float32_tables) {
+      diffusers_float32_coefficients(a_t, a_prev, t, u);
+    } else if (kind_ == SamplerKind::kDdpm) {
       const double alpha_t = a_t / a_prev, beta_t = 1 - alpha_t;
       u.c0 = std::sqrt(a_prev) * beta_t / (1 - a_t);
       u.c1 = std::sqrt(alpha_t) * (1 - a_prev) / (1 - a_t);
@@ -164,6 +171,27 @@ class Scheduler {
   const SchedulerConfig& config() const { return cfg_; }
 
  private:
+  // The step's coefficients as diffusers computes them: 0-d float32 tensors, in its order of
+  // operations. The order matters: beta_t = 1 - a_t / a_prev cancels (a_t / a_prev is about
+  // 1 - 1e-4 early on), so float rounding of the quotient moves beta_t by up to 1e-3 relative.
+  void diffusers_float32_coefficients(double a_t_d, double a_prev_d, int64_t t,
+                                      detail::StepUpdate& u) const {
+    const float a_t = float(a_t_d), a_prev = float(a_prev_d);
+    const float beta_prod_t = 1.0f - a_t;
+    u.sqrt_a = std::sqrt(a_t);
+    u.sqrt_1ma = std::sqrt(beta_prod_t);
+    if (kind_ == SamplerKind::kDdpm) {
+      const float beta_prod_prev = 1.0f - a_prev;
+      const float alpha_t = a_t / a_prev, beta_t = 1.0f - alpha_t;
+      u.c0 = (std::sqrt(a_prev) * beta_t) / beta_prod_t;
+      u.c1 = std::sqrt(alpha_t) * beta_prod_prev / beta_prod_t;
+      const float var = std::max((1.0f - a_prev) / (1.0f - a_t) * (1.0f - a_t / a_prev), 1e-20f);
+      u.sigma = t > 0 ? double(std::sqrt(var)) : 0.0;  // fixed_small
+    } else {                                           // DDIM, eta = 0
+      u.c0 = std::sqrt(a_prev);
+      u.c2 = std::sqrt(1.0f - a_prev);
+    }
+  }
   SamplerKind kind_;
   SchedulerConfig cfg_;
   std::vector<double> betas_, alphas_cumprod_;

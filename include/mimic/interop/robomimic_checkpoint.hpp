@@ -205,6 +205,7 @@ inline policy::Normalization robomimic_normalization(const RobomimicCheckpoint& 
 // A policy that computes what the robomimic checkpoint computes, with everything needed to save
 // it as a mimic checkpoint.
 struct ImportedPolicy {
+  std::string format = "robomimic";  // where it came from: robomimic, diffusion_policy
   std::unique_ptr<policy::Policy<float, Cpu>> policy;
   nlohmann::json config;  // merged over mimic's defaults
   nlohmann::json env_args;
@@ -279,7 +280,7 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
 // Writes the mimic checkpoint (atomically) that `mimic eval` and policy_from_checkpoint run.
 inline void save_imported(const ImportedPolicy& p, const std::string& source_path,
                           const std::string& out_path) {
-  nlohmann::json extra = {{"imported_from", {{"format", "robomimic"}, {"path", source_path}}}};
+  nlohmann::json extra = {{"imported_from", {{"format", p.format}, {"path", source_path}}}};
   if (!p.env_args.is_null()) extra["trainer"] = {{"env_args", p.env_args}};
   policy::save_checkpoint(out_path, *p.policy, p.config, p.schedule_units, extra);
 }

@@ -3,8 +3,8 @@
 // tree of plain values and never runs code. Calls (REDUCE, NEWOBJ) are only recorded, as the
 // callee's name plus its arguments, and only for globals on the caller's allow-list; any other
 // global, and any opcode outside the set below, is refused with an error that names it and its
-// byte offset. `collections.OrderedDict()` becomes a dict. Persistent ids (torch's tensor
-// storages) are kept as values for the caller to resolve.
+// byte offset. `collections.OrderedDict()` and `collections.defaultdict(f)` become dicts.
+// Persistent ids (torch's tensor storages) are kept as values for the caller to resolve.
 //
 // Opcodes read: PROTO FRAME STOP MARK POP POP_MARK DUP; NONE NEWTRUE NEWFALSE; BININT BININT1
 // BININT2 LONG1 BINFLOAT; BINUNICODE SHORT_BINUNICODE BINUNICODE8 BINSTRING SHORT_BINSTRING
@@ -229,6 +229,11 @@ class Unpickler {
     if (!args->is(Kind::kTuple)) fail(op, "the arguments of " + callee->text + " are not a tuple");
     if (callee->text == "collections.OrderedDict") {
       if (!args->items.empty()) fail(op, "OrderedDict with arguments is not supported");
+      push(make(Kind::kDict));
+      return;
+    }
+    if (callee->text == "collections.defaultdict") {  // its default factory only matters to code
+      if (args->items.size() > 1) fail(op, "defaultdict with initial items is not supported");
       push(make(Kind::kDict));
       return;
     }

@@ -34,6 +34,12 @@ inline void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
   if (threads > 1 && n > grain && !in_parallel()) {
     int64_t chunks = n / (grain > 0 ? grain : 1);
     if (chunks < threads) threads = static_cast<int>(chunks < 1 ? 1 : chunks);
+    // One thread runs inline: libgomp frees a one-thread team after each region and reuses a
+    // team only for the thread count it last had, so regions of varying size allocate.
+    if (threads < 2) {
+      fn(int64_t{0}, n);
+      return;
+    }
 #pragma omp parallel num_threads(threads)
     {
       int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();

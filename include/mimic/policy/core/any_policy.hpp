@@ -60,6 +60,17 @@ class AnyPolicy {
   // [B, chunk, A] in the dataset's action space (chunk 1 for single-step policies).
   virtual Tensor<float> act_rollout(const Tensor<float>& features,
                                     const std::vector<int>& env_ids) = 0;
+  // act_rollout into `actions`, which is reshaped (and reallocated only when its size differs).
+  // Policies that override it make no heap allocation once `actions` has the chunk's size and a
+  // first call at this batch size has sized their buffers: the path a control loop takes.
+  virtual void act_rollout_into(const Tensor<float>& features, const std::vector<int>& env_ids,
+                                Tensor<float>& actions) {
+    const Tensor<float> a = act_rollout(features, env_ids);
+    if (actions.data() == nullptr || actions.numel() != a.numel())
+      actions = Tensor<float>::empty(a.shape());
+    actions = actions.reshape(a.shape());
+    actions.copy_from(a);
+  }
   // Rollout `env_id` starts a new episode (recurrent policies clear its state).
   virtual void reset_rollout(int env_id) = 0;
 

@@ -51,12 +51,15 @@ inline nlohmann::json diffusion_policy_algo_section() {
         {"obs_as_cond", true},
         {"n_cond_layers", 0}}},
       {"ema", {{"enabled", true}, {"power", 0.75}}},
+      // float32_tables (mimic's addition): sample with diffusers' float32 beta and alpha tables,
+      // as the originals do; imported Diffusion Policy checkpoints set it.
       {"ddpm",
        {{"enabled", true},
         {"num_train_timesteps", 100},
         {"num_inference_timesteps", 100},
         {"beta_schedule", "squaredcos_cap_v2"},
         {"clip_sample", true},
+        {"float32_tables", false},
         {"prediction_type", "epsilon"}}},
       {"ddim",
        {{"enabled", false},
@@ -64,6 +67,7 @@ inline nlohmann::json diffusion_policy_algo_section() {
         {"num_inference_timesteps", 10},
         {"beta_schedule", "squaredcos_cap_v2"},
         {"clip_sample", true},
+        {"float32_tables", false},
         {"set_alpha_to_one", true},
         {"steps_offset", 0},
         {"prediction_type", "epsilon"}}}};

@@ -86,6 +86,7 @@ struct DiffusionPolicySettings {
           config::typed<std::string>(sc, "beta_schedule", section));
     });
     s.scheduler.clip_sample = config::typed<bool>(sc, "clip_sample", section);
+    s.scheduler.float32_tables = config::typed<bool>(sc, "float32_tables", section);
     s.scheduler.prediction_type = config::naming_path(section + ".prediction_type", [&] {
       return diffusion::prediction_from_name(
           config::typed<std::string>(sc, "prediction_type", section));
@@ -169,8 +170,21 @@ class DiffusionPolicy : public Policy<T, D> {
   // every random draw made before it, so on CUDA it is recorded once as a graph and replayed
   // (the device queue's run_recorded; the CPU runs it as it is).
   Tensor<float> predict(const Tensor<float>& obs_features) {
+    auto result =
+        Tensor<float>::empty({obs_features.dim(0), s_.n_action_steps, this->meta_.action_dim});
+    predict_into(obs_features, result);
+    return result;
+  }
+  // predict into `result` [B, n_action_steps, A]; after the first chunk at this batch size it
+  // makes no heap allocation (the chunk's buffers, host copy and recording are kept).
+  void predict_into(const Tensor<float>& obs_features, const Tensor<float>& result) {
     const auto on_queue = this->on_device_queue();
     const int64_t b = obs_features.dim(0), a = this->meta_.action_dim, h = s_.horizon;
+    if (result.rank() != 3 || result.dim(0) != b || result.dim(1) != s_.n_action_steps ||
+        result.dim(2) != a)
+      throw ShapeError("DiffusionPolicy::predict_into: result has shape " + result.shape().str() +
+                       ", expected [" + std::to_string(b) + ", " +
+                       std::to_string(s_.n_action_steps) + ", " + std::to_string(a) + "]");
     const nn::ParamStore<T, D>& store = inference_store();
     Tape<T, D>& tape = this->tape_;
     ChunkBuffers& c = chunk_buffers(b);
@@ -189,14 +203,13 @@ class DiffusionPolicy : public Policy<T, D> {
                              this->rng_.seed, this->rng_.advance(uint64_t(c.noise.numel()))},
                          c.noise.data());
     this->queue_.run_recorded(b, [&] { denoise(store, c); });
-    const Tensor<float> all = download(c.result);
-    auto result = Tensor<float>::empty({b, s_.n_action_steps, a});
+    DeviceMemory<D>::to_host(c.host_result.data(), c.result.data(), c.result.bytes());
     const int64_t start = s_.n_obs_steps - 1;
     for (int64_t i = 0; i < b; ++i)
-      std::copy_n(all.data() + (i * h + start) * a, s_.n_action_steps * a,
-                  result.data() + i * s_.n_action_steps * a);
+      for (int64_t j = 0; j < s_.n_action_steps * a; ++j)
+        result.data()[i * s_.n_action_steps * a + j] =
+            float(c.host_result[size_t((i * h + start) * a + j)]);
     unnormalize_rows(this->norm_.action, result.data(), b * s_.n_action_steps, a);
-    return result;
   }
   // Whether chunks replay a recorded graph (CUDA), and why not when they do not.
   void set_recording(bool on) { this->queue_.set_recording(on); }
@@ -204,6 +217,14 @@ class DiffusionPolicy : public Policy<T, D> {
 
   Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
     return predict(features);
+  }
+  void act_rollout_into(const Tensor<float>& features, const std::vector<int>&,
+                        Tensor<float>& actions) override {
+    const Shape want{features.dim(0), s_.n_action_steps, this->meta_.action_dim};
+    if (actions.data() == nullptr || actions.numel() != want.numel())
+      actions = Tensor<float>::empty(want);
+    actions = actions.reshape(want);
+    predict_into(features, actions);
   }
 
   std::map<std::string, Tensor<T, D>> state_tensors() const override {
@@ -298,6 +319,7 @@ class DiffusionPolicy : public Policy<T, D> {
   struct ChunkBuffers {
     int64_t batch = -1;
     Tensor<T, D> cond, x, next, noise, result;
+    std::vector<T> host_result;  // result's values on the host, sized once
   };
   ChunkBuffers& chunk_buffers(int64_t b) {
     if (chunk_.batch == b) return chunk_;
@@ -308,6 +330,7 @@ class DiffusionPolicy : public Policy<T, D> {
     chunk_.next = Tensor<T, D>::empty({b, h, a});
     chunk_.noise = Tensor<T, D>::empty({scheduler_.chunk_noise_blocks(), b, h, a});
     chunk_.result = scheduler_.timesteps().size() % 2 == 0 ? chunk_.x : chunk_.next;
+    chunk_.host_result.assign(size_t(b * h * a), T(0));
     chunk_.batch = b;
     return chunk_;
   }

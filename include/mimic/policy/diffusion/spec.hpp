@@ -52,7 +52,7 @@ inline AlgorithmSpec diffusion_policy_spec() {
   s.selects = [](const nlohmann::json& c) { return !diffusion_uses_transformer(c); };
   s.defaults = diffusion_policy_defaults;
   s.extension_keys = {"algo.optim_params.policy.betas", "algo.unet.cond_predict_scale",
-                      "algo.transformer"};
+                      "algo.transformer", "algo.ddpm.float32_tables", "algo.ddim.float32_tables"};
   s.validate = validate_diffusion_policy;
   s.window_steps = [](const nlohmann::json& c) {
     return horizon_window(c, c.at("algo").at("horizon").at("prediction_horizon").get<int64_t>());

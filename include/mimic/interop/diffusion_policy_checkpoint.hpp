@@ -1,0 +1,357 @@
+#pragma once
+// Diffusion Policy workspace checkpoints (.ckpt, as BaseWorkspace.save_checkpoint writes them: a
+// torch.save with dill of {cfg: the resolved OmegaConf config, state_dicts: {model, ema_model,
+// optimizer, ...}, pickles: {...}}) turned into mimic policies. The OmegaConf objects are read as
+// data (their `_content` and `_val` fields), never constructed; the config's policy section gives
+// the horizons, the UNet and the noise scheduler; DP's LinearNormalizer (y = x * scale + offset)
+// becomes mimic's affine statistics ((x - offset') / scale'); the UNet's tensors keep their names
+// (mimic's Diffusion Policy names them as DP does). The EMA weights serve inference when the
+// config's training.use_ema is set, as DP's evaluation uses ema_model.
+//
+// Imported today: the low-dim UNet policy (DiffusionUnetLowdimPolicy with obs_as_global_cond,
+// DDPM or DDIM). Image policies, local or inpainted conditioning, pred_action_steps_only and the
+// transformer denoiser are refused by name.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/io/torch_file.hpp"
+
+namespace mimic::interop {
+
+// The globals a Diffusion Policy checkpoint names besides torch's: OmegaConf's containers,
+// nodes and metadata, dill's type loader, typing.Any and the codec torch uses for bytes. They are
+// recorded as calls, never run.
+inline std::vector<std::string> diffusion_policy_allowed_globals() {
+  std::vector<std::string> g = io::torch_allowed_globals();
+  for (const char* s :
+       {"omegaconf.dictconfig.DictConfig", "omegaconf.listconfig.ListConfig",
+        "omegaconf.base.ContainerMetadata", "omegaconf.base.Metadata", "omegaconf.nodes.AnyNode",
+        "omegaconf.nodes.StringNode", "omegaconf.nodes.IntegerNode", "omegaconf.nodes.FloatNode",
+        "omegaconf.nodes.BooleanNode", "omegaconf.nodes.BytesNode", "omegaconf.nodes.PathNode",
+        "typing.Any", "dill._dill._load_type", "collections.defaultdict", "_codecs.encode",
+        "pathlib.PosixPath"})
+    g.push_back(s);
+  return g;
+}
+
+// An OmegaConf container or node as plain JSON: DictConfig and ListConfig by their `_content`,
+// value nodes by their `_val`; parents and metadata are not followed.
+inline nlohmann::json omegaconf_to_json(const io::PickleValue& v, const std::string& where,
+                                        int depth = 0) {
+  using Kind = io::PickleValue::Kind;
+  if (depth > 64) throw IoError(where + ": nested more than 64 levels deep");
+  if (!v.is(Kind::kCall)) return io::pickle_to_json(v, where, depth);
+  const bool container =
+      v.text == "omegaconf.dictconfig.DictConfig" || v.text == "omegaconf.listconfig.ListConfig";
+  const bool node = v.text.rfind("omegaconf.nodes.", 0) == 0;
+  if (!container && !node)
+    throw IoError(where + " is " + v.describe() + ", expected OmegaConf data");
+  if (!v.state || !v.state->is(Kind::kDict))
+    throw IoError(where + ": " + v.text + " without its state");
+  const io::PickleValue* x = v.state->get(container ? "_content" : "_val");
+  if (!x) throw IoError(where + ": " + v.text + " has no " + (container ? "_content" : "_val"));
+  if (x->is(Kind::kString) && x->text.find("${") != std::string::npos)
+    throw IoError(where + " is the unresolved interpolation '" + x->text +
+                  "' (DP's train.py resolves the config before saving it)");
+  if (x->is(Kind::kDict)) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, e] : x->entries) {
+      if (!k->is(Kind::kString)) throw IoError(where + ": a key is " + k->describe());
+      o[k->text] = omegaconf_to_json(*e, where + "." + k->text, depth + 1);
+    }
+    return o;
+  }
+  if (x->is_sequence()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (size_t i = 0; i < x->items.size(); ++i)
+      a.push_back(
+          omegaconf_to_json(*x->items[i], where + "[" + std::to_string(i) + "]", depth + 1));
+    return a;
+  }
+  return io::pickle_to_json(*x, where, depth + 1);
+}
+
+struct DiffusionPolicyCheckpoint {
+  nlohmann::json cfg;                                                   // the resolved config
+  std::vector<std::pair<std::string, Tensor<float>>> model, ema_model;  // ema_model may be empty
+};
+
+inline DiffusionPolicyCheckpoint read_diffusion_policy_checkpoint(const std::string& path) {
+  io::TorchFile file(path, diffusion_policy_allowed_globals());
+  const io::PickleValue& root = file.root();
+  if (!root.is(io::PickleValue::Kind::kDict))
+    throw IoError(path + ": holds " + root.describe() +
+                  ", expected Diffusion Policy's checkpoint dict {cfg, state_dicts, pickles}");
+  const io::PickleValue* cfg = root.get("cfg");
+  const io::PickleValue* dicts = root.get("state_dicts");
+  if (!cfg || !dicts || !dicts->is(io::PickleValue::Kind::kDict))
+    throw IoError(path +
+                  ": no 'cfg' and 'state_dicts' entries (not a Diffusion Policy workspace "
+                  "checkpoint? BaseWorkspace.save_checkpoint writes cfg, state_dicts, pickles)");
+  DiffusionPolicyCheckpoint c;
+  c.cfg = omegaconf_to_json(*cfg, path + ": cfg");
+  if (!c.cfg.is_object()) throw IoError(path + ": cfg is not a mapping");
+  auto tensors = [&](const char* key, bool required) {
+    std::vector<std::pair<std::string, Tensor<float>>> out;
+    const io::PickleValue* sd = dicts->get(key);
+    if (!sd) {
+      if (required) throw IoError(path + ": state_dicts has no '" + std::string(key) + "'");
+      return out;
+    }
+    if (!sd->is(io::PickleValue::Kind::kDict))
+      throw IoError(path + ": state_dicts." + key + " is " + sd->describe());
+    for (const auto& [k, v] : sd->entries) {
+      if (!k->is(io::PickleValue::Kind::kString))
+        throw IoError(path + ": a state_dicts." + key + " key is " + k->describe());
+      out.emplace_back(k->text, file.tensor(*v, std::string(key) + "." + k->text));
+    }
+    return out;
+  };
+  c.model = tensors("model", true);
+  c.ema_model = tensors("ema_model", false);
+  return c;
+}
+
+namespace detail {
+
+// cfg[a][b]... with the path in errors.
+inline const nlohmann::json& dp_at(const nlohmann::json& j, const std::string& path,
+                                   const std::vector<std::string>& keys) {
+  const nlohmann::json* x = &j;
+  std::string at = "cfg";
+  for (const std::string& k : keys) {
+    at += "." + k;
+    if (!x->is_object() || !x->contains(k))
+      throw IoError(path + ": the config has no '" + at + "'");
+    x = &(*x)[k];
+  }
+  return *x;
+}
+inline std::string dp_target(const nlohmann::json& section) {
+  return section.is_object() ? section.value("_target_", std::string()) : std::string();
+}
+
+// DP's normalizer for `key` (params_dict.<key>.scale / offset, y = x * scale + offset) as mimic's
+// statistics (y = (x - offset') / scale').
+inline data::AffineStats dp_normalizer(const DiffusionPolicyCheckpoint& c, const std::string& key,
+                                       int64_t dims, const std::string& path) {
+  auto find = [&](const std::string& name) -> const Tensor<float>& {
+    for (const auto& [n, t] : c.model)
+      if (n == name) return t;
+    throw IoError(path + ": state_dicts.model has no '" + name + "' (DP's LinearNormalizer)");
+  };
+  const std::string base = "normalizer.params_dict." + key + ".";
+  const Tensor<float>& scale = find(base + "scale");
+  const Tensor<float>& offset = find(base + "offset");
+  if (scale.numel() != dims || offset.numel() != dims)
+    throw IoError(path + ": " + base + "scale and offset have " + std::to_string(scale.numel()) +
+                  " and " + std::to_string(offset.numel()) + " values, expected " +
+                  std::to_string(dims));
+  data::AffineStats s;
+  for (int64_t d = 0; d < dims; ++d) {
+    const double sc = scale[d], of = offset[d];
+    if (!std::isfinite(sc) || !std::isfinite(of) || sc == 0.0)
+      throw IoError(path + ": " + base + "scale[" + std::to_string(d) +
+                    "] = " + std::to_string(sc) + ", offset = " + std::to_string(of) +
+                    " (expected finite values and a nonzero scale)");
+    s.scale.push_back(1.0 / sc);
+    s.offset.push_back(-of / sc);
+  }
+  return s;
+}
+
+}  // namespace detail
+
+// mimic's diffusion_policy config for a DP low-dim UNet workspace config; refuses what mimic's
+// policy does not compute by name.
+inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
+                                                      const std::string& path,
+                                                      const policy::AlgorithmRegistry& registry) {
+  using detail::dp_at;
+  const nlohmann::json& pol = dp_at(cfg, path, {"policy"});
+  const std::string target = detail::dp_target(pol);
+  if (target.find("DiffusionUnetLowdimPolicy") == std::string::npos)
+    throw UnsupportedError(path + ": cfg.policy._target_ is '" + target +
+                           "'; importing it is not supported yet (mimic imports "
+                           "DiffusionUnetLowdimPolicy)");
+  auto flag = [&](const char* key, bool fallback) {
+    return pol.contains(key) && !pol[key].is_null() ? pol[key].get<bool>() : fallback;
+  };
+  if (!flag("obs_as_global_cond", false) || flag("obs_as_local_cond", false))
+    throw UnsupportedError(path +
+                           ": cfg.policy.obs_as_global_cond must be true (mimic's UNet takes the "
+                           "observations as global conditioning; inpainting and local "
+                           "conditioning are not supported)");
+  if (flag("pred_action_steps_only", false))
+    throw UnsupportedError(path + ": cfg.policy.pred_action_steps_only is not supported");
+  if (!flag("oa_step_convention", false))
+    throw UnsupportedError(path +
+                           ": cfg.policy.oa_step_convention must be true (actions start at the "
+                           "last observation step, as mimic executes them)");
+  const nlohmann::json& model = dp_at(cfg, path, {"policy", "model"});
+  if (detail::dp_target(model).find("ConditionalUnet1D") == std::string::npos)
+    throw UnsupportedError(path + ": cfg.policy.model._target_ is '" + detail::dp_target(model) +
+                           "', expected DP's ConditionalUnet1D");
+  const nlohmann::json& ns = dp_at(cfg, path, {"policy", "noise_scheduler"});
+  const std::string sched = detail::dp_target(ns);
+  const bool ddim = sched.find("DDIMScheduler") != std::string::npos;
+  if (!ddim && sched.find("DDPMScheduler") == std::string::npos)
+    throw UnsupportedError(path + ": cfg.policy.noise_scheduler._target_ is '" + sched +
+                           "', expected diffusers' DDPMScheduler or DDIMScheduler");
+  const std::string variance = ns.value("variance_type", std::string("fixed_small"));
+  if (!ddim && variance != "fixed_small")
+    throw UnsupportedError(path + ": cfg.policy.noise_scheduler.variance_type '" + variance +
+                           "' is not supported (mimic's DDPM uses fixed_small, DP's setting)");
+  const std::string schedule = ns.value("beta_schedule", std::string("linear"));
+  if (schedule != "squaredcos_cap_v2" &&
+      (ns.value("beta_start", 1e-4) != 1e-4 || ns.value("beta_end", 0.02) != 0.02))
+    throw UnsupportedError(path + ": a " + schedule +
+                           " schedule with beta_start/beta_end other than 1e-4/0.02");
+
+  nlohmann::json c = config::default_config("diffusion_policy", registry);
+  c["experiment"]["name"] = cfg.value("name", std::string("diffusion_policy_import"));
+  nlohmann::json& algo = c["algo"];
+  algo["horizon"] = {{"observation_horizon", dp_at(cfg, path, {"policy", "n_obs_steps"})},
+                     {"action_horizon", dp_at(cfg, path, {"policy", "n_action_steps"})},
+                     {"prediction_horizon", dp_at(cfg, path, {"policy", "horizon"})}};
+  for (const char* k :
+       {"diffusion_step_embed_dim", "down_dims", "kernel_size", "n_groups", "cond_predict_scale"})
+    algo["unet"][k] = dp_at(cfg, path, {"policy", "model", k});
+  const nlohmann::json& steps =
+      pol.contains("num_inference_steps") && !pol["num_inference_steps"].is_null()
+          ? pol["num_inference_steps"]
+          : dp_at(cfg, path, {"policy", "noise_scheduler", "num_train_timesteps"});
+  nlohmann::json& s = algo[ddim ? "ddim" : "ddpm"];
+  algo["ddpm"]["enabled"] = !ddim;
+  algo["ddim"]["enabled"] = ddim;
+  s["num_train_timesteps"] = dp_at(cfg, path, {"policy", "noise_scheduler", "num_train_timesteps"});
+  s["num_inference_timesteps"] = steps;
+  s["beta_schedule"] = schedule;
+  s["clip_sample"] = ns.value("clip_sample", true);
+  s["float32_tables"] = true;  // diffusers' tables, as DP sampled with them
+  s["prediction_type"] = ns.value("prediction_type", std::string("epsilon"));
+  if (ddim) {
+    s["set_alpha_to_one"] = ns.value("set_alpha_to_one", true);
+    s["steps_offset"] = ns.value("steps_offset", 0);
+  }
+  const nlohmann::json training = cfg.value("training", nlohmann::json::object());
+  algo["ema"]["enabled"] = training.value("use_ema", false);
+  if (cfg.contains("ema") && cfg["ema"].is_object() && cfg["ema"].contains("power"))
+    algo["ema"]["power"] = cfg["ema"]["power"];
+  if (cfg.contains("optimizer") && cfg["optimizer"].is_object()) {
+    const nlohmann::json& o = cfg["optimizer"];
+    nlohmann::json& p = algo["optim_params"]["policy"];
+    if (o.contains("lr")) p["learning_rate"]["initial"] = o["lr"];
+    if (o.contains("betas")) p["betas"] = o["betas"];
+    if (o.contains("weight_decay")) p["regularization"]["L2"] = o["weight_decay"];
+    if (training.contains("lr_warmup_steps"))
+      p["learning_rate"]["warmup_steps"] = training["lr_warmup_steps"];
+  }
+  c["train"]["seed"] = training.value("seed", 1);
+  c["train"]["seq_length"] = algo["horizon"]["prediction_horizon"];
+  c["train"]["frame_stack"] = algo["horizon"]["observation_horizon"];
+  if (training.contains("num_epochs")) c["train"]["num_epochs"] = training["num_epochs"];
+  if (cfg.contains("dataloader") && cfg["dataloader"].is_object() &&
+      cfg["dataloader"].contains("batch_size"))
+    c["train"]["batch_size"] = cfg["dataloader"]["batch_size"];
+  c["observation"]["modalities"]["obs"]["low_dim"] = {"obs"};
+  return policy::naming_checkpoint(path, [&] { return config::load_config(c, registry); });
+}
+
+// Where an imported policy acts, when the caller knows DP's task: the environment rollouts run in
+// (its env_args) and the affine map from DP's action units to that environment's,
+// a = scale * a_dp + offset per dimension (Push-T: pixels to [-1, 1]).
+struct DiffusionPolicyTarget {
+  nlohmann::json env_args;
+  std::vector<double> action_scale, action_offset;
+};
+// The target for a checkpoint's resolved config, or none (actions stay in DP's units).
+using DiffusionPolicyTargetFor =
+    std::function<std::optional<DiffusionPolicyTarget>(const nlohmann::json& cfg)>;
+
+// The policy a DP low-dim UNet checkpoint computes: observations "obs" [obs_dim] in DP's units;
+// actions in DP's units, or in the target environment's when `target_for` names one.
+inline ImportedPolicy import_diffusion_policy(const std::string& path,
+                                              const policy::AlgorithmRegistry& registry,
+                                              const DiffusionPolicyTargetFor& target_for = {}) {
+  const DiffusionPolicyCheckpoint c = read_diffusion_policy_checkpoint(path);
+  ImportedPolicy out;
+  out.format = "diffusion_policy";
+  out.config = diffusion_policy_config_from_dp(c.cfg, path, registry);
+  policy::ShapeMeta meta;
+  const int64_t obs_dim = detail::dp_at(c.cfg, path, {"policy", "obs_dim"}).get<int64_t>();
+  meta.action_dim = detail::dp_at(c.cfg, path, {"policy", "action_dim"}).get<int64_t>();
+  meta.obs_shapes["obs"] = {obs_dim};
+  policy::Normalization norm;
+  norm.obs = detail::dp_normalizer(c, "obs", obs_dim, path);
+  norm.action = detail::dp_normalizer(c, "action", meta.action_dim, path);
+  if (target_for) {
+    if (const std::optional<DiffusionPolicyTarget> t = target_for(c.cfg)) {
+      if (int64_t(t->action_scale.size()) != meta.action_dim ||
+          t->action_offset.size() != t->action_scale.size())
+        throw ValueError(path + ": the target environment's action map has " +
+                         std::to_string(t->action_scale.size()) + " dims, the policy " +
+                         std::to_string(meta.action_dim));
+      for (size_t d = 0; d < t->action_scale.size(); ++d) {
+        norm.action.offset[d] = t->action_scale[d] * norm.action.offset[d] + t->action_offset[d];
+        norm.action.scale[d] *= t->action_scale[d];
+      }
+      out.env_args = t->env_args;
+    }
+  }
+  const auto& train = out.config.at("train");
+  out.schedule_units = train.value("num_epochs", int64_t(1)) * 100;
+  const uint64_t seed = train.value("seed", uint64_t(1));
+  const policy::AlgorithmSpec& spec = registry.of(out.config);
+  out.policy = policy::naming_checkpoint(path, [&] {
+    return spec.build<float, Cpu>(
+        policy::BuildArgs{out.config, meta, norm, seed, out.schedule_units});
+  });
+  // The UNet's tensors keep their names; the normalizer went into the statistics.
+  auto weights_of = [&](const std::vector<std::pair<std::string, Tensor<float>>>& sd,
+                        const std::string& prefix) {
+    std::map<std::string, Tensor<float>> w;
+    for (const auto& [name, t] : sd) {
+      if (name.rfind("normalizer.", 0) == 0 || name == "_dummy_variable" ||
+          name == "mask_generator._dummy_variable")
+        continue;
+      if (name.rfind("model.", 0) != 0)
+        throw IoError(path + ": tensor '" + prefix + name +
+                      "' has no counterpart in mimic's policy");
+      w.emplace(name, t);
+    }
+    const std::vector<std::string> names = out.policy->weight_names();
+    for (const auto& [name, t] : w)
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        throw IoError(path + ": tensor '" + prefix + name +
+                      "' has no place in mimic's diffusion_policy built from its config");
+    for (const std::string& n : names)
+      if (!w.count(n))
+        throw IoError(path + ": mimic's diffusion_policy needs '" + n + "', which " + prefix +
+                      " does not hold");
+    return w;
+  };
+  std::map<std::string, Tensor<float>> state = weights_of(c.model, "state_dicts.model.");
+  const bool use_ema = out.config["algo"]["ema"].value("enabled", false);
+  if (use_ema) {
+    if (c.ema_model.empty())
+      throw IoError(path + ": training.use_ema is set but state_dicts has no 'ema_model'");
+    for (auto& [name, t] : weights_of(c.ema_model, "state_dicts.ema_model."))
+      state.emplace("ema." + name, t);
+  }
+  policy::naming_checkpoint(path, [&] {
+    out.policy->load_state(state, nlohmann::json::object());
+    return 0;
+  });
+  out.tensors = c.model.size() + c.ema_model.size();
+  return out;
+}
+
+}  // namespace mimic::interop
