@@ -2,15 +2,18 @@
 // one action per tick), with its latency measured on an idle machine and while busy processes
 // hold every core, as on a robot's computer.
 //   deploy_control_loop [--checkpoint F] [--rate 10] [--calls 60] [--load N]
-//                       [--priority normal|nice|realtime] [--threads N] [--debug]
+//                       [--priority normal|nice|realtime] [--threads N] [--fixed] [--debug]
 // Without --checkpoint it builds Diffusion Policy's Push-T low-dim policy (the published UNet,
 // 65.8M parameters, 10 DDIM steps, chunks of 8 actions) with fresh weights: the latency does not
 // depend on the weights. The observations come from a synthetic sensor (a smooth trajectory); in
 // a robot they come from its state estimate. Phases:
 //   idle      the loop alone
 //   loaded    --load busy processes (default: one per core), the loop sharing cores (its default)
-//   fixed     the same load with every call on all threads (what a plain OpenMP program does)
+//   fixed     the same load with every call on all threads (what a plain OpenMP program does;
+//             --fixed makes every phase do so)
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +42,7 @@ struct Args {
   int64_t calls = 60, load = -1;
   int threads = 0;
   deploy::Priority priority = deploy::Priority::kNormal;
-  bool debug = false;
+  bool debug = false, fixed = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -72,10 +75,12 @@ Args parse(int argc, char** argv) {
         throw mimic::ValueError("--priority " + p + ": expected normal, nice or realtime");
     } else if (s == "--debug") {
       a.debug = true;
+    } else if (s == "--fixed") {
+      a.fixed = true;
     } else {
       throw mimic::ValueError("unknown flag " + s +
                               " (use --checkpoint, --rate, --calls, --load, --threads, "
-                              "--priority, --debug)");
+                              "--priority, --fixed, --debug)");
     }
   }
   if (a.calls < 1) throw mimic::ValueError("--calls must be at least 1");
@@ -107,7 +112,10 @@ class CpuLoad {
     for (int64_t i = 0; i < n; ++i) {
       const pid_t pid = fork();
       if (pid < 0) throw mimic::Error("fork failed: cannot start the load processes");
-      if (pid == 0) {
+      if (pid == 0) {  // the load runs at normal priority, whatever the loop raised itself to
+        sched_param normal{};
+        sched_setscheduler(0, SCHED_OTHER, &normal);
+        setpriority(PRIO_PROCESS, 0, 0);
         volatile uint64_t x = 0;
         for (;;) x = x + 1;
       }
@@ -191,10 +199,10 @@ int main(int argc, char** argv) try {
             << " Hz\n";
 
   std::vector<PhaseResult> results;
-  results.push_back(run_phase("idle", *p, args, true, args.calls));
+  results.push_back(run_phase("idle", *p, args, !args.fixed, args.calls));
   if (load > 0) {
     CpuLoad busy(load);
-    results.push_back(run_phase("loaded", *p, args, true, args.calls));
+    results.push_back(run_phase("loaded", *p, args, !args.fixed, args.calls));
     results.push_back(run_phase("fixed", *p, args, false, std::max<int64_t>(2, args.calls / 4)));
   }
 

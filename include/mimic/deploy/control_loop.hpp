@@ -6,7 +6,7 @@
 // policy that implements act_rollout_into (Diffusion Policy) makes no heap allocation
 // (tests/alloc). Each call picks its thread count from the cores other tasks leave free
 // (core_share.hpp), so a busy machine costs the loop its share of a core, not a scheduler slice
-// per parallel region.
+// per parallel region; a loop whose priority was raised (priority.hpp) keeps all its threads.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -104,7 +104,8 @@ class ControlLoop {
     per_call_ =
         options_.actions_per_call > 0 ? std::min(options_.actions_per_call, chunk_) : chunk_;
     queue_ = ActionQueue(chunk_, action_dim_);
-    obs_.assign(size_t(obs_dim_), 0.f);  // run()'s buffers
+    ahead_ = runs_ahead_of_normal_tasks();  // priorities are raised before the loop starts
+    obs_.assign(size_t(obs_dim_), 0.f);     // run()'s buffers
     action_.assign(size_t(action_dim_), 0.f);
     warm_ = true;
     start_episode();
@@ -201,8 +202,9 @@ class ControlLoop {
 
   void call_policy() {
     const int saved = current_threads();
-    last_threads_ =
-        options_.share_cores ? threads_for_free_cores(max_threads_, cores_, busy_) : max_threads_;
+    last_threads_ = options_.share_cores && !ahead_
+                        ? threads_for_free_cores(max_threads_, cores_, busy_)
+                        : max_threads_;
     use_threads(last_threads_);
     const auto t0 = std::chrono::steady_clock::now();
     policy_.act_rollout_into(features_, env_ids_, actions_);
@@ -227,7 +229,7 @@ class ControlLoop {
   std::vector<float> obs_, action_;
   int64_t chunk_ = 0, per_call_ = 0, calls_ = 0, history_ = 0;
   int busy_ = -1;  // fewest runnable tasks seen since the last policy call (-1: none seen)
-  bool warm_ = false;
+  bool warm_ = false, ahead_ = false;
 };
 
 }  // namespace mimic::deploy

@@ -14,7 +14,10 @@
 #if defined(__linux__)
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
 #endif
 #if defined(_OPENMP)
 #include <omp.h>
@@ -74,6 +77,21 @@ inline int threads_for_free_cores(int max_threads, int cores, int runnable) {
   if (runnable < 0) return max_threads;
   const int others = std::max(0, runnable - 1);
   return std::clamp(cores - others, 1, max_threads);
+}
+
+// Whether the calling thread runs ahead of normal tasks (real-time scheduling or a negative nice
+// value, as priority.hpp sets): the scheduler then gives it cores that normal tasks hold, so their
+// being runnable leaves it all its threads.
+inline bool runs_ahead_of_normal_tasks() {
+#if defined(__linux__)
+  const int policy = sched_getscheduler(0);
+  if (policy == SCHED_FIFO || policy == SCHED_RR) return true;
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, 0);
+  return errno == 0 && nice < 0;
+#else
+  return false;
+#endif
 }
 
 // The thread count OpenMP uses for this thread's next parallel regions (the library's kernels
