@@ -195,7 +195,7 @@ int main(int argc, char** argv) try {
     p = pusht_diffusion_policy(args.debug);
   }
   std::cout << "policy: " << p->algo_name() << ", " << p->parameter_count() << " parameters, "
-            << cores << " cores, " << deploy::current_threads() << " threads, " << args.rate
+            << cores << " cores, " << mimic::cpu::max_threads() << " threads, " << args.rate
             << " Hz\n";
 
   std::vector<PhaseResult> results;

@@ -22,7 +22,6 @@ it) from PyPI; DP's own files come from a git mirror of real-stanford/diffusion_
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_dpt_fixture import extract  # noqa: E402  (DP's files from its git mirror)
 from mimic_philox import MimicStream  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,18 +54,6 @@ FILES = ["diffusion_policy/__init__.py", "diffusion_policy/policy/__init__.py",
 SEED = 42  # training.seed in DP's config: the imported policy's random stream
 
 
-def extract(git_dir, ref, dest):
-    for f in FILES:
-        try:
-            text = subprocess.run(["git", "--git-dir", git_dir, "show", "%s:%s" % (ref, f)],
-                                  check=True, capture_output=True).stdout
-        except subprocess.CalledProcessError:
-            text = b""  # an __init__.py the repository does not have
-        path = os.path.join(dest, f)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        open(path, "wb").write(text)
-
-
 def compose_config(src):
     import hydra
     from omegaconf import OmegaConf
@@ -85,7 +73,7 @@ def main():
     ap.add_argument("--dp-ref", default="HEAD")
     args = ap.parse_args()
     src = tempfile.mkdtemp()
-    extract(args.dp_git_dir, args.dp_ref, src)
+    extract(args.dp_git_dir, args.dp_ref, src, FILES)
     sys.path.insert(0, src)
     import hydra
     from diffusion_policy.model.diffusion.ema_model import EMAModel

@@ -49,8 +49,9 @@ CASES = {
 }
 
 
-def extract(git_dir, ref, dest):
-    for f in FILES:
+def extract(git_dir, ref, dest, files=FILES):
+    """Diffusion Policy's `files` at `ref` of its git mirror, written under `dest`."""
+    for f in files:
         try:
             text = subprocess.run(["git", "--git-dir", git_dir, "show", "%s:%s" % (ref, f)],
                                   check=True, capture_output=True).stdout

@@ -50,7 +50,7 @@ class ControlLoop {
         steps_(policy.n_obs_steps()),
         action_dim_(policy.shape_meta().action_dim),
         cores_(usable_cores()),
-        max_threads_(options.max_threads > 0 ? options.max_threads : current_threads()),
+        max_threads_(options.max_threads > 0 ? options.max_threads : cpu::max_threads()),
         env_ids_{0},
         features_(Tensor<float>::empty({1, policy.n_obs_steps(), policy.shape_meta().obs_dim()})),
         inference_(options.latency_samples),
@@ -82,12 +82,15 @@ class ControlLoop {
   const LatencyRecorder& call_latency() const { return inference_; }
   const LatencyRecorder& tick_latency() const { return ticks_; }
 
-  // Calls the policy warmup_calls times on `raw_obs` (at every thread count a call may use), so
-  // that its buffers, and the queue's, have their sizes; then starts a new episode.
+  // Calls the policy warmup_calls times on `raw_obs` at max_threads, and with core sharing at one
+  // thread too, so that its buffers, and the queue's, have their sizes; then starts a new
+  // episode. (With more than two cores a call may also pick counts in between; libgomp keeps the
+  // team of the last count only, so changing between two such counts allocates a team.)
   void warm_start(const float* raw_obs) {
-    const int saved = current_threads();
-    for (int threads : {max_threads_, 1}) {
-      if (threads != max_threads_ && !options_.share_cores) break;
+    const int saved = cpu::max_threads();
+    std::vector<int> counts{max_threads_};
+    if (options_.share_cores && max_threads_ > 1) counts.push_back(1);
+    for (int threads : counts) {
       use_threads(threads);
       for (int i = 0; i < options_.warmup_calls; ++i) {
         start_episode();
@@ -201,7 +204,7 @@ class ControlLoop {
   }
 
   void call_policy() {
-    const int saved = current_threads();
+    const int saved = cpu::max_threads();
     last_threads_ = options_.share_cores && !ahead_
                         ? threads_for_free_cores(max_threads_, cores_, busy_)
                         : max_threads_;

@@ -23,6 +23,8 @@
 #include <omp.h>
 #endif
 
+#include "mimic/backend/cpu/parallel.hpp"
+
 namespace mimic::deploy {
 
 // Parses the "running/total" field (the fourth) of a /proc/loadavg line: the tasks runnable right
@@ -94,15 +96,7 @@ inline bool runs_ahead_of_normal_tasks() {
 #endif
 }
 
-// The thread count OpenMP uses for this thread's next parallel regions (the library's kernels
-// ask omp_get_max_threads()).
-inline int current_threads() {
-#if defined(_OPENMP)
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+// Sets the thread count of this thread's next parallel regions (cpu::max_threads() reads it).
 inline void use_threads(int n) {
 #if defined(_OPENMP)
   omp_set_num_threads(std::max(1, n));

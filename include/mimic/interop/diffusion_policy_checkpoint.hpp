@@ -13,8 +13,8 @@
 // transformer denoiser are refused by name.
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -306,9 +306,8 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
       out.env_args = t->env_args;
     }
   }
-  const auto& train = out.config.at("train");
-  out.schedule_units = train.value("num_epochs", int64_t(1)) * 100;
-  const uint64_t seed = train.value("seed", uint64_t(1));
+  out.schedule_units = imported_schedule_units(out.config);
+  const uint64_t seed = out.config.at("train").value("seed", uint64_t(1));
   const policy::AlgorithmSpec& spec = registry.of(out.config);
   out.policy = policy::naming_checkpoint(path, [&] {
     return spec.build<float, Cpu>(

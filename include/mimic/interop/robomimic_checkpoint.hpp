@@ -213,6 +213,16 @@ struct ImportedPolicy {
   size_t tensors = 0;  // robomimic tensors read
 };
 
+// The learning-rate schedule's length for further training of an imported policy: the run's
+// epochs, in batches (epoch_every_n_steps, else 100 per epoch) when the schedule counts batches.
+inline int64_t imported_schedule_units(const nlohmann::json& config) {
+  const int64_t epochs = config.at("train").value("num_epochs", int64_t(1));
+  const auto& every = config.at("experiment").value("epoch_every_n_steps", nlohmann::json());
+  return policy::schedule_counts_batches(config)
+             ? epochs * (every.is_number_integer() ? every.get<int64_t>() : 100)
+             : epochs;
+}
+
 inline ImportedPolicy import_robomimic_policy(const std::string& path,
                                               const policy::AlgorithmRegistry& registry) {
   const RobomimicCheckpoint c = read_robomimic_checkpoint(path);
@@ -224,13 +234,8 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
       policy::naming_checkpoint(path, [&] { return config::load_config(c.config, registry); });
   const policy::ShapeMeta meta = robomimic_shape_meta(c, out.config, path);
   const policy::Normalization norm = robomimic_normalization(c, meta, out.config, path);
-  const auto& train = out.config.at("train");
-  const int64_t epochs = train.value("num_epochs", int64_t(1));
-  const auto& every = out.config.at("experiment").value("epoch_every_n_steps", nlohmann::json());
-  out.schedule_units = policy::schedule_counts_batches(out.config)
-                           ? epochs * (every.is_number_integer() ? every.get<int64_t>() : 100)
-                           : epochs;
-  const uint64_t seed = train.value("seed", uint64_t(1));
+  out.schedule_units = imported_schedule_units(out.config);
+  const uint64_t seed = out.config.at("train").value("seed", uint64_t(1));
   const policy::AlgorithmSpec& spec = registry.of(out.config);
   out.policy = policy::naming_checkpoint(path, [&] {
     return spec.build<float, Cpu>(
