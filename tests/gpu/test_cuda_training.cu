@@ -37,6 +37,7 @@ struct Case {
   ShapeMeta meta;
   int64_t steps_per_sample = 1;  // observation/action steps in each batch row
   int64_t batch = 8;
+  bool transitions = false;  // offline RL: next observations, rewards and dones too
 };
 
 double uniform(uint64_t seed, uint64_t i) { return philox_uniform<double>(seed, i); }
@@ -69,6 +70,20 @@ data::Batch make_batch(const Case& c, uint64_t seed) {
   for (int64_t i = 0; i < a.numel(); ++i)
     a[i] = float(0.8 * std::tanh(std::sin(double(i % 7) + 2 * uniform(seed, draw++))));
   out.data["actions"] = a;
+  if (c.transitions) {
+    for (const auto& [key, x] : out.obs) {
+      auto n = Tensor<float>::empty(x.shape());
+      for (int64_t i = 0; i < n.numel(); ++i) n[i] = float(2 * uniform(seed, draw++) - 1);
+      out.next_obs[key] = n;
+    }
+    auto r = Tensor<float>::empty({b, t, 1}), d = Tensor<float>::empty({b, t, 1});
+    for (int64_t i = 0; i < r.numel(); ++i) {
+      r[i] = float(uniform(seed, draw++));
+      d[i] = uniform(seed, draw++) < 0.2 ? 1.f : 0.f;
+    }
+    out.data["rewards"] = r;
+    out.data["dones"] = d;
+  }
   return out;
 }
 
@@ -194,6 +209,43 @@ std::vector<Case> cases(const AlgorithmRegistry& r) {
                               {"inference", {{"num_samples", 64}}},
                               {"optim_params", {{"policy", adam}}}}}}),
                  low_dim_meta(), 2, 8});
+  // robomimic's offline RL algorithms, small.
+  const json critic = {{"layer_dims", {32, 32}}};
+  out.push_back(
+      {"td3_bc",
+       merged(r, {{"algo_name", "td3_bc"},
+                  {"observation", {{"modalities", {{"obs", {{"low_dim", {"a_pos", "b_vel"}}}}}}}},
+                  {"algo",
+                   {{"critic", critic},
+                    {"n_step", 2},
+                    {"actor", {{"layer_dims", {32, 32}}, {"update_freq", 1}}}}},
+                  {"train", {{"seq_length", 2}}}}),
+       low_dim_meta(), 2, 16, true});
+  out.push_back({"iql",
+                 merged(r, {{"algo_name", "iql"},
+                            {"algo", {{"critic", critic}, {"actor", {{"layer_dims", {32, 32}}}}}}}),
+                 low_dim_meta(), 1, 16, true});
+  out.push_back({"bcq",
+                 merged(r, {{"algo_name", "bcq"},
+                            {"algo",
+                             {{"critic",
+                               {{"layer_dims", {32, 32}},
+                                {"num_action_samples", 4},
+                                {"num_action_samples_rollout", 8}}},
+                              {"actor", {{"enabled", true}, {"layer_dims", {32, 32}}}},
+                              {"action_sampler",
+                               {{"vae",
+                                 {{"latent_dim", 4},
+                                  {"encoder_layer_dims", {32}},
+                                  {"decoder_layer_dims", {32}}}}}}}}}),
+                 low_dim_meta(), 1, 16, true});
+  out.push_back({"cql",
+                 merged(r, {{"algo_name", "cql"},
+                            {"train", {{"batch_size", 16}}},
+                            {"algo",
+                             {{"critic", {{"layer_dims", {32, 32}}, {"num_random_actions", 4}}},
+                              {"actor", {{"layer_dims", {32, 32}}}}}}}),
+                 low_dim_meta(), 1, 16, true});
   out.push_back(
       {"bc_image",
        merged(r, {{"algo_name", "bc"},

@@ -1,4 +1,6 @@
-// Finite-difference gradient checks: arithmetic, matmul, linear, reductions.
+// Finite-difference gradient checks: arithmetic, minimum/maximum, matmul, linear, reductions.
+#include <cmath>
+
 #include "support/gradcheck.hpp"
 
 namespace mimic {
@@ -39,6 +41,33 @@ TEST(GradCheck, Div) {
       "div", [](VarD a, VarD b) { return a / b; }, 0.5, 2.0);
 }
 
+TEST(GradCheck, MinimumAndMaximum) {
+  check_binary("minimum", [](VarD a, VarD b) { return ops::minimum(a, b); });
+  check_binary("maximum", [](VarD a, VarD b) { return ops::maximum(a, b); });
+}
+// torch's rule: where both inputs are equal each gets half of the gradient; NaN propagates.
+TEST(Forward, MinimumAndMaximumSplitTiesAndPropagateNan) {
+  TapeD tape;
+  const double nan = std::nan("");
+  VarD a = tape.leaf(testing::TensorD::from_vector({4}, {1.0, 2.0, 3.0, nan}));
+  VarD b = tape.leaf(testing::TensorD::from_vector({4}, {1.0, 5.0, -3.0, 0.0}));
+  VarD lo = ops::minimum(a, b), hi = ops::maximum(a, b);
+  const std::vector<double> l = lo.value().to_vector(), h = hi.value().to_vector();
+  EXPECT_EQ(l[0], 1.0);
+  EXPECT_EQ(l[1], 2.0);
+  EXPECT_EQ(l[2], -3.0);
+  EXPECT_TRUE(std::isnan(l[3]));
+  EXPECT_EQ(h[1], 5.0);
+  EXPECT_EQ(h[2], 3.0);
+  EXPECT_TRUE(std::isnan(h[3]));
+  tape.backward(ops::sum(ops::slice(lo, 0, 0, 3)));
+  EXPECT_EQ(a.grad().to_vector()[0], 0.5);
+  EXPECT_EQ(b.grad().to_vector()[0], 0.5);
+  EXPECT_EQ(a.grad().to_vector()[1], 1.0);
+  EXPECT_EQ(b.grad().to_vector()[1], 0.0);
+  EXPECT_EQ(a.grad().to_vector()[2], 0.0);
+  EXPECT_EQ(b.grad().to_vector()[2], 1.0);
+}
 TEST(GradCheck, ScalarOps) {
   auto x = random_tensor({3, 1, 2}, 3, 0.5, 2.0);
   auto f = [](VarD v) { return ((2.0 * v + 1.0) - 0.5) / 3.0 + (1.0 - v) + 2.0 / v - v * 0.25; };

@@ -79,6 +79,20 @@ TEST(Config, BcDefaultsAreRobomimicsInBothSchemas) {
             1.0);
 }
 
+// robomimic's offline RL algorithms mimic has: the same defaults in both schemas.
+TEST(Config, OfflineRlDefaultsAreRobomimics) {
+  for (const char* algo : {"td3_bc", "iql", "bcq", "cql"}) {
+    SCOPED_TRACE(algo);
+    const json v03 = read_json(kRobomimic + "v0.3/" + algo + ".json");
+    const json v05 = read_json(kRobomimic + "v0.5/" + algo + ".json");
+    const json ours = config::default_config(algo);
+    EXPECT_EQ(ours, v05) << json::diff(v05, ours).dump(1);
+    const json written = config::robomimic_view(ours, policy::builtin_algorithms());
+    EXPECT_EQ(written, v03) << json::diff(v03, written).dump(1);
+    EXPECT_EQ(config::load_config(v03), ours);
+  }
+}
+
 TEST(Config, DiffusionPolicyDefaultsFollowRobomimicV05) {
   const json v05 = read_json(kRobomimic + "v0.5/diffusion_policy.json");
   const json ours = config::default_config("diffusion_policy");
@@ -104,7 +118,9 @@ TEST(Config, RobomimicTemplatesLoadUnchanged) {
       const json t = read_json(f.path());
       const std::string algo = t.at("algo_name").get<std::string>();
       const std::string err = error_of([&] { config::load_config(t); });
-      if (algo != "bc" && algo != "diffusion_policy") {
+      const bool has = algo == "bc" || algo == "diffusion_policy" || algo == "td3_bc" ||
+                       algo == "iql" || algo == "bcq" || algo == "cql";
+      if (!has) {
         EXPECT_NE(err.find("'" + algo + "' has no defaults"), std::string::npos) << err;
       } else if (f.path().filename() == "bc_transformer.json" &&
                  f.path().parent_path().filename() == "templates") {
@@ -115,7 +131,8 @@ TEST(Config, RobomimicTemplatesLoadUnchanged) {
         ++loaded;
       }
     }
-  EXPECT_EQ(loaded, 4);  // bc (v0.3, v0.5), diffusion_policy and bc_transformer (v0.5)
+  // bc, td3_bc, iql, bcq and cql (v0.3, v0.5), diffusion_policy and bc_transformer (v0.5)
+  EXPECT_EQ(loaded, 12);
 }
 
 // robomimic 0.3.0's bc template with its transformer or VAE switched on selects those variants.
@@ -299,6 +316,15 @@ TEST(Config, EveryValueOfTheWrongTypeIsNamedByItsPath) {
       defaults["algo"]["rnn"]["hidden_dim"] = 16;
     } else if (spec.algo_name == "ibc") {
       defaults["algo"]["energy"]["layer_dims"] = {16, 16};
+    } else if (spec.uses_transitions) {  // offline RL
+      defaults["algo"]["critic"]["layer_dims"] = {16, 16};
+      defaults["algo"]["actor"]["layer_dims"] = {16, 16};
+      if (spec.algo_name == "bcq") {
+        auto& sampler = defaults["algo"]["action_sampler"];
+        sampler["actor_layer_dims"] = {16, 16};
+        for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+          sampler["vae"][k] = {16};
+      }
     }
     std::vector<std::string> paths;
     leaf_paths(defaults, "", paths);

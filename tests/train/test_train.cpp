@@ -20,6 +20,7 @@
 #include "mimic/data/loader.hpp"
 #include "mimic/env/builtin.hpp"
 #include "mimic/env/episode.hpp"
+#include "mimic/env/expert_demos.hpp"
 #include "mimic/env/lift/expert.hpp"
 #include "mimic/log/tensorboard.hpp"
 #include "mimic/train/trainer.hpp"
@@ -96,8 +97,8 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
   EXPECT_NE(error_of(c).find("'train.batch_size' must be > 0"), std::string::npos);
   c = {{"algo_name", "bc"}, {"train", {{"hdf5_cache_mode", "disk"}}}};
   EXPECT_NE(error_of(c).find("train.hdf5_cache_mode"), std::string::npos);
-  c = {{"algo_name", "bcq"}};
-  EXPECT_NE(error_of(c).find("bcq"), std::string::npos);
+  c = {{"algo_name", "gl"}};  // an algorithm mimic does not have yet
+  EXPECT_NE(error_of(c).find("gl"), std::string::npos);
   // Open sections accept new keys; numbers accept integers.
   c = {{"algo_name", "bc"},
        {"observation", {{"encoder", {{"rgb", {{"core_kwargs", {{"anything", 1}}}}}}}}},
@@ -107,7 +108,7 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
 
 TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   const auto all = config::published_configs("/data");
-  ASSERT_EQ(all.size(), 26u);
+  ASSERT_EQ(all.size(), 30u);
   std::set<std::string> names;
   for (const auto& c : all) {
     names.insert(c.name);
@@ -130,6 +131,12 @@ TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   EXPECT_FALSE(dpt["algo"]["unet"]["enabled"].get<bool>());
   EXPECT_EQ(dpt["algo"]["transformer"]["p_drop_attn"], 0.01);
   EXPECT_EQ(dpt["algo"]["optim_params"]["policy"]["regularization"]["L2"], 0.1);
+  // robomimic's BCQ and CQL paper settings (low-dim only: offline RL takes no images yet).
+  const json bcq = config::published_config("bcq", "lift", "low_dim", "/d");
+  EXPECT_EQ(bcq["algo"]["target_tau"], 5e-4);
+  EXPECT_EQ(bcq["algo"]["action_sampler"]["vae"]["kl_weight"], 0.05);
+  EXPECT_EQ(config::published_config("cql", "pusht", "low_dim", "/d")["train"]["batch_size"], 1024);
+  EXPECT_FALSE(names.count("cql_lift_image"));
 }
 
 // --- TensorBoard -----------------------------------------------------------------------------
@@ -312,7 +319,8 @@ json small_config(const std::string& algo, const fs::path& out) {
   c["experiment"]["validate"] = true;
   c["experiment"]["name"] = algo;
   c["experiment"]["epoch_every_n_steps"] = 10;
-  c["algo"]["optim_params"]["policy"]["learning_rate"]["initial"] = 1e-3;
+  for (auto& [group, optim] : c["algo"]["optim_params"].items())
+    optim["learning_rate"]["initial"] = 1e-3;  // policy, or critic/actor/vf for offline RL
   c["experiment"]["validation_epoch_every_n_steps"] = 2;
   c["experiment"]["rollout"]["enabled"] = false;
   c["observation"]["modalities"]["obs"]["low_dim"] = {"robot0_eef_pos", "object"};
@@ -332,6 +340,15 @@ json small_config(const std::string& algo, const fs::path& out) {
     c["algo"]["unet"]["diffusion_step_embed_dim"] = 16;
     c["algo"]["unet"]["n_groups"] = 4;
     c["algo"]["optim_params"]["policy"]["learning_rate"]["warmup_steps"] = 3;
+  }
+  if (algo == "td3_bc" || algo == "iql" || algo == "bcq" || algo == "cql") {
+    c["algo"]["critic"]["layer_dims"] = {32, 32};
+    c["algo"]["actor"]["layer_dims"] = {32, 32};
+  }
+  if (algo == "bcq") {
+    c["algo"]["actor"]["enabled"] = true;
+    for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+      c["algo"]["action_sampler"]["vae"][k] = {32};
   }
   if (algo == "ibc") {
     c["algo"]["energy"]["layer_dims"] = {32, 32};
@@ -374,6 +391,49 @@ TEST(Trainer, EveryAlgorithmTrainsSavesAndRoundTripsItsCheckpoint) {
     EXPECT_EQ(first_actions(*a), first_actions(*b));
     // The weights are stored under their state-dict names.
     EXPECT_TRUE(ck.tensors.count(a->params().entries()[0].name));
+  }
+}
+
+// Offline RL trains several networks: every one of them, their targets, their optimizers and
+// the algorithm's counters go into the checkpoint, so a resumed run continues exactly.
+TEST(Trainer, OfflineRlTrainsRoundTripsItsCheckpointAndResumesExactly) {
+  for (const std::string algo : {"td3_bc", "iql", "bcq", "cql"}) {
+    SCOPED_TRACE(algo);
+    const fs::path out = temp_dir("offline_" + algo);
+    train::TrainOverrides o;
+    o.quiet = true;
+    json full = small_config(algo, out);
+    full["experiment"]["name"] = "full";
+    const train::TrainSummary s = train::Trainer(full, o).run();
+    ASSERT_EQ(s.epoch_losses.size(), 4u);
+    for (double l : s.epoch_losses) EXPECT_TRUE(std::isfinite(l));
+    const policy::Checkpoint ck = policy::load_checkpoint(s.last_checkpoint);
+    auto a = policy::policy_from_checkpoint<float>(ck),
+         b = policy::policy_from_checkpoint<float>(ck);
+    EXPECT_EQ(a->algo_name(), algo);
+    EXPECT_EQ(first_actions(*a), first_actions(*b));
+    for (const char* name : {"critic.0.mlp.0.weight", "critic_target.1.decoder.bias",
+                             "actor.mlp.2.bias", "optimizer.exp_avg.critic.1.mlp.0.weight"})
+      EXPECT_TRUE(ck.tensors.count(name)) << name;
+    EXPECT_EQ(ck.tensors.count("vf.decoder.weight"), algo == "iql" ? 1u : 0u);
+    EXPECT_EQ(ck.tensors.count("actor_target.decoder.weight"),
+              algo == "td3_bc" || algo == "bcq" ? 1u : 0u);
+    EXPECT_EQ(ck.tensors.count("log_cql_weight.param"), algo == "cql" ? 1u : 0u);
+    EXPECT_EQ(ck.tensors.count("action_sampler.decoder.action.weight"), algo == "bcq" ? 1u : 0u);
+
+    json part = small_config(algo, out);
+    part["experiment"]["name"] = "part";
+    o.stop_after_epoch = 2;
+    const auto first = train::Trainer(part, o).run().epoch_losses;
+    o.stop_after_epoch = 0;
+    o.resume = true;
+    const auto rest = train::Trainer(part, o).run().epoch_losses;
+    ASSERT_EQ(first.size(), 2u);
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(first[0], s.epoch_losses[0]);
+    EXPECT_EQ(first[1], s.epoch_losses[1]);
+    EXPECT_EQ(rest[0], s.epoch_losses[2]);
+    EXPECT_EQ(rest[1], s.epoch_losses[3]);
   }
 }
 
@@ -661,6 +721,50 @@ namespace {
 std::string run_cli(const std::string& args) {
   const testing::CommandResult r = testing::run_command(std::string(MIMIC_CLI) + " " + args);
   return (r.status == 0 ? "" : "FAILED ") + r.output;
+}
+
+// robomimic's mixed-quality idea: expert, noisy and very noisy demonstrators, the last kept
+// even when they fail, with rewards and robomimic's quality filter keys.
+TEST(Cli, GenerateDemosMixedQualityWritesTiersAndQualityFilterKeys) {
+  const fs::path dir = temp_dir("cli_mixed");
+  const std::string path = (dir / "mixed.hdf5").string();
+  const std::string out =
+      run_cli("generate-demos --env lift --n 7 --quality mixed --seed 5 --output " + path);
+  ASSERT_EQ(out.rfind("FAILED", 0), std::string::npos) << out;
+  EXPECT_NE(out.find("better 2, okay 2, worse 3"), std::string::npos) << out;
+  data::RobomimicReader r(path);
+  ASSERT_EQ(r.demos().size(), 7u);
+  const auto better = r.mask("better"), okay = r.mask("okay"), worse = r.mask("worse");
+  EXPECT_EQ(better, (std::vector<std::string>{"demo_0", "demo_1"}));
+  EXPECT_EQ(okay, (std::vector<std::string>{"demo_2", "demo_3"}));
+  EXPECT_EQ(worse, (std::vector<std::string>{"demo_4", "demo_5", "demo_6"}));
+  EXPECT_EQ(r.mask("okay_better").size(), 4u);
+  EXPECT_EQ(r.mask("worse_better").size(), 5u);
+  EXPECT_EQ(r.mask("worse_okay").size(), 5u);
+  EXPECT_EQ(r.mask("train").size() + r.mask("valid").size(), 7u);
+  auto succeeded = [&](const std::string& name) {
+    const data::Demo d = r.read_demo(name);
+    EXPECT_EQ(d.rewards.rows(), d.num_samples);
+    EXPECT_EQ(d.dones.rows(), d.num_samples);
+    double best = 0;
+    for (int64_t t = 0; t < d.num_samples; ++t) best = std::max(best, d.rewards.row(t)[0]);
+    return best > 0;
+  };
+  for (const auto& n : better) EXPECT_TRUE(succeeded(n)) << n;
+  for (const auto& n : okay) EXPECT_TRUE(succeeded(n)) << n;
+  // The noisy tiers are not the expert: the same seeds' expert episodes act differently.
+  const data::Demo noisy = r.read_demo("demo_2");
+  auto e = env::make_env(json::parse(r.env_args()), 0);
+  const env::ExpertEpisode clean = env::run_expert(*e, "lift", 5 + 1000000);
+  ASSERT_TRUE(clean.success);
+  const size_t a = size_t(noisy.actions.row_width());
+  EXPECT_NE(
+      std::vector<float>(noisy.actions.f32.begin(), noisy.actions.f32.begin() + long(a)),
+      std::vector<float>(clean.demo.actions.f32.begin(), clean.demo.actions.f32.begin() + long(a)));
+  for (float a : noisy.actions.f32) EXPECT_TRUE(a >= -1 && a <= 1);
+  EXPECT_NE(run_cli("generate-demos --env lift --n 2 --quality mixed --output " + path)
+                .find("--n must be >= 3"),
+            std::string::npos);
 }
 
 TEST(Cli, GenerateDemosWritesTheRobomimicSchemaAndPlaybackReplaysIt) {
@@ -970,7 +1074,7 @@ TEST(Cli, GenerateConfigsWritesLoadableFiles) {
     EXPECT_NO_THROW(config::load_config_file(f.path().string())) << f.path();
     ++n;
   }
-  EXPECT_EQ(n, 26);
+  EXPECT_EQ(n, 30);  // 26 imitation configs, BCQ and CQL for Lift and Push-T (low-dim)
 }
 
 }  // namespace

@@ -1,12 +1,17 @@
 #pragma once
 // `mimic generate-demos --env pusht|lift --n N --output FILE [--images] [--seed S]
-//   [--valid_ratio 0.1] [--threads 2]`: the first N successful expert episodes from seeds S, S+1,
-// ... in the robomimic schema with seeded train/valid masks, written atomically.
+//   [--valid_ratio 0.1] [--threads 2] [--quality expert|mixed]`: the first N successful expert
+// episodes from seeds S, S+1, ... in the robomimic schema with seeded train/valid masks, written
+// atomically. `--quality mixed` is robomimic's mixed-quality idea instead: a third each of
+// expert demonstrations ("better"), noisy but successful ones ("okay", action noise std 0.3) and
+// very noisy ones kept whether or not they succeed ("worse", std 0.6), with their rewards and
+// robomimic's quality filter keys (better, okay, worse, okay_better, worse_better, worse_okay).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include "commands/flags.hpp"
@@ -16,7 +21,7 @@
 namespace mimic::cli {
 
 inline int generate_demos(const Flags& flags) {
-  flags.check_known({"env", "n", "output", "images", "seed", "valid_ratio", "threads"});
+  flags.check_known({"env", "n", "output", "images", "seed", "valid_ratio", "threads", "quality"});
   const std::string task = flags.require("env"), output = flags.require("output");
   if (task != "pusht" && task != "lift")
     throw ValueError("--env: expected pusht or lift, got '" + task + "'");
@@ -47,8 +52,43 @@ inline int generate_demos(const Flags& flags) {
       last_line = done;
     }
   };
-  env::ExpertDemos gen = env::generate_expert_demos(task, n, seed, flags.has("images"),
-                                                    int(flags.number("threads", 2)), progress);
+  const std::string quality = flags.has("quality") ? flags.require("quality") : "expert";
+  if (quality != "expert" && quality != "mixed")
+    throw ValueError("--quality: expected expert or mixed, got '" + quality + "'");
+  // Tiers of demonstrators: the expert alone, or three of rising noise (each a third of n from
+  // its own range of seeds).
+  struct Tier {
+    std::string name;
+    env::DemoQuality q;
+    int64_t n;
+  };
+  std::vector<Tier> tiers;
+  if (quality == "expert") {
+    tiers.push_back({"", {}, n});
+  } else {
+    if (n < 3) throw ValueError("--n must be >= 3 for --quality mixed (a third per tier)");
+    tiers = {{"better", {0.0, false}, n / 3},
+             {"okay", {0.3, false}, n / 3},
+             {"worse", {0.6, true}, n - 2 * (n / 3)}};
+  }
+  env::ExpertDemos gen;
+  std::map<std::string, std::vector<std::string>> tier_names;
+  int64_t kept_before = 0;
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    const uint64_t tier_seed = seed + uint64_t(i) * 1000000;
+    env::ExpertDemos part = env::generate_expert_demos(
+        task, tiers[i].n, tier_seed, flags.has("images"), int(flags.number("threads", 2)),
+        [&](int64_t done, int64_t kept) { progress(done, kept_before + kept); }, tiers[i].q);
+    gen.env_args = part.env_args;
+    gen.attempts += part.attempts;
+    gen.failures += part.failures;
+    for (data::Demo& d : part.demos) {
+      d.name = "demo_" + std::to_string(gen.demos.size());
+      if (!tiers[i].name.empty()) tier_names[tiers[i].name].push_back(d.name);
+      gen.demos.push_back(std::move(d));
+    }
+    kept_before = int64_t(gen.demos.size());
+  }
   if (tty) std::fprintf(stderr, "\n");
   data::RobomimicWriter w(output, gen.env_args);
   std::vector<std::string> names;
@@ -70,12 +110,35 @@ inline int generate_demos(const Flags& flags) {
   data::sort_demos(train);
   w.set_mask("train", train);
   if (!valid.empty()) w.set_mask("valid", valid);
+  int64_t successes = 0;
+  if (!tier_names.empty()) {
+    auto joined = [&](const char* a, const char* b) {
+      std::vector<std::string> v = tier_names[a];
+      v.insert(v.end(), tier_names[b].begin(), tier_names[b].end());
+      data::sort_demos(v);
+      return v;
+    };
+    for (const char* t : {"better", "okay", "worse"}) w.set_mask(t, tier_names[t]);
+    w.set_mask("okay_better", joined("okay", "better"));
+    w.set_mask("worse_better", joined("worse", "better"));
+    w.set_mask("worse_okay", joined("worse", "okay"));
+    auto positive = [](const auto& v) {
+      return std::any_of(v.begin(), v.end(), [](auto r) { return r > 0; });
+    };
+    for (const data::Demo& d : gen.demos)
+      successes += positive(d.rewards.f64) || positive(d.rewards.f32);
+  }
   w.finish();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "wrote " << output << ": " << gen.demos.size() << " demos, " << steps << " steps ("
-            << gen.failures << " of " << gen.attempts
-            << " expert episodes failed and were dropped; " << train.size() << " train / "
-            << valid.size() << " valid) in " << log::format_duration(secs) << "\n";
+            << gen.failures << " of " << gen.attempts << " episodes failed and "
+            << (tier_names.empty() ? "were dropped" : "only the worse tier's were kept") << "; "
+            << train.size() << " train / " << valid.size() << " valid";
+  if (!tier_names.empty())
+    std::cout << "; better " << tier_names["better"].size() << ", okay "
+              << tier_names["okay"].size() << ", worse " << tier_names["worse"].size() << " ("
+              << successes << " of " << gen.demos.size() << " demos succeed)";
+  std::cout << ") in " << log::format_duration(secs) << "\n";
   return 0;
 }
 

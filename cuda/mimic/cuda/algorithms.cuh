@@ -11,6 +11,7 @@
 #include "mimic/policy/builtin.hpp"
 #include "mimic/policy/diffusion/spec.hpp"
 #include "mimic/policy/ibc/spec.hpp"
+#include "mimic/policy/offline/spec.hpp"
 
 namespace mimic::cuda {
 
@@ -35,6 +36,10 @@ inline void add_cuda_builders(policy::AlgorithmRegistry& registry) {
   add("diffusion_policy_transformer",
       build_when_available<float, policy::build_diffusion_transformer<float, Cuda>>);
   add("ibc", build_when_available<float, policy::build_ibc<float, Cuda>>);
+  add("td3_bc", build_when_available<float, policy::build_td3_bc<float, Cuda>>);
+  add("iql", build_when_available<float, policy::build_iql<float, Cuda>>);
+  add("bcq", build_when_available<float, policy::build_bcq<float, Cuda>>);
+  add("cql", build_when_available<float, policy::build_cql<float, Cuda>>);
 }
 
 // builtin_algorithms() with the CUDA builders added.

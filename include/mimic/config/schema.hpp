@@ -52,6 +52,12 @@ inline bool compatible(const json& d, const json& v) {
   return type_name(d) == type_name(v);
 }
 
+// Keys whose robomimic default is a string but that take a number too (CQL's target_entropy:
+// "default", a number or null); their algorithm checks the value.
+inline bool string_or_number(const std::string& path) {
+  return path == "algo.actor.target_entropy";
+}
+
 inline void merge(json& base, const json& user, const std::string& path, bool open) {
   for (const auto& [key, value] : user.items()) {
     const std::string p = path.empty() ? key : path + "." + key;
@@ -63,7 +69,9 @@ inline void merge(json& base, const json& user, const std::string& path, bool op
       throw ValueError("config: unknown key '" + p + "'");
     }
     json& d = base[key];
-    if (!compatible(d, value))
+    const bool either =
+        string_or_number(p) && (value.is_string() || value.is_number() || value.is_null());
+    if (!either && !compatible(d, value))
       throw ValueError("config: '" + p + "' must be " +
                        (d.is_null() ? std::string("any") : type_name(d)) + ", got " +
                        type_name(value) + " (" + value.dump() + ")");

@@ -2,6 +2,7 @@
 // Demonstrations from the scripted experts: episodes from seeds seed, seed + 1, ... on `threads`
 // threads, keeping the first n successful ones in seed order (so the result does not depend on
 // the thread count), as robomimic demos named demo_0, demo_1, ...
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -15,16 +16,24 @@
 #include "mimic/env/lift/expert.hpp"
 #include "mimic/env/builtin.hpp"
 #include "mimic/env/pusht/expert.hpp"
+#include "mimic/core/philox.hpp"
 // clang-format on
 
 namespace mimic::env {
+
+// The noise stream of an episode: its seed xor this constant.
+constexpr uint64_t kNoiseStream = 0x6e6f697365000000ull;
 
 struct ExpertEpisode {
   bool success = false;
   data::Demo demo;
 };
 
-inline ExpertEpisode run_expert(Env& e, const std::string& task, uint64_t seed) {
+// The expert's episode from `seed`. With noise_std > 0 each action of the expert gets Gaussian
+// noise of that std (Philox stream of the seed), clamped to the action range [-1, 1]: a less
+// skilled operator, whom the closed-loop expert keeps correcting.
+inline ExpertEpisode run_expert(Env& e, const std::string& task, uint64_t seed,
+                                double noise_std = 0.0, bool keep_failure = false) {
   e.reset(seed);
   std::vector<std::vector<double>> states;
   std::vector<Observation> obs{e.observe()};
@@ -41,6 +50,12 @@ inline ExpertEpisode run_expert(Env& e, const std::string& task, uint64_t seed) 
   for (int t = 0; t < e.horizon(); ++t) {
     states.push_back(e.get_state());
     std::vector<float> a = pusht ? pusht->act(static_cast<PushT&>(e)) : lift->act(obs.back());
+    if (noise_std > 0)
+      for (size_t i = 0; i < a.size(); ++i) {
+        const double z =
+            philox_normal<double>(seed ^ kNoiseStream, uint64_t(t) * a.size() + uint64_t(i));
+        a[i] = float(std::clamp(double(a[i]) + noise_std * z, -1.0, 1.0));
+      }
     const StepResult r = e.step(a);
     actions.push_back(std::move(a));
     rewards.push_back(r.reward);
@@ -50,7 +65,7 @@ inline ExpertEpisode run_expert(Env& e, const std::string& task, uint64_t seed) 
     if (r.success) ep.success = true;
     if (end) break;
   }
-  if (ep.success) {
+  if (ep.success || keep_failure) {
     ep.demo = make_demo("", states, obs, actions, rewards, dones);
     ep.demo.model_file = e.model_file();
   }
@@ -63,10 +78,18 @@ struct ExpertDemos {
   std::string env_args;  // JSON of the environment the demos came from
 };
 
+// How the demonstrator acts: the expert's actions plus noise of this std; failed episodes are
+// kept (as demonstrations that did not succeed) when keep_failures.
+struct DemoQuality {
+  double noise_std = 0.0;
+  bool keep_failures = false;
+};
+
 // task: "pusht" or "lift". progress(done_episodes, kept) is called from worker threads.
-inline ExpertDemos generate_expert_demos(
-    const std::string& task, int64_t n, uint64_t seed, bool images, int threads,
-    const std::function<void(int64_t, int64_t)>& progress = {}) {
+inline ExpertDemos generate_expert_demos(const std::string& task, int64_t n, uint64_t seed,
+                                         bool images, int threads,
+                                         const std::function<void(int64_t, int64_t)>& progress = {},
+                                         DemoQuality quality = {}) {
   if (task != "pusht" && task != "lift")
     throw ValueError("expert demos: unknown task '" + task + "' (expected pusht or lift)");
   if (n < 1) throw ValueError("expert demos: n must be >= 1");
@@ -95,7 +118,8 @@ inline ExpertDemos generate_expert_demos(
         try {
           auto e = make_env(env_args, images ? 1 : 0);
           for (int64_t i; (i = next++) < round;) {
-            eps[size_t(i)] = run_expert(*e, task, next_seed + uint64_t(i));
+            eps[size_t(i)] = run_expert(*e, task, next_seed + uint64_t(i), quality.noise_std,
+                                        quality.keep_failures);
             const int64_t done = ++finished;
             if (progress) progress(done, kept);
           }
@@ -108,10 +132,8 @@ inline ExpertDemos generate_expert_demos(
     if (error) std::rethrow_exception(error);
     for (auto& ep : eps) {
       ++out.attempts;
-      if (!ep.success) {
-        ++out.failures;
-        continue;
-      }
+      if (!ep.success) ++out.failures;
+      if (!ep.success && !quality.keep_failures) continue;
       if (int64_t(out.demos.size()) < n) {
         ep.demo.name = "demo_" + std::to_string(out.demos.size());
         out.demos.push_back(std::move(ep.demo));

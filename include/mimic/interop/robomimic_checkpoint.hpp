@@ -229,9 +229,15 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
   if (!registry.has_algo_name(c.algo_name))
     throw UnsupportedError(path + ": robomimic algorithm '" + c.algo_name +
                            "' has no counterpart in mimic yet");
+  if (registry.variants(c.algo_name).front()->uses_transitions)
+    throw UnsupportedError(path + ": importing robomimic '" + c.algo_name +
+                           "' checkpoints (offline RL: several networks) is not supported yet");
   ImportedPolicy out;
   out.config =
       policy::naming_checkpoint(path, [&] { return config::load_config(c.config, registry); });
+  if (out.config.at("algo_name") != c.algo_name)
+    throw IoError(path + ": algo_name '" + c.algo_name + "' disagrees with its config's " +
+                  out.config.at("algo_name").dump());
   const policy::ShapeMeta meta = robomimic_shape_meta(c, out.config, path);
   const policy::Normalization norm = robomimic_normalization(c, meta, out.config, path);
   out.schedule_units = imported_schedule_units(out.config);

@@ -107,17 +107,22 @@ class ConditionalVae {
   // The training loss for targets x [B, x_dim] under condition c [B, cond_dim]; the
   // reparameterization (or Gumbel) noise comes from `rng`.
   VaeLoss<T, D> loss(const ParamStore<T, D>& store, Var<T, D> x, Var<T, D> c, PhiloxStream& rng,
-                     double temperature) const {
+                     double temperature, bool freeze_encoder = false) const {
     const int64_t b = x.shape()[0], l = s_.latent_dim;
     Var<T, D> h = encoder_mlp_(store, ops::concat({x, c}, 1));
     VaeLoss<T, D> out;
     Var<T, D> z;
     if (s_.use_categorical) {
       Var<T, D> logits = ops::reshape(enc_logit_(store, h), Shape{b, l, s_.categorical_dim});
+      if (freeze_encoder) logits = h.tape->constant(logits.value());
       z = ops::reshape(gumbel_softmax(logits, rng, temperature), Shape{b, s_.code_dim()});
       out.kl = categorical_kl(store, logits, c);
     } else {
       Var<T, D> mu = enc_mean_(store, h), logvar = enc_logvar_(store, h);
+      if (freeze_encoder) {  // the posterior's parameters detached: no gradient reaches the encoder
+        mu = h.tape->constant(mu.value());
+        logvar = h.tape->constant(logvar.value());
+      }
       z = reparameterize(mu, logvar, rng);
       out.kl = gaussian_kl(store, mu, logvar, z, c);
       out.encoder_logvar = logvar;

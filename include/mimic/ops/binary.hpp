@@ -1,5 +1,5 @@
 #pragma once
-// add, sub, mul, div with NumPy broadcasting, and the operator overloads on Var.
+// add, sub, mul, div, minimum, maximum with NumPy broadcasting, and the operator overloads on Var.
 #include "mimic/autograd/tape.hpp"
 #include "mimic/core/broadcast.hpp"
 #include "mimic/ops/functors.hpp"
@@ -9,7 +9,7 @@
 namespace mimic::ops {
 namespace detail {
 
-enum class BinaryKind : int { kAdd, kSub, kMul, kDiv };
+enum class BinaryKind : int { kAdd, kSub, kMul, kDiv, kMin, kMax };
 
 // out = f(a, b) with a and b broadcast to `shape`.
 template <class F, class T, class D>
@@ -72,6 +72,23 @@ void binary_backward(Tape<T, D>& tape, const Node<T, D>& n) {
         reduce_into(gb, full);
       }
       break;
+    case BinaryKind::kMin:
+    case BinaryKind::kMax: {
+      // gy times the share each input had in the choice (half each on a tie).
+      const bool is_min = kind == BinaryKind::kMin;
+      auto share = [&](const Tensor<T, D>& x, const Tensor<T, D>& other, GradTarget<T, D>& g) {
+        if (!g) return;
+        if (is_min)
+          broadcast_apply(fn::MinShare{}, scratch(), x, other);
+        else
+          broadcast_apply(fn::MaxShare{}, scratch(), x, other);
+        Kernels<D>::map(s.numel(), fn::Mul{}, full.data(), full.data(), gy.data());
+        reduce_into(g, full);
+      };
+      share(a, b, ga);
+      share(b, a, gb);
+      break;
+    }
   }
 }
 
@@ -105,6 +122,15 @@ Var<T, D> mul(Var<T, D> a, Var<T, D> b) {
 template <class T, class D>
 Var<T, D> div(Var<T, D> a, Var<T, D> b) {
   return detail::binary("div", detail::BinaryKind::kDiv, fn::Div{}, a, b);
+}
+// torch.minimum / torch.maximum.
+template <class T, class D>
+Var<T, D> minimum(Var<T, D> a, Var<T, D> b) {
+  return detail::binary("minimum", detail::BinaryKind::kMin, fn::Min{}, a, b);
+}
+template <class T, class D>
+Var<T, D> maximum(Var<T, D> a, Var<T, D> b) {
+  return detail::binary("maximum", detail::BinaryKind::kMax, fn::Max{}, a, b);
 }
 
 }  // namespace mimic::ops

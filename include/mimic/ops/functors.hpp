@@ -365,6 +365,33 @@ struct Div {
     return a / b;
   }
 };
+// Elementwise minimum and maximum (NaN propagates, as torch.minimum / torch.maximum), and the
+// share of the output's gradient that reaches the first argument: all of it where it was
+// chosen alone, half on a tie (torch's rule), none otherwise.
+struct Min {
+  template <class T>
+  MIMIC_HD T operator()(T a, T b) const {
+    return (a < b || a != a) ? a : b;
+  }
+};
+struct Max {
+  template <class T>
+  MIMIC_HD T operator()(T a, T b) const {
+    return (a > b || a != a) ? a : b;
+  }
+};
+struct MinShare {
+  template <class T>
+  MIMIC_HD T operator()(T a, T b) const {
+    return a < b ? T(1) : (a == b ? T(0.5) : T(0));
+  }
+};
+struct MaxShare {
+  template <class T>
+  MIMIC_HD T operator()(T a, T b) const {
+    return a > b ? T(1) : (a == b ? T(0.5) : T(0));
+  }
+};
 // First argument passed through (copy), or scaled.
 struct Identity {
   template <class T>

@@ -1,11 +1,13 @@
 #pragma once
 // mimic's built-in algorithms: BC, BC-RNN, BC-Transformer and BC-VAE (robomimic's "bc"), Diffusion
-// Policy (UNet or transformer) and Implicit BC. A user's algorithm is one more `add` on the
-// registry this returns (README: Adding an algorithm).
+// Policy (UNet or transformer), Implicit BC, and robomimic's offline RL algorithms TD3-BC, IQL,
+// BCQ and CQL. A user's algorithm is one more `add` on the registry this returns (README: Adding
+// an algorithm).
 #include "mimic/policy/bc/spec.hpp"
 #include "mimic/policy/core/algorithm.hpp"
 #include "mimic/policy/diffusion/spec.hpp"
 #include "mimic/policy/ibc/spec.hpp"
+#include "mimic/policy/offline/spec.hpp"
 
 namespace mimic::policy {
 
@@ -18,6 +20,10 @@ inline AlgorithmRegistry builtin_algorithms() {
   r.add(diffusion_policy_spec());
   r.add(diffusion_transformer_spec());
   r.add(ibc_spec());
+  r.add(td3_bc_spec());
+  r.add(iql_spec());
+  r.add(bcq_spec());
+  r.add(cql_spec());
   return r;
 }
 

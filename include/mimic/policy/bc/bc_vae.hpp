@@ -7,6 +7,7 @@
 #include "mimic/config/schema.hpp"
 #include "mimic/nn/vae.hpp"
 #include "mimic/policy/bc/bc.hpp"
+#include "mimic/policy/core/vae_config.hpp"
 
 namespace mimic::policy {
 
@@ -17,50 +18,7 @@ struct BcVaeSettings : BcSettings {
     const nlohmann::json config = with_defaults(bc_defaults(), given);
     BcVaeSettings s;
     static_cast<BcSettings&>(s) = BcSettings::from_config(config);
-    const std::string p = "algo.vae";
-    const auto& v = config.at("algo").at("vae");
-    nn::VaeSettings& x = s.vae;
-    x.latent_dim =
-        config::bounded(v.at("latent_dim"), p + ".latent_dim", 1, config::kMaxConfigSize);
-    if (!v.at("latent_clip").is_null()) {
-      x.latent_clip = config::typed<double>(v, "latent_clip", p);
-      if (!(*x.latent_clip > 0))
-        throw ValueError("config: '" + p + ".latent_clip' must be null or > 0, got " +
-                         v.at("latent_clip").dump());
-    }
-    x.kl_weight = config::typed<double>(v, "kl_weight", p);
-    if (!std::isfinite(x.kl_weight) || x.kl_weight < 0)
-      throw ValueError("config: '" + p + ".kl_weight' must be finite and >= 0, got " +
-                       v.at("kl_weight").dump());
-    x.reconstruction_sum =
-        config::typed<bool>(v.at("decoder"), "reconstruction_sum_across_elements", p + ".decoder");
-    for (auto [key, dims] : {std::pair{"encoder_layer_dims", &x.encoder_dims},
-                             std::pair{"decoder_layer_dims", &x.decoder_dims},
-                             std::pair{"prior_layer_dims", &x.prior_dims}})
-      *dims = config::bounded_list(v, key, p, 1, config::kMaxConfigSize, 1);
-    const auto& pr = v.at("prior");
-    const std::string pp = p + ".prior";
-    x.prior_learn = config::typed<bool>(pr, "learn", pp);
-    x.prior_conditioned = config::typed<bool>(pr, "is_conditioned", pp);
-    x.use_gmm = config::typed<bool>(pr, "use_gmm", pp);
-    x.gmm_modes = config::bounded(pr.at("gmm_num_modes"), pp + ".gmm_num_modes", 1, 1024);
-    x.gmm_learn_weights = config::typed<bool>(pr, "gmm_learn_weights", pp);
-    x.use_categorical = config::typed<bool>(pr, "use_categorical", pp);
-    x.categorical_dim = config::bounded(pr.at("categorical_dim"), pp + ".categorical_dim", 1, 4096);
-    x.gumbel_hard = config::typed<bool>(pr, "categorical_gumbel_softmax_hard", pp);
-    x.init_temperature = config::typed<double>(pr, "categorical_init_temp", pp);
-    x.temperature_anneal = config::typed<double>(pr, "categorical_temp_anneal_step", pp);
-    x.min_temperature = config::typed<double>(pr, "categorical_min_temp", pp);
-    if (x.use_categorical && !(x.min_temperature > 0 && x.init_temperature > 0))
-      throw ValueError("config: '" + pp +
-                       ".categorical_min_temp' and categorical_init_temp must be > 0");
-    // robomimic's own asserts, as errors that name the key.
-    if (x.use_gmm && x.use_categorical)
-      throw ValueError("config: '" + pp + ".use_gmm' and use_categorical are exclusive");
-    if (x.use_gmm && !x.prior_learn)
-      throw ValueError("config: '" + pp + ".use_gmm' needs algo.vae.prior.learn: true");
-    if (x.prior_conditioned && !x.prior_learn)
-      throw ValueError("config: '" + pp + ".is_conditioned' needs algo.vae.prior.learn: true");
+    s.vae = vae_settings_from_json(config.at("algo").at("vae"), "algo.vae");
     return s;
   }
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mimic/config/defaults.hpp"
+#include "mimic/policy/core/vae_config.hpp"
 
 namespace mimic::policy {
 
@@ -34,27 +35,7 @@ inline nlohmann::json bc_algo_section() {
             {"min_std", 0.0001},
             {"std_activation", "softplus"},
             {"low_noise_eval", true}}},
-          {"vae",
-           {{"enabled", false},
-            {"latent_dim", 14},
-            {"latent_clip", nullptr},
-            {"kl_weight", 1.0},
-            {"decoder", {{"is_conditioned", true}, {"reconstruction_sum_across_elements", false}}},
-            {"prior",
-             {{"learn", false},
-              {"is_conditioned", false},
-              {"use_gmm", false},
-              {"gmm_num_modes", 10},
-              {"gmm_learn_weights", false},
-              {"use_categorical", false},
-              {"categorical_dim", 10},
-              {"categorical_gumbel_softmax_hard", false},
-              {"categorical_init_temp", 1.0},
-              {"categorical_temp_anneal_step", 0.001},
-              {"categorical_min_temp", 0.3}}},
-            {"encoder_layer_dims", {300, 400}},
-            {"decoder_layer_dims", {300, 400}},
-            {"prior_layer_dims", {300, 400}}}},
+          {"vae", robomimic_vae_defaults(false)},
           {"rnn",
            {{"enabled", false},
             {"horizon", 10},

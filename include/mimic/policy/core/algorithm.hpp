@@ -73,6 +73,8 @@ struct AlgorithmSpec {
   // Steps each sampled window must hold (frame_stack - 1 + seq_length >= this); null: any.
   std::function<int64_t(const nlohmann::json& config)> window_steps;
   NormalizationRule normalization = NormalizationRule::kRobomimic;
+  // Trains on transitions (offline RL): batches carry rewards, dones and next observations.
+  bool uses_transitions = false;
   // Published settings per task and observation type (for generate-configs); null: none.
   std::function<std::vector<PublishedConfig>(const std::string& dataset_dir)> published;
 

@@ -75,9 +75,15 @@ inline Checkpoint load_checkpoint(const std::string& path) {
   return c;
 }
 
-// Whether the learning-rate schedule of a merged config counts batches (true) or epochs.
+// Whether the learning-rate schedules of a merged config count batches (true) or epochs: those
+// of its optimizer groups (algo.optim_params.policy, or critic, actor, ... for offline RL).
 inline bool schedule_counts_batches(const nlohmann::json& config) {
-  return OptimizerSettings::from_config(config).step_every_batch;
+  const auto& groups = config.at("algo").at("optim_params");
+  if (groups.contains("policy")) return OptimizerSettings::from_config(config).step_every_batch;
+  for (const auto& [name, group] : groups.items())
+    if (OptimizerSettings::from_json(group, "algo.optim_params." + name).step_every_batch)
+      return true;
+  return false;
 }
 
 // Builds the policy a merged config asks for through its algorithm's spec.

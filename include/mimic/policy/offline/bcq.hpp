@@ -1,0 +1,313 @@
+#pragma once
+// BCQ (Fujimoto et al. 2019) as robomimic 0.3.0 trains it: an action sampler fitted to the
+// dataset's actions (a conditional VAE, or a GMM: robomimic's BCQ_GMM), an ensemble of Q
+// critics regressed on n-step targets that take the best of num_action_samples sampled (and
+// optionally perturbed) next actions under the target critics (min/max blended), and an optional
+// perturbation actor that maximizes critic 0. Rollouts act with the sampled action the critic
+// values most. Step order: sampler, critics, actor, then the soft target updates.
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mimic/loss/losses.hpp"
+#include "mimic/nn/vae.hpp"
+#include "mimic/policy/core/multi_network_policy.hpp"
+#include "mimic/policy/core/vae_config.hpp"
+#include "mimic/policy/offline/defaults.hpp"
+#include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/stochastic_actor.hpp"
+#include "mimic/policy/offline/td3_bc.hpp"
+#include "mimic/policy/offline/transitions.hpp"
+
+namespace mimic::policy {
+
+struct BcqSettings {
+  NetworkOptimSettings critic_optim, sampler_optim, actor_optim;
+  double discount = 0.99, target_tau = 0.005;
+  int64_t n_step = 1;
+  bool infinite_horizon = false;
+  CriticSettings critic;
+  int64_t num_action_samples = 10, num_action_samples_rollout = 100;
+  bool gmm_sampler = false;
+  std::vector<int64_t> sampler_layer_dims{1024, 1024};  // the GMM sampler's MLP
+  StochasticActorSettings gmm;
+  nn::VaeSettings vae;
+  int64_t freeze_encoder_epoch = -1;
+  bool actor = false;
+  double perturbation_scale = 0.05;
+  std::vector<int64_t> actor_layer_dims{300, 400};
+
+  static BcqSettings from_config(const nlohmann::json& given) {
+    using config::require;
+    using config::typed;
+    const nlohmann::json config = with_defaults(bcq_defaults(), given);
+    const auto& a = config.at("algo");
+    BcqSettings s;
+    const auto& o = a.at("optim_params");
+    s.critic_optim = NetworkOptimSettings::from_json(o.at("critic"), "algo.optim_params.critic");
+    s.sampler_optim =
+        NetworkOptimSettings::from_json(o.at("action_sampler"), "algo.optim_params.action_sampler");
+    s.actor_optim = NetworkOptimSettings::from_json(o.at("actor"), "algo.optim_params.actor");
+    s.discount = typed<double>(a, "discount", "algo");
+    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
+    s.n_step = config::bounded(a.at("n_step"), "algo.n_step", 1, 1000);
+    s.target_tau = typed<double>(a, "target_tau", "algo");
+    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
+            a["target_tau"]);
+    s.infinite_horizon = typed<bool>(a, "infinite_horizon", "algo");
+    const auto& c = a.at("critic");
+    s.critic = CriticSettings::from_json(c, "algo.critic");
+    s.critic_optim.optim.max_grad_norm = s.critic.max_gradient_norm;
+    s.num_action_samples =
+        config::bounded(c.at("num_action_samples"), "algo.critic.num_action_samples", 1, 4096);
+    s.num_action_samples_rollout = config::bounded(
+        c.at("num_action_samples_rollout"), "algo.critic.num_action_samples_rollout", 1, 65536);
+    require(!typed<bool>(c.at("distributional"), "enabled", "algo.critic.distributional"),
+            "algo.critic.distributional.enabled",
+            "is not supported yet (robomimic's BCQ_Distributional)",
+            c["distributional"]["enabled"]);
+    const auto& as = a.at("action_sampler");
+    const std::string p = "algo.action_sampler";
+    s.gmm_sampler = typed<bool>(as.at("gmm"), "enabled", p + ".gmm");
+    const bool vae = typed<bool>(as.at("vae"), "enabled", p + ".vae");
+    require(s.gmm_sampler || vae, p + ".vae.enabled",
+            "must be true unless action_sampler.gmm.enabled is", as["vae"]["enabled"]);
+    s.sampler_layer_dims =
+        config::bounded_list(as, "actor_layer_dims", p, 1, config::kMaxConfigSize, 1);
+    if (s.gmm_sampler) {
+      const auto& g = as.at("gmm");
+      s.gmm.gmm = true;
+      s.gmm.num_modes = config::bounded(g.at("num_modes"), p + ".gmm.num_modes", 1, 1024);
+      s.gmm.min_std = typed<double>(g, "min_std", p + ".gmm");
+      s.gmm.std_activation = typed<std::string>(g, "std_activation", p + ".gmm");
+      require(s.gmm.std_activation == "softplus", p + ".gmm.std_activation", "must be \"softplus\"",
+              g["std_activation"]);
+      s.gmm.low_noise_eval = typed<bool>(g, "low_noise_eval", p + ".gmm");
+    }
+    s.vae = vae_settings_from_json(as.at("vae"), p + ".vae");
+    s.freeze_encoder_epoch = typed<int64_t>(as, "freeze_encoder_epoch", p);
+    const auto& actor = a.at("actor");
+    s.actor = typed<bool>(actor, "enabled", "algo.actor");
+    s.perturbation_scale = typed<double>(actor, "perturbation_scale", "algo.actor");
+    s.actor_layer_dims =
+        config::bounded_list(actor, "layer_dims", "algo.actor", 1, config::kMaxConfigSize, 1);
+    return s;
+  }
+};
+
+// robomimic's PerturbationActorNetwork: a + scale * tanh(MLP(s, a)), clamped to [-1, 1].
+template <class T, class D = Cpu>
+class PerturbationActor {
+ public:
+  PerturbationActor() = default;
+  PerturbationActor(nn::ParamStore<T, D>& store, const std::string& prefix, int64_t obs_dim,
+                    int64_t action_dim, const std::vector<int64_t>& layer_dims, double scale)
+      : net_(store, prefix, obs_dim + action_dim, layer_dims, action_dim), scale_(scale) {}
+  Var<T, D> operator()(const nn::ParamStore<T, D>& store, Var<T, D> obs, Var<T, D> a) const {
+    return ops::clamp(a + ops::mul_scalar(ops::tanh(net_(store, {obs, a})), scale_), -1.0, 1.0);
+  }
+
+ private:
+  MlpNetwork<T, D> net_;
+  double scale_ = 0.05;
+};
+
+template <class T = float, class D = Cpu>
+class Bcq : public MultiNetworkPolicy<T, D> {
+  using Base = MultiNetworkPolicy<T, D>;
+
+ public:
+  Bcq(const ShapeMeta& meta, const Normalization& norm, const BcqSettings& s, uint64_t seed,
+      int64_t schedule_units)
+      : MultiNetworkPolicy<T, D>("bcq", meta, norm, seed), s_(s) {
+    const int64_t obs = meta.obs_dim(), act = meta.action_dim;
+    const typename ValueNetwork<T, D>::Bounds bounds{s.critic.bounds.enabled, s.critic.bounds.low,
+                                                     s.critic.bounds.high};
+    for (int64_t i = 0; i < s.critic.ensemble_n; ++i) {
+      const std::string name = "critic." + std::to_string(i);
+      Network<T, D>& net = this->add_network(name, "critic", true);
+      critics_.push_back(&net);
+      critic_.emplace_back(net.store(), name, obs, act, s.critic.layer_dims, bounds);
+    }
+    sampler_net_ = &this->add_network("action_sampler", "action_sampler", false);
+    if (s.gmm_sampler)
+      gmm_ = StochasticActor<T, D>(sampler_net_->store(), "action_sampler", obs, act,
+                                   s.sampler_layer_dims, s.gmm);
+    else
+      vae_ = nn::ConditionalVae<T, D>(sampler_net_->store(), "action_sampler", act, obs, s.vae);
+    std::map<std::string, NetworkOptimSettings> optim{{"critic", s.critic_optim},
+                                                      {"action_sampler", s.sampler_optim}};
+    if (s.actor) {
+      actor_net_ = &this->add_network("actor", "actor", true);
+      actor_ = PerturbationActor<T, D>(actor_net_->store(), "actor", obs, act, s.actor_layer_dims,
+                                       s.perturbation_scale);
+      optim["actor"] = s.actor_optim;
+    }
+    this->finish_networks(optim, schedule_units);
+  }
+
+  // Normalized observation rows [B, 1, obs_dim] -> for each row, of num_action_samples_rollout
+  // sampled (and perturbed) actions the one critic 0 values most: [B, 1, A].
+  Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
+    const auto on_queue = this->on_device_queue();
+    typename Base::NoGrad no_grad;
+    Tape<T, D>& tape = this->begin_no_grad(no_grad);
+    const Tensor<float> s = this->last_step(features);
+    const int64_t b = s.dim(0), n = s_.num_action_samples_rollout, a_dim = this->meta_.action_dim;
+    Var<T, D> tiled = upload(tape, repeat_rows(s, n));
+    Var<T, D> a = sample_actions(tape, tiled, false);
+    const Tensor<float> q = download(critic_[0](critics_[0]->store(), tiled, a).value());
+    const Tensor<float> actions = download(a.value());
+    auto out = Tensor<float>::empty({b, 1, a_dim});
+    for (int64_t i = 0; i < b; ++i) {
+      int64_t best = 0;  // torch.argmax: the first of equal maxima
+      for (int64_t j = 1; j < n; ++j)
+        if (q[i * n + j] > q[i * n + best]) best = j;
+      std::copy_n(actions.data() + (i * n + best) * a_dim, a_dim, out.data() + i * a_dim);
+    }
+    unnormalize_rows(this->norm_.action, out.data(), b, a_dim);
+    return out;
+  }
+
+ protected:
+  void train_step(const data::Batch& batch, bool update, Scalars& out) override {
+    const Transitions tr = n_step_transitions(this->meta_, this->norm_, batch, s_.n_step,
+                                              s_.discount, s_.infinite_horizon);
+    const int64_t epoch = this->epoch();
+    double loss_total = 0;
+
+    {  // The action sampler fits the dataset's actions.
+      const bool step = update && sampler_net_->trains_in(epoch);
+      typename Base::NoGrad no_grad;
+      Tape<T, D>& tape = this->begin_loss(*sampler_net_, step, no_grad);
+      Var<T, D> s = upload(tape, tr.obs), a = upload(tape, tr.actions);
+      Var<T, D> loss;
+      if (s_.gmm_sampler) {
+        loss = ops::neg(ops::mean(gmm_.log_prob(sampler_net_->store(), s, a)));
+      } else {
+        const double temperature = s_.vae.temperature(epoch);
+        const bool freeze = s_.freeze_encoder_epoch != -1 && epoch >= s_.freeze_encoder_epoch;
+        const nn::VaeLoss<T, D> l =
+            vae_.loss(sampler_net_->store(), a, s, this->rng_, temperature, freeze);
+        loss = l.total;
+        out["Action_Sampler/Reconsruction_Loss"] =
+            this->scalar(l.reconstruction);  // robomimic's key
+        out["Action_Sampler/KL_Loss"] = this->scalar(l.kl);
+        if (s_.vae.use_categorical)
+          out["Action_Sampler/Gumbel_Temperature"] = temperature;
+        else
+          out["Action_Sampler/Encoder_Variance"] =
+              this->scalar(ops::mean(ops::exp(tape.constant(l.encoder_logvar.value()))));
+      }
+      out["Action_Sampler/Loss"] = this->scalar(loss);
+      loss_total += out["Action_Sampler/Loss"];
+      if (step) out["Action_Sampler/Grad_Norms"] = this->finish_update(*sampler_net_, loss);
+    }
+
+    const bool critic_steps = update && critics_[0]->trains_in(epoch);
+    const Tensor<T, D> q_targets = td_targets(tr);
+    {
+      const std::vector<float> q = download(q_targets).to_vector();
+      const std::vector<float> d = tr.dones.to_vector();
+      double q_sum = 0, mask_sum = 0;
+      for (size_t i = 0; i < q.size(); ++i) q_sum += q[i], mask_sum += 1.0 - d[i];
+      out["Critic/Q_Targets"] = q_sum / double(q.size());
+      out["Critic/Done_Mask_Percentage"] = 100.0 * mask_sum / double(d.size());
+    }
+    for (size_t i = 0; i < critics_.size(); ++i) {
+      Network<T, D>& net = *critics_[i];
+      typename Base::NoGrad no_grad;
+      Tape<T, D>& tape = this->begin_loss(net, critic_steps, no_grad);
+      Var<T, D> q = critic_[i](net.store(), upload(tape, tr.obs), upload(tape, tr.actions));
+      Var<T, D> target = tape.constant(q_targets);
+      Var<T, D> loss = s_.critic.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
+      const std::string k = "Critic/Critic" + std::to_string(i + 1);
+      out[k + "_Loss"] = this->scalar(loss);
+      loss_total += out[k + "_Loss"];
+      if (critic_steps) out[k + "_Grad_Norms"] = this->finish_update(net, loss);
+    }
+
+    bool actor_steps = false;
+    if (s_.actor) {  // perturbations that raise critic 0's value of sampled actions
+      actor_steps = update && actor_net_->trains_in(epoch);
+      typename Base::NoGrad no_grad;
+      Tape<T, D>& tape = this->begin_loss(*actor_net_, actor_steps, no_grad);
+      Var<T, D> s = upload(tape, tr.obs);
+      Var<T, D> sampled = tape.constant(sample_from_sampler(tape, s).value());
+      Var<T, D> q = critic_[0](critics_[0]->frozen(), s, actor_(actor_net_->store(), s, sampled));
+      Var<T, D> loss = ops::neg(ops::mean(q));
+      out["Actor/Loss"] = this->scalar(loss);
+      loss_total += out["Actor/Loss"];
+      if (actor_steps) out["Actor/Grad_Norms"] = this->finish_update(*actor_net_, loss);
+    }
+    if (critic_steps)
+      for (Network<T, D>* c : critics_) c->soft_update(s_.target_tau);
+    if (actor_steps) actor_net_->soft_update(s_.target_tau);
+
+    out["Loss"] = loss_total;
+    for (size_t i = 0; i < critics_.size(); ++i)
+      out["Optimizer/critic" + std::to_string(i) + "0_lr"] =
+          critics_[i]->optimizer().learning_rate();
+    out["Optimizer/action_sampler0_lr"] = sampler_net_->optimizer().learning_rate();
+    if (s_.actor) out["Optimizer/actor0_lr"] = actor_net_->optimizer().learning_rate();
+  }
+
+ private:
+  // Rows [B, dim] -> [B * n, dim], each row repeated n times in place (robomimic's
+  // repeat_and_stack_observation).
+  static Tensor<float> repeat_rows(const Tensor<float>& x, int64_t n) {
+    const int64_t b = x.dim(0), d = x.dim(1);
+    auto out = Tensor<float>::empty({b * n, d});
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        std::copy_n(x.data() + i * d, d, out.data() + (i * n + j) * d);
+    return out;
+  }
+  // The action sampler's draw for each row (the VAE decodes a prior sample; the GMM samples with
+  // low-noise scales when low_noise_eval, as robomimic's sampler in eval mode does).
+  Var<T, D> sample_from_sampler(Tape<T, D>& tape, Var<T, D> s) {
+    if (!s_.gmm_sampler) return vae_.sample(sampler_net_->store(), s, this->rng_);
+    return upload(tape, gmm_.act(sampler_net_->store(), s, this->rng_));
+  }
+  // Sampled actions, perturbed by the actor (its target when `target`) when there is one.
+  Var<T, D> sample_actions(Tape<T, D>& tape, Var<T, D> s, bool target) {
+    Var<T, D> a = sample_from_sampler(tape, s);
+    if (!s_.actor) return a;
+    return target ? actor_(actor_net_->target(), s, a) : actor_(actor_net_->store(), s, a);
+  }
+  // r + (1 - done) * gamma^n * max_j V'(s', a_j), V' = w * min_i Q'_i + (1 - w) * max_i Q'_i.
+  Tensor<T, D> td_targets(const Transitions& tr) {
+    typename Base::NoGrad no_grad;
+    Tape<T, D>& tape = this->begin_no_grad(no_grad);
+    const int64_t n = s_.num_action_samples, b = tr.next_obs.dim(0);
+    Var<T, D> next = upload(tape, repeat_rows(tr.next_obs, n));
+    Var<T, D> a = sample_actions(tape, next, true);
+    Var<T, D> lo = critic_[0](critics_[0]->target(), next, a), hi = lo;
+    for (size_t i = 1; i < critics_.size(); ++i) {
+      Var<T, D> v = critic_[i](critics_[i]->target(), next, a);
+      hi = ops::maximum(hi, v);
+      lo = ops::minimum(lo, v);
+    }
+    const double w = s_.critic.ensemble_weight;
+    Var<T, D> blended =
+        ops::reshape(ops::mul_scalar(lo, w) + ops::mul_scalar(hi, 1.0 - w), Shape{b, n});
+    Var<T, D> best = ops::slice(blended, 1, 0, 1);
+    for (int64_t j = 1; j < n; ++j) best = ops::maximum(best, ops::slice(blended, 1, j, j + 1));
+    Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
+    Var<T, D> q = upload(tape, tr.rewards) + ops::mul_scalar(not_done, tr.discount) * best;
+    return this->keep(q);
+  }
+
+  BcqSettings s_;
+  std::vector<Network<T, D>*> critics_;
+  std::vector<ValueNetwork<T, D>> critic_;
+  Network<T, D>* sampler_net_ = nullptr;
+  nn::ConditionalVae<T, D> vae_;
+  StochasticActor<T, D> gmm_;
+  Network<T, D>* actor_net_ = nullptr;
+  PerturbationActor<T, D> actor_;
+};
+
+}  // namespace mimic::policy

@@ -1,0 +1,244 @@
+#pragma once
+// TD3-BC (Fujimoto & Gu 2021) as robomimic 0.3.0 trains it: an ensemble of Q critics regressed
+// on n-step TD targets from target networks (target policy smoothing: clipped Gaussian noise on
+// the target actor's action; the target value blends the ensemble's min and max), and every
+// update_freq critic steps an actor step on -alpha / mean|Q| * Q + MSE to the demonstrated
+// action, followed by soft updates of every target.
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mimic/diffusion/scheduler.hpp"
+#include "mimic/loss/losses.hpp"
+#include "mimic/policy/core/multi_network_policy.hpp"
+#include "mimic/policy/offline/defaults.hpp"
+#include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/transitions.hpp"
+
+namespace mimic::policy {
+
+// robomimic's `max_gradient_norm` of a section: null (0 here: no clipping) or > 0.
+inline double max_gradient_norm_setting(const nlohmann::json& section, const std::string& at) {
+  const auto& v = section.at("max_gradient_norm");
+  if (v.is_null()) return 0;
+  const double m = config::typed<double>(v, at + ".max_gradient_norm");
+  config::require(m > 0, at + ".max_gradient_norm", "must be > 0 or null", v);
+  return m;
+}
+
+// robomimic's critic block (shared by BCQ, CQL and TD3-BC): layer widths, an optional value
+// range, the loss and clipping, and the ensemble.
+struct CriticSettings {
+  std::vector<int64_t> layer_dims{256, 256};
+  typename ValueNetwork<float>::Bounds bounds;
+  bool use_huber = false;
+  double max_gradient_norm = 0;  // 0: none (robomimic: null)
+  int64_t ensemble_n = 2;
+  double ensemble_weight = 1.0;  // weight of the ensemble's min in the target (max: 1 - weight)
+
+  static CriticSettings from_json(const nlohmann::json& c, const std::string& at) {
+    using config::typed;
+    CriticSettings s;
+    s.layer_dims = config::bounded_list(c, "layer_dims", at, 1, config::kMaxConfigSize, 1);
+    if (c.contains("value_bounds") && !c["value_bounds"].is_null()) {
+      const auto b = typed<std::vector<double>>(c, "value_bounds", at);
+      config::require(b.size() == 2 && b[0] < b[1], at + ".value_bounds",
+                      "must be [low, high] with low < high", c["value_bounds"]);
+      s.bounds = {true, b[0], b[1]};
+    }
+    s.use_huber = typed<bool>(c, "use_huber", at);
+    s.max_gradient_norm = max_gradient_norm_setting(c, at);
+    const auto& e = c.at("ensemble");
+    s.ensemble_n = config::bounded(e.at("n"), at + ".ensemble.n", 1, 64);
+    if (e.contains("weight")) {
+      s.ensemble_weight = typed<double>(e, "weight", at + ".ensemble");
+      config::require(s.ensemble_weight >= 0 && s.ensemble_weight <= 1, at + ".ensemble.weight",
+                      "must be in [0, 1]", e["weight"]);
+    }
+    return s;
+  }
+};
+
+struct Td3BcSettings {
+  NetworkOptimSettings critic_optim, actor_optim;
+  double alpha = 2.5, discount = 0.99, target_tau = 0.005;
+  int64_t n_step = 1;
+  bool infinite_horizon = false;
+  CriticSettings critic;
+  int64_t update_freq = 2;
+  double noise_std = 0.2, noise_clip = 0.5;
+  std::vector<int64_t> actor_layer_dims{256, 256};
+
+  static Td3BcSettings from_config(const nlohmann::json& given) {
+    using config::require;
+    using config::typed;
+    const nlohmann::json config = with_defaults(td3_bc_defaults(), given);
+    const auto& a = config.at("algo");
+    Td3BcSettings s;
+    s.critic_optim = NetworkOptimSettings::from_json(a.at("optim_params").at("critic"),
+                                                     "algo.optim_params.critic");
+    s.actor_optim = NetworkOptimSettings::from_json(a.at("optim_params").at("actor"),
+                                                    "algo.optim_params.actor");
+    s.alpha = typed<double>(a, "alpha", "algo");
+    s.discount = typed<double>(a, "discount", "algo");
+    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
+    s.n_step = config::bounded(a.at("n_step"), "algo.n_step", 1, 1000);
+    s.target_tau = typed<double>(a, "target_tau", "algo");
+    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
+            a["target_tau"]);
+    s.infinite_horizon = typed<bool>(a, "infinite_horizon", "algo");
+    s.critic = CriticSettings::from_json(a.at("critic"), "algo.critic");
+    s.critic_optim.optim.max_grad_norm = s.critic.max_gradient_norm;
+    const auto& actor = a.at("actor");
+    s.update_freq = config::bounded(actor.at("update_freq"), "algo.actor.update_freq", 1, 1 << 20);
+    s.noise_std = typed<double>(actor, "noise_std", "algo.actor");
+    s.noise_clip = typed<double>(actor, "noise_clip", "algo.actor");
+    require(s.noise_std >= 0, "algo.actor.noise_std", "must be >= 0", actor["noise_std"]);
+    require(s.noise_clip >= 0, "algo.actor.noise_clip", "must be >= 0", actor["noise_clip"]);
+    s.actor_layer_dims =
+        config::bounded_list(actor, "layer_dims", "algo.actor", 1, config::kMaxConfigSize, 1);
+    return s;
+  }
+};
+
+template <class T = float, class D = Cpu>
+class Td3Bc : public MultiNetworkPolicy<T, D> {
+  using Base = MultiNetworkPolicy<T, D>;
+
+ public:
+  Td3Bc(const ShapeMeta& meta, const Normalization& norm, const Td3BcSettings& s, uint64_t seed,
+        int64_t schedule_units)
+      : MultiNetworkPolicy<T, D>("td3_bc", meta, norm, seed), s_(s) {
+    const int64_t obs = meta.obs_dim(), act = meta.action_dim;
+    const typename ValueNetwork<T, D>::Bounds bounds{s.critic.bounds.enabled, s.critic.bounds.low,
+                                                     s.critic.bounds.high};
+    for (int64_t i = 0; i < s.critic.ensemble_n; ++i) {
+      const std::string name = "critic." + std::to_string(i);
+      Network<T, D>& net = this->add_network(name, "critic", true);
+      critics_.push_back(&net);
+      critic_.emplace_back(net.store(), name, obs, act, s.critic.layer_dims, bounds);
+    }
+    actor_net_ = &this->add_network("actor", "actor", true);
+    actor_ = DeterministicActor<T, D>(actor_net_->store(), "actor", obs, act, s.actor_layer_dims);
+    this->finish_networks({{"critic", s.critic_optim}, {"actor", s.actor_optim}}, schedule_units);
+  }
+
+  // Normalized observation rows [B, 1, obs_dim] -> the actor's actions [B, 1, A].
+  Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
+    const auto on_queue = this->on_device_queue();
+    typename Base::NoGrad no_grad;
+    Tape<T, D>& tape = this->begin_no_grad(no_grad);
+    const int64_t b = features.dim(0);
+    Tensor<float> a =
+        download(actor_(actor_net_->store(), upload(tape, this->last_step(features))).value());
+    unnormalize_rows(this->norm_.action, a.data(), b, a.dim(1));
+    return a.reshape({b, 1, this->meta_.action_dim});
+  }
+
+ protected:
+  void train_step(const data::Batch& batch, bool update, Scalars& out) override {
+    const Transitions tr = n_step_transitions(this->meta_, this->norm_, batch, s_.n_step,
+                                              s_.discount, s_.infinite_horizon);
+    const int64_t epoch = this->epoch();
+    const bool critic_steps = update && critics_[0]->trains_in(epoch);
+    double loss_total = 0;
+
+    // Critics: every member regresses on the same targets.
+    const Tensor<T, D> q_targets = td_targets(tr);
+    {
+      const std::vector<float> q = download(q_targets).to_vector();
+      const std::vector<float> d = tr.dones.to_vector();
+      double q_sum = 0, mask_sum = 0;
+      for (size_t i = 0; i < q.size(); ++i) q_sum += q[i], mask_sum += 1.0 - d[i];
+      out["Critic/Q_Targets"] = q_sum / double(q.size());
+      out["Critic/Done_Mask_Percentage"] = 100.0 * mask_sum / double(d.size());
+    }
+    for (size_t i = 0; i < critics_.size(); ++i) {
+      Network<T, D>& net = *critics_[i];
+      typename Base::NoGrad no_grad;
+      Tape<T, D>& tape = this->begin_loss(net, critic_steps, no_grad);
+      Var<T, D> q = critic_[i](net.store(), upload(tape, tr.obs), upload(tape, tr.actions));
+      Var<T, D> target = tape.constant(q_targets);
+      Var<T, D> loss = s_.critic.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
+      const std::string k = "Critic/Critic" + std::to_string(i + 1);
+      out[k + "_Loss"] = this->scalar(loss);
+      loss_total += out[k + "_Loss"];
+      if (critic_steps) out[k + "_Grad_Norms"] = this->finish_update(net, loss);
+    }
+
+    // Actor, every update_freq critic steps (robomimic counts only steps that trained critics).
+    if (critic_steps) ++actor_update_counter_;
+    const bool actor_steps =
+        update && actor_net_->trains_in(epoch) && actor_update_counter_ % s_.update_freq == 0;
+    {
+      typename Base::NoGrad no_grad;
+      Tape<T, D>& tape = this->begin_loss(*actor_net_, actor_steps, no_grad);
+      Var<T, D> s = upload(tape, tr.obs);
+      Var<T, D> a = actor_(actor_net_->store(), s);
+      Var<T, D> q = critic_[0](critics_[0]->frozen(), s, a);
+      // lambda = alpha / mean|Q|, a constant of the step.
+      Var<T, D> lambda = ops::rdiv_scalar(s_.alpha, ops::mean(ops::abs(tape.constant(q.value()))));
+      Var<T, D> loss = ops::neg(lambda) * ops::mean(q) + loss::mse(a, upload(tape, tr.actions));
+      out["Actor/Loss"] = this->scalar(loss);
+      loss_total += out["Actor/Loss"];
+      if (actor_steps) out["Actor/Grad_Norms"] = this->finish_update(*actor_net_, loss);
+    }
+    if (actor_steps) {
+      // Targets move only on actor steps, as in the original TD3.
+      for (Network<T, D>* c : critics_) c->soft_update(s_.target_tau);
+      actor_net_->soft_update(s_.target_tau);
+    }
+    out["Loss"] = loss_total;
+    for (size_t i = 0; i < critics_.size(); ++i)
+      out["Optimizer/critic" + std::to_string(i) + "0_lr"] =
+          critics_[i]->optimizer().learning_rate();
+    out["Optimizer/actor0_lr"] = actor_net_->optimizer().learning_rate();
+  }
+
+  nlohmann::json algorithm_state() const override {
+    return {{"actor_update_counter", actor_update_counter_}};
+  }
+  void load_algorithm_state(const nlohmann::json& j) override {
+    actor_update_counter_ = j.value("actor_update_counter", int64_t(0));
+  }
+
+ private:
+  // r + (1 - done) * gamma^n * V', V' = w * min_i Q'_i + (1 - w) * max_i Q'_i at the target
+  // actor's smoothed next action: clamp(a' + clamp(N(0, std), -clip, clip), -1, 1).
+  Tensor<T, D> td_targets(const Transitions& tr) {
+    typename Base::NoGrad no_grad;
+    Tape<T, D>& tape = this->begin_no_grad(no_grad);
+    Var<T, D> next = upload(tape, tr.next_obs);
+    Var<T, D> a = actor_(actor_net_->target(), next);
+    Tensor<T, D> eps = tape.alloc(a.shape());
+    Kernels<D>::generate(eps.numel(),
+                         diffusion::detail::NormalNoise<T>{
+                             this->rng_.seed, this->rng_.advance(uint64_t(eps.numel()))},
+                         eps.data());
+    Var<T, D> noise = ops::clamp(ops::mul_scalar(tape.constant(eps), s_.noise_std), -s_.noise_clip,
+                                 s_.noise_clip);
+    a = ops::clamp(a + noise, -1.0, 1.0);
+    Var<T, D> lo = critic_[0](critics_[0]->target(), next, a), hi = lo;
+    for (size_t i = 1; i < critics_.size(); ++i) {
+      Var<T, D> v = critic_[i](critics_[i]->target(), next, a);
+      hi = ops::maximum(hi, v);
+      lo = ops::minimum(lo, v);
+    }
+    const double w = s_.critic.ensemble_weight;
+    Var<T, D> value = ops::mul_scalar(lo, w) + ops::mul_scalar(hi, 1.0 - w);
+    Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
+    Var<T, D> q = upload(tape, tr.rewards) + ops::mul_scalar(not_done, tr.discount) * value;
+    return this->keep(q);
+  }
+
+  Td3BcSettings s_;
+  std::vector<Network<T, D>*> critics_;
+  std::vector<ValueNetwork<T, D>> critic_;
+  Network<T, D>* actor_net_ = nullptr;
+  DeterministicActor<T, D> actor_;
+  int64_t actor_update_counter_ = 0;
+};
+
+}  // namespace mimic::policy
