@@ -13,10 +13,10 @@
 
 #include "mimic/loss/losses.hpp"
 #include "mimic/nn/vae.hpp"
-#include "mimic/policy/core/multi_network_policy.hpp"
 #include "mimic/policy/core/vae_config.hpp"
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/offline_rl_policy.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
 #include "mimic/policy/offline/td3_bc.hpp"
 #include "mimic/policy/offline/transitions.hpp"
@@ -115,22 +115,16 @@ class PerturbationActor {
 };
 
 template <class T = float, class D = Cpu>
-class Bcq : public MultiNetworkPolicy<T, D> {
-  using Base = MultiNetworkPolicy<T, D>;
+class Bcq : public OfflineRlPolicy<T, D> {
+  using Base = OfflineRlPolicy<T, D>;
+  using Weights = typename Base::Weights;
 
  public:
   Bcq(const ShapeMeta& meta, const Normalization& norm, const BcqSettings& s, uint64_t seed,
       int64_t schedule_units)
-      : MultiNetworkPolicy<T, D>("bcq", meta, norm, seed), s_(s) {
+      : OfflineRlPolicy<T, D>("bcq", meta, norm, seed), s_(s) {
     const int64_t obs = meta.obs_dim(), act = meta.action_dim;
-    const typename ValueNetwork<T, D>::Bounds bounds{s.critic.bounds.enabled, s.critic.bounds.low,
-                                                     s.critic.bounds.high};
-    for (int64_t i = 0; i < s.critic.ensemble_n; ++i) {
-      const std::string name = "critic." + std::to_string(i);
-      Network<T, D>& net = this->add_network(name, "critic", true);
-      critics_.push_back(&net);
-      critic_.emplace_back(net.store(), name, obs, act, s.critic.layer_dims, bounds);
-    }
+    this->add_critics(s.critic);
     sampler_net_ = &this->add_network("action_sampler", "action_sampler", false);
     if (s.gmm_sampler)
       gmm_ = StochasticActor<T, D>(sampler_net_->store(), "action_sampler", obs, act,
@@ -156,9 +150,9 @@ class Bcq : public MultiNetworkPolicy<T, D> {
     Tape<T, D>& tape = this->begin_no_grad(no_grad);
     const Tensor<float> s = this->last_step(features);
     const int64_t b = s.dim(0), n = s_.num_action_samples_rollout, a_dim = this->meta_.action_dim;
-    Var<T, D> tiled = upload(tape, repeat_rows(s, n));
+    Var<T, D> tiled = upload(tape, this->repeat_rows(s, n));
     Var<T, D> a = sample_actions(tape, tiled, false);
-    const Tensor<float> q = download(critic_[0](critics_[0]->store(), tiled, a).value());
+    const Tensor<float> q = download(this->q(0, Weights::kTrained, tiled, a).value());
     const Tensor<float> actions = download(a.value());
     auto out = Tensor<float>::empty({b, 1, a_dim});
     for (int64_t i = 0; i < b; ++i) {
@@ -206,28 +200,8 @@ class Bcq : public MultiNetworkPolicy<T, D> {
       if (step) out["Action_Sampler/Grad_Norms"] = this->finish_update(*sampler_net_, loss);
     }
 
-    const bool critic_steps = update && critics_[0]->trains_in(epoch);
-    const Tensor<T, D> q_targets = td_targets(tr);
-    {
-      const std::vector<float> q = download(q_targets).to_vector();
-      const std::vector<float> d = tr.dones.to_vector();
-      double q_sum = 0, mask_sum = 0;
-      for (size_t i = 0; i < q.size(); ++i) q_sum += q[i], mask_sum += 1.0 - d[i];
-      out["Critic/Q_Targets"] = q_sum / double(q.size());
-      out["Critic/Done_Mask_Percentage"] = 100.0 * mask_sum / double(d.size());
-    }
-    for (size_t i = 0; i < critics_.size(); ++i) {
-      Network<T, D>& net = *critics_[i];
-      typename Base::NoGrad no_grad;
-      Tape<T, D>& tape = this->begin_loss(net, critic_steps, no_grad);
-      Var<T, D> q = critic_[i](net.store(), upload(tape, tr.obs), upload(tape, tr.actions));
-      Var<T, D> target = tape.constant(q_targets);
-      Var<T, D> loss = s_.critic.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
-      const std::string k = "Critic/Critic" + std::to_string(i + 1);
-      out[k + "_Loss"] = this->scalar(loss);
-      loss_total += out[k + "_Loss"];
-      if (critic_steps) out[k + "_Grad_Norms"] = this->finish_update(net, loss);
-    }
+    const bool critic_steps = update && this->critics_[0]->trains_in(epoch);
+    loss_total += this->regress_critics(tr, td_targets(tr), s_.critic.use_huber, critic_steps, out);
 
     bool actor_steps = false;
     if (s_.actor) {  // perturbations that raise critic 0's value of sampled actions
@@ -236,35 +210,19 @@ class Bcq : public MultiNetworkPolicy<T, D> {
       Tape<T, D>& tape = this->begin_loss(*actor_net_, actor_steps, no_grad);
       Var<T, D> s = upload(tape, tr.obs);
       Var<T, D> sampled = tape.constant(sample_from_sampler(tape, s).value());
-      Var<T, D> q = critic_[0](critics_[0]->frozen(), s, actor_(actor_net_->store(), s, sampled));
+      Var<T, D> q = this->q(0, Weights::kFrozen, s, actor_(actor_net_->store(), s, sampled));
       Var<T, D> loss = ops::neg(ops::mean(q));
       out["Actor/Loss"] = this->scalar(loss);
       loss_total += out["Actor/Loss"];
       if (actor_steps) out["Actor/Grad_Norms"] = this->finish_update(*actor_net_, loss);
     }
-    if (critic_steps)
-      for (Network<T, D>* c : critics_) c->soft_update(s_.target_tau);
+    if (critic_steps) this->soft_update_critics(s_.target_tau);
     if (actor_steps) actor_net_->soft_update(s_.target_tau);
-
     out["Loss"] = loss_total;
-    for (size_t i = 0; i < critics_.size(); ++i)
-      out["Optimizer/critic" + std::to_string(i) + "0_lr"] =
-          critics_[i]->optimizer().learning_rate();
-    out["Optimizer/action_sampler0_lr"] = sampler_net_->optimizer().learning_rate();
-    if (s_.actor) out["Optimizer/actor0_lr"] = actor_net_->optimizer().learning_rate();
+    this->log_rates(out, {{"action_sampler", sampler_net_}, {"actor", actor_net_}});
   }
 
  private:
-  // Rows [B, dim] -> [B * n, dim], each row repeated n times in place (robomimic's
-  // repeat_and_stack_observation).
-  static Tensor<float> repeat_rows(const Tensor<float>& x, int64_t n) {
-    const int64_t b = x.dim(0), d = x.dim(1);
-    auto out = Tensor<float>::empty({b * n, d});
-    for (int64_t i = 0; i < b; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        std::copy_n(x.data() + i * d, d, out.data() + (i * n + j) * d);
-    return out;
-  }
   // The action sampler's draw for each row (the VAE decodes a prior sample; the GMM samples with
   // low-noise scales when low_noise_eval, as robomimic's sampler in eval mode does).
   Var<T, D> sample_from_sampler(Tape<T, D>& tape, Var<T, D> s) {
@@ -282,27 +240,16 @@ class Bcq : public MultiNetworkPolicy<T, D> {
     typename Base::NoGrad no_grad;
     Tape<T, D>& tape = this->begin_no_grad(no_grad);
     const int64_t n = s_.num_action_samples, b = tr.next_obs.dim(0);
-    Var<T, D> next = upload(tape, repeat_rows(tr.next_obs, n));
+    Var<T, D> next = upload(tape, this->repeat_rows(tr.next_obs, n));
     Var<T, D> a = sample_actions(tape, next, true);
-    Var<T, D> lo = critic_[0](critics_[0]->target(), next, a), hi = lo;
-    for (size_t i = 1; i < critics_.size(); ++i) {
-      Var<T, D> v = critic_[i](critics_[i]->target(), next, a);
-      hi = ops::maximum(hi, v);
-      lo = ops::minimum(lo, v);
-    }
-    const double w = s_.critic.ensemble_weight;
-    Var<T, D> blended =
-        ops::reshape(ops::mul_scalar(lo, w) + ops::mul_scalar(hi, 1.0 - w), Shape{b, n});
+    Var<T, D> blended = ops::reshape(
+        this->ensemble_value(Weights::kTarget, next, a, s_.critic.ensemble_weight), Shape{b, n});
     Var<T, D> best = ops::slice(blended, 1, 0, 1);
     for (int64_t j = 1; j < n; ++j) best = ops::maximum(best, ops::slice(blended, 1, j, j + 1));
-    Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
-    Var<T, D> q = upload(tape, tr.rewards) + ops::mul_scalar(not_done, tr.discount) * best;
-    return this->keep(q);
+    return this->keep(this->bellman(tape, tr, best));
   }
 
   BcqSettings s_;
-  std::vector<Network<T, D>*> critics_;
-  std::vector<ValueNetwork<T, D>> critic_;
   Network<T, D>* sampler_net_ = nullptr;
   nn::ConditionalVae<T, D> vae_;
   StochasticActor<T, D> gmm_;

@@ -15,12 +15,11 @@
 
 #include "mimic/loss/losses.hpp"
 #include "mimic/ops/softmax.hpp"
-#include "mimic/policy/core/multi_network_policy.hpp"
+#include "mimic/policy/offline/critic_settings.hpp"
 #include "mimic/policy/offline/defaults.hpp"
-#include "mimic/policy/offline/iql.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/offline_rl_policy.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
-#include "mimic/policy/offline/td3_bc.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
@@ -100,25 +99,18 @@ struct CqlSettings {
 };
 
 template <class T = float, class D = Cpu>
-class Cql : public MultiNetworkPolicy<T, D> {
-  using Base = MultiNetworkPolicy<T, D>;
+class Cql : public OfflineRlPolicy<T, D> {
+  using Base = OfflineRlPolicy<T, D>;
+  using Weights = typename Base::Weights;
 
  public:
   Cql(const ShapeMeta& meta, const Normalization& norm, const CqlSettings& s, uint64_t seed,
       int64_t schedule_units)
-      : MultiNetworkPolicy<T, D>("cql", meta, norm, seed), s_(s) {
-    const int64_t obs = meta.obs_dim(), act = meta.action_dim;
+      : OfflineRlPolicy<T, D>("cql", meta, norm, seed), s_(s) {
     actor_net_ = &this->add_network("actor", "actor", false);
-    actor_ =
-        StochasticActor<T, D>(actor_net_->store(), "actor", obs, act, s.actor_layer_dims, s.actor);
-    const typename ValueNetwork<T, D>::Bounds bounds{s.critic.bounds.enabled, s.critic.bounds.low,
-                                                     s.critic.bounds.high};
-    for (int64_t i = 0; i < s.critic.ensemble_n; ++i) {
-      const std::string name = "critic." + std::to_string(i);
-      Network<T, D>& net = this->add_network(name, "critic", true);
-      critics_.push_back(&net);
-      critic_.emplace_back(net.store(), name, obs, act, s.critic.layer_dims, bounds);
-    }
+    actor_ = StochasticActor<T, D>(actor_net_->store(), "actor", meta.obs_dim(), meta.action_dim,
+                                   s.actor_layer_dims, s.actor);
+    this->add_critics(s.critic);
     std::map<std::string, NetworkOptimSettings> optim{{"critic", s.critic_optim},
                                                       {"actor", s.actor_optim}};
     // robomimic's plain Adam for each tuned weight: the actor's (entropy) or the critics' (CQL)
@@ -139,14 +131,7 @@ class Cql : public MultiNetworkPolicy<T, D> {
   // Normalized observation rows [B, 1, obs_dim] -> actions [B, 1, A] (the tanh of the mean under
   // low_noise_eval, else a sample).
   Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
-    const auto on_queue = this->on_device_queue();
-    typename Base::NoGrad no_grad;
-    Tape<T, D>& tape = this->begin_no_grad(no_grad);
-    const int64_t b = features.dim(0);
-    Tensor<float> a =
-        actor_.act(actor_net_->store(), upload(tape, this->last_step(features)), this->rng_);
-    unnormalize_rows(this->norm_.action, a.data(), b, a.dim(1));
-    return a.reshape({b, 1, this->meta_.action_dim});
+    return this->act_stochastic(actor_, *actor_net_, features);
   }
 
  protected:
@@ -167,9 +152,7 @@ class Cql : public MultiNetworkPolicy<T, D> {
       const auto sample = actor_.rsample(actor_net_->store(), s, 1, this->rng_);
       Var<T, D> lp = ops::reshape(sample.log_prob, Shape{b, 1});
       log_prob = this->keep(lp);
-      Var<T, D> q = critic_[0](critics_[0]->frozen(), s, sample.actions);
-      for (size_t i = 1; i < critics_.size(); ++i)
-        q = ops::minimum(q, critic_[i](critics_[i]->frozen(), s, sample.actions));
+      Var<T, D> q = this->ensemble_value(Weights::kFrozen, s, sample.actions);
       Var<T, D> baseline =
           steps_ < s_.bc_start_steps
               ? ops::reshape(actor_.log_prob(actor_net_->store(), s, upload(tape, tr.actions)),
@@ -195,7 +178,7 @@ class Cql : public MultiNetworkPolicy<T, D> {
     }
 
     // --- critics --------------------------------------------------------------------------
-    const bool critic_steps = update && critics_[0]->trains_in(epoch);
+    const bool critic_steps = update && this->critics_[0]->trains_in(epoch);
     const Tensor<T, D> q_target = td_targets(tr);
     out["Critic/Done_Mask_Percentage"] = [&] {
       double mask = 0;
@@ -227,19 +210,19 @@ class Cql : public MultiNetworkPolicy<T, D> {
         std::exp(cql_net_ ? weight_value(cql_net_) : std::log(float(s_.cql_weight))), 0.0f, 1e6f);
     const double gap = s_.target_q_gap.value_or(0.0);
     std::vector<double> conservative;  // each critic's min_q_weight * (...) - gap, before its step
-    for (size_t i = 0; i < critics_.size(); ++i) {
-      Network<T, D>& net = *critics_[i];
+    for (size_t i = 0; i < this->critics_.size(); ++i) {
+      Network<T, D>& net = *this->critics_[i];
       typename Base::NoGrad no_grad;
       Tape<T, D>& tape = this->begin_loss(net, critic_steps, no_grad);
       Var<T, D> s = upload(tape, tr.obs);
-      Var<T, D> q_pred = critic_[i](net.store(), s, upload(tape, tr.actions));
+      Var<T, D> q_pred = this->q(i, Weights::kTrained, s, upload(tape, tr.actions));
       // Q at the sampled actions as [B, n]: samples k * B + b reordered to row b, column k.
-      Var<T, D> tiled = upload(tape, repeat_rows(tr.obs, n));
+      Var<T, D> tiled = upload(tape, this->repeat_rows(tr.obs, n));
       auto q_at = [&](const Tensor<T, D>& actions, const Tensor<T, D>* lp) {
         Var<T, D> acts = ops::reshape(
             ops::transpose(ops::reshape(tape.constant(actions), Shape{n, b, a_dim}), 0, 1),
             Shape{b * n, a_dim});
-        Var<T, D> q = ops::reshape(critic_[i](net.store(), tiled, acts), Shape{b, n});
+        Var<T, D> q = ops::reshape(this->q(i, Weights::kTrained, tiled, acts), Shape{b, n});
         if (!lp) return ops::add_scalar(q, -random_log_prob());
         return q - ops::transpose(ops::reshape(tape.constant(*lp), Shape{n, b}), 0, 1);
       };
@@ -276,12 +259,7 @@ class Cql : public MultiNetworkPolicy<T, D> {
     }
 
     out["Loss"] = loss_total;
-    for (size_t i = 0; i < critics_.size(); ++i)
-      out["Optimizer/critic" + std::to_string(i) + "0_lr"] =
-          critics_[i]->optimizer().learning_rate();
-    out["Optimizer/actor0_lr"] = actor_net_->optimizer().learning_rate();
-    if (entropy_net_) out["Optimizer/entropy0_lr"] = entropy_net_->optimizer().learning_rate();
-    if (cql_net_) out["Optimizer/cql0_lr"] = cql_net_->optimizer().learning_rate();
+    this->log_rates(out, {{"actor", actor_net_}, {"entropy", entropy_net_}, {"cql", cql_net_}});
   }
 
   nlohmann::json algorithm_state() const override { return {{"num_batch_steps", steps_}}; }
@@ -297,14 +275,6 @@ class Cql : public MultiNetworkPolicy<T, D> {
   }
   // log(0.5^A): the log-likelihood of a uniform action in [-1, 1]^A, as robomimic computes it.
   double random_log_prob() const { return std::log(std::pow(0.5, double(this->meta_.action_dim))); }
-  static Tensor<float> repeat_rows(const Tensor<float>& x, int64_t n) {
-    const int64_t b = x.dim(0), d = x.dim(1);
-    auto out = Tensor<float>::empty({b * n, d});
-    for (int64_t i = 0; i < b; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        std::copy_n(x.data() + i * d, d, out.data() + (i * n + j) * d);
-    return out;
-  }
   // r + (1 - done) * gamma^n * min_i Q'_i(s', a'), a' the updated actor's sample (or the max over
   // num_action_samples samples), less the entropy term unless the backup is deterministic.
   Tensor<T, D> td_targets(const Transitions& tr) {
@@ -319,33 +289,27 @@ class Cql : public MultiNetworkPolicy<T, D> {
       Var<T, D> acts =
           ops::reshape(ops::transpose(ops::reshape(many.actions, Shape{m, b, a_dim}), 0, 1),
                        Shape{b * m, a_dim});
-      Var<T, D> tiled = upload(tape, repeat_rows(tr.next_obs, m));
-      for (size_t i = 0; i < critics_.size(); ++i) {
-        Var<T, D> q = ops::reshape(critic_[i](critics_[i]->target(), tiled, acts), Shape{b, m});
+      Var<T, D> tiled = upload(tape, this->repeat_rows(tr.next_obs, m));
+      for (size_t i = 0; i < this->critics_.size(); ++i) {
+        Var<T, D> q = ops::reshape(this->q(i, Weights::kTarget, tiled, acts), Shape{b, m});
         Var<T, D> best = ops::slice(q, 1, 0, 1);
         for (int64_t j = 1; j < m; ++j) best = ops::maximum(best, ops::slice(q, 1, j, j + 1));
         target = i == 0 ? best : ops::minimum(target, best);
       }
     } else {
-      for (size_t i = 0; i < critics_.size(); ++i) {
-        Var<T, D> q = critic_[i](critics_[i]->target(), next, sample.actions);
-        target = i == 0 ? q : ops::minimum(target, q);
-      }
+      target = this->ensemble_value(Weights::kTarget, next, sample.actions);
       if (!s_.deterministic_backup) {
         const double alpha = std::exp(weight_value(entropy_net_));
         target = target -
                  ops::mul_scalar(ops::reshape(sample.log_prob, Shape{b, 1}), double(float(alpha)));
       }
     }
-    Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
-    return this->keep(upload(tape, tr.rewards) + ops::mul_scalar(not_done, tr.discount) * target);
+    return this->keep(this->bellman(tape, tr, target));
   }
 
   CqlSettings s_;
   Network<T, D>* actor_net_ = nullptr;
   StochasticActor<T, D> actor_;
-  std::vector<Network<T, D>*> critics_;
-  std::vector<ValueNetwork<T, D>> critic_;
   Network<T, D>* entropy_net_ = nullptr;
   Network<T, D>* cql_net_ = nullptr;
   std::vector<nn::ParamId> weight_param_;  // entropy's, then the CQL weight's

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "mimic/loss/losses.hpp"
-#include "mimic/policy/core/multi_network_policy.hpp"
+#include "mimic/policy/offline/critic_settings.hpp"
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/offline_rl_policy.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
-#include "mimic/policy/offline/td3_bc.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
@@ -25,10 +25,9 @@ struct IqlSettings {
   NetworkOptimSettings critic_optim, vf_optim, actor_optim;
   double discount = 0.99, target_tau = 0.01;
   StochasticActorSettings actor;
-  std::vector<int64_t> actor_layer_dims{300, 400}, critic_layer_dims{300, 400};
-  double actor_max_gradient_norm = 0, critic_max_gradient_norm = 0;  // 0: none
-  int64_t ensemble_n = 2;
-  bool use_huber = false;
+  std::vector<int64_t> actor_layer_dims{300, 400};
+  double actor_max_gradient_norm = 0;  // 0: none
+  CriticSettings critic;               // its widths serve V as well
   std::optional<double> clip_adv_value;
   double beta = 1.0;
   bool use_final_clip = true;
@@ -54,15 +53,10 @@ struct IqlSettings {
     s.actor_layer_dims =
         config::bounded_list(actor, "layer_dims", "algo.actor", 1, config::kMaxConfigSize, 1);
     s.actor_max_gradient_norm = max_gradient_norm_setting(actor, "algo.actor");
-    const auto& critic = a.at("critic");
-    s.ensemble_n = config::bounded(critic.at("ensemble").at("n"), "algo.critic.ensemble.n", 1, 64);
-    s.critic_layer_dims =
-        config::bounded_list(critic, "layer_dims", "algo.critic", 1, config::kMaxConfigSize, 1);
-    s.use_huber = typed<bool>(critic, "use_huber", "algo.critic");
-    s.critic_max_gradient_norm = max_gradient_norm_setting(critic, "algo.critic");
+    s.critic = CriticSettings::from_json(a.at("critic"), "algo.critic");
     // robomimic clips the critics and V by the critic's max_gradient_norm, the actor by its own.
-    s.critic_optim.optim.max_grad_norm = s.critic_max_gradient_norm;
-    s.vf_optim.optim.max_grad_norm = s.critic_max_gradient_norm;
+    s.critic_optim.optim.max_grad_norm = s.critic.max_gradient_norm;
+    s.vf_optim.optim.max_grad_norm = s.critic.max_gradient_norm;
     s.actor_optim.optim.max_grad_norm = s.actor_max_gradient_norm;
     const auto& adv = a.at("adv");
     if (!adv.at("clip_adv_value").is_null())
@@ -89,25 +83,21 @@ struct ExpectileWeight {
 };
 
 template <class T = float, class D = Cpu>
-class Iql : public MultiNetworkPolicy<T, D> {
-  using Base = MultiNetworkPolicy<T, D>;
+class Iql : public OfflineRlPolicy<T, D> {
+  using Base = OfflineRlPolicy<T, D>;
+  using Weights = typename Base::Weights;
 
  public:
   Iql(const ShapeMeta& meta, const Normalization& norm, const IqlSettings& s, uint64_t seed,
       int64_t schedule_units)
-      : MultiNetworkPolicy<T, D>("iql", meta, norm, seed), s_(s) {
+      : OfflineRlPolicy<T, D>("iql", meta, norm, seed), s_(s) {
     const int64_t obs = meta.obs_dim(), act = meta.action_dim;
     actor_net_ = &this->add_network("actor", "actor", false);
     actor_ =
         StochasticActor<T, D>(actor_net_->store(), "actor", obs, act, s.actor_layer_dims, s.actor);
-    for (int64_t i = 0; i < s.ensemble_n; ++i) {
-      const std::string name = "critic." + std::to_string(i);
-      Network<T, D>& net = this->add_network(name, "critic", true);
-      critics_.push_back(&net);
-      critic_.emplace_back(net.store(), name, obs, act, s.critic_layer_dims);
-    }
+    this->add_critics(s.critic);
     vf_net_ = &this->add_network("vf", "vf", false);
-    vf_ = ValueNetwork<T, D>(vf_net_->store(), "vf", obs, 0, s.critic_layer_dims);
+    vf_ = ValueNetwork<T, D>(vf_net_->store(), "vf", obs, 0, s.critic.layer_dims);
     this->finish_networks(
         {{"critic", s.critic_optim}, {"vf", s.vf_optim}, {"actor", s.actor_optim}}, schedule_units);
   }
@@ -115,14 +105,7 @@ class Iql : public MultiNetworkPolicy<T, D> {
   // Normalized observation rows [B, 1, obs_dim] -> actions [B, 1, A] (the mean under
   // low_noise_eval, else a sample).
   Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
-    const auto on_queue = this->on_device_queue();
-    typename Base::NoGrad no_grad;
-    Tape<T, D>& tape = this->begin_no_grad(no_grad);
-    const int64_t b = features.dim(0);
-    Tensor<float> a =
-        actor_.act(actor_net_->store(), upload(tape, this->last_step(features)), this->rng_);
-    unnormalize_rows(this->norm_.action, a.data(), b, a.dim(1));
-    return a.reshape({b, 1, this->meta_.action_dim});
+    return this->act_stochastic(actor_, *actor_net_, features);
   }
 
  protected:
@@ -139,24 +122,19 @@ class Iql : public MultiNetworkPolicy<T, D> {
       Tape<T, D>& tape = this->begin_no_grad(no_grad);
       Var<T, D> s = upload(tape, tr.obs), a = upload(tape, tr.actions);
       Var<T, D> v_next = vf_(vf_net_->store(), upload(tape, tr.next_obs));
-      Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
-      q_target =
-          this->keep(upload(tape, tr.rewards) + ops::mul_scalar(not_done, s_.discount) * v_next);
-      Var<T, D> m = critic_[0](critics_[0]->target(), s, a);
-      for (size_t i = 1; i < critics_.size(); ++i)
-        m = ops::minimum(m, critic_[i](critics_[i]->target(), s, a));
-      q_min = this->keep(m);
+      q_target = this->keep(this->bellman(tape, tr, v_next));
+      q_min = this->keep(this->ensemble_value(Weights::kTarget, s, a));
       v_pred = this->keep(vf_(vf_net_->store(), s));
     }
 
-    for (size_t i = 0; i < critics_.size(); ++i) {
-      Network<T, D>& net = *critics_[i];
+    for (size_t i = 0; i < this->critics_.size(); ++i) {
+      Network<T, D>& net = *this->critics_[i];
       const bool step = update && net.trains_in(epoch);
       typename Base::NoGrad no_grad;
       Tape<T, D>& tape = this->begin_loss(net, step, no_grad);
-      Var<T, D> q = critic_[i](net.store(), upload(tape, tr.obs), upload(tape, tr.actions));
+      Var<T, D> q = this->q(i, Weights::kTrained, upload(tape, tr.obs), upload(tape, tr.actions));
       Var<T, D> target = tape.constant(q_target);
-      Var<T, D> loss = s_.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
+      Var<T, D> loss = s_.critic.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
       const std::string k = "critic/critic" + std::to_string(i + 1);
       if (i == 0) out[k + "_pred"] = this->scalar(ops::mean(q));
       if (i == 0) out[k + "_loss"] = this->scalar(loss);
@@ -224,8 +202,6 @@ class Iql : public MultiNetworkPolicy<T, D> {
   IqlSettings s_;
   Network<T, D>* actor_net_ = nullptr;
   StochasticActor<T, D> actor_;
-  std::vector<Network<T, D>*> critics_;
-  std::vector<ValueNetwork<T, D>> critic_;
   Network<T, D>* vf_net_ = nullptr;
   ValueNetwork<T, D> vf_;
 };

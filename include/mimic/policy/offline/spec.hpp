@@ -86,6 +86,25 @@ inline void cql_published(nlohmann::json& c) {
   a["actor"]["layer_dims"] = {300, 400};
 }
 
+// The fields every offline RL spec shares: robomimic's name for both, its defaults, the shared
+// extension keys, validation (the shared checks, then the algorithm's settings, whose errors name
+// the key), robomimic's normalization rule, and transitions.
+inline AlgorithmSpec offline_rl_spec(const std::string& name,
+                                     const std::function<nlohmann::json()>& defaults,
+                                     const std::function<void(const nlohmann::json&)>& settings) {
+  AlgorithmSpec s;
+  s.name = s.algo_name = name;
+  s.defaults = defaults;
+  s.extension_keys = config::shared_extension_keys();
+  s.validate = [settings](const nlohmann::json& c) {
+    validate_offline_rl(c);
+    settings(c);
+  };
+  s.normalization = NormalizationRule::kRobomimic;
+  s.uses_transitions = true;
+  return s;
+}
+
 // Builds TD3-BC for any scalar type and device.
 template <class T, class D>
 std::unique_ptr<Policy<T, D>> build_td3_bc(const BuildArgs& a) {
@@ -94,18 +113,9 @@ std::unique_ptr<Policy<T, D>> build_td3_bc(const BuildArgs& a) {
 }
 
 inline AlgorithmSpec td3_bc_spec() {
-  AlgorithmSpec s;
-  s.name = "td3_bc";
-  s.algo_name = "td3_bc";
-  s.defaults = td3_bc_defaults;
-  s.extension_keys = config::shared_extension_keys();
-  s.validate = [](const nlohmann::json& c) {
-    validate_offline_rl(c);
-    Td3BcSettings::from_config(c);  // errors name the key
-  };
+  AlgorithmSpec s = offline_rl_spec("td3_bc", td3_bc_defaults,
+                                    [](const nlohmann::json& c) { Td3BcSettings::from_config(c); });
   s.window_steps = [](const nlohmann::json& c) { return Td3BcSettings::from_config(c).n_step; };
-  s.normalization = NormalizationRule::kRobomimic;
-  s.uses_transitions = true;
   s.set_builder<float, Cpu>(build_td3_bc<float, Cpu>);
   return s;
 }
@@ -118,17 +128,8 @@ std::unique_ptr<Policy<T, D>> build_iql(const BuildArgs& a) {
 }
 
 inline AlgorithmSpec iql_spec() {
-  AlgorithmSpec s;
-  s.name = "iql";
-  s.algo_name = "iql";
-  s.defaults = iql_defaults;
-  s.extension_keys = config::shared_extension_keys();
-  s.validate = [](const nlohmann::json& c) {
-    validate_offline_rl(c);
-    IqlSettings::from_config(c);  // errors name the key
-  };
-  s.normalization = NormalizationRule::kRobomimic;
-  s.uses_transitions = true;
+  AlgorithmSpec s = offline_rl_spec("iql", iql_defaults,
+                                    [](const nlohmann::json& c) { IqlSettings::from_config(c); });
   s.set_builder<float, Cpu>(build_iql<float, Cpu>);
   return s;
 }
@@ -141,21 +142,12 @@ std::unique_ptr<Policy<T, D>> build_bcq(const BuildArgs& a) {
 }
 
 inline AlgorithmSpec bcq_spec() {
-  AlgorithmSpec s;
-  s.name = "bcq";
-  s.algo_name = "bcq";
-  s.defaults = bcq_defaults;
-  s.extension_keys = config::shared_extension_keys();
-  s.validate = [](const nlohmann::json& c) {
-    validate_offline_rl(c);
-    BcqSettings::from_config(c);  // errors name the key
-  };
+  AlgorithmSpec s = offline_rl_spec("bcq", bcq_defaults,
+                                    [](const nlohmann::json& c) { BcqSettings::from_config(c); });
   s.window_steps = [](const nlohmann::json& c) { return BcqSettings::from_config(c).n_step; };
-  s.normalization = NormalizationRule::kRobomimic;
   s.published = [](const std::string& dir) {
     return low_dim_published(bcq_defaults, "bcq", dir, bcq_published);
   };
-  s.uses_transitions = true;
   s.set_builder<float, Cpu>(build_bcq<float, Cpu>);
   return s;
 }
@@ -169,21 +161,12 @@ std::unique_ptr<Policy<T, D>> build_cql(const BuildArgs& a) {
 }
 
 inline AlgorithmSpec cql_spec() {
-  AlgorithmSpec s;
-  s.name = "cql";
-  s.algo_name = "cql";
-  s.defaults = cql_defaults;
-  s.extension_keys = config::shared_extension_keys();
-  s.validate = [](const nlohmann::json& c) {
-    validate_offline_rl(c);
-    CqlSettings::from_config(c, 1);  // errors name the key
-  };
+  AlgorithmSpec s = offline_rl_spec(
+      "cql", cql_defaults, [](const nlohmann::json& c) { CqlSettings::from_config(c, 1); });
   s.window_steps = [](const nlohmann::json& c) { return CqlSettings::from_config(c, 1).n_step; };
-  s.normalization = NormalizationRule::kRobomimic;
   s.published = [](const std::string& dir) {
     return low_dim_published(cql_defaults, "cql", dir, cql_published);
   };
-  s.uses_transitions = true;
   s.set_builder<float, Cpu>(build_cql<float, Cpu>);
   return s;
 }

@@ -12,54 +12,13 @@
 
 #include "mimic/diffusion/scheduler.hpp"
 #include "mimic/loss/losses.hpp"
-#include "mimic/policy/core/multi_network_policy.hpp"
+#include "mimic/policy/offline/critic_settings.hpp"
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
+#include "mimic/policy/offline/offline_rl_policy.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
-
-// robomimic's `max_gradient_norm` of a section: null (0 here: no clipping) or > 0.
-inline double max_gradient_norm_setting(const nlohmann::json& section, const std::string& at) {
-  const auto& v = section.at("max_gradient_norm");
-  if (v.is_null()) return 0;
-  const double m = config::typed<double>(v, at + ".max_gradient_norm");
-  config::require(m > 0, at + ".max_gradient_norm", "must be > 0 or null", v);
-  return m;
-}
-
-// robomimic's critic block (shared by BCQ, CQL and TD3-BC): layer widths, an optional value
-// range, the loss and clipping, and the ensemble.
-struct CriticSettings {
-  std::vector<int64_t> layer_dims{256, 256};
-  typename ValueNetwork<float>::Bounds bounds;
-  bool use_huber = false;
-  double max_gradient_norm = 0;  // 0: none (robomimic: null)
-  int64_t ensemble_n = 2;
-  double ensemble_weight = 1.0;  // weight of the ensemble's min in the target (max: 1 - weight)
-
-  static CriticSettings from_json(const nlohmann::json& c, const std::string& at) {
-    using config::typed;
-    CriticSettings s;
-    s.layer_dims = config::bounded_list(c, "layer_dims", at, 1, config::kMaxConfigSize, 1);
-    if (c.contains("value_bounds") && !c["value_bounds"].is_null()) {
-      const auto b = typed<std::vector<double>>(c, "value_bounds", at);
-      config::require(b.size() == 2 && b[0] < b[1], at + ".value_bounds",
-                      "must be [low, high] with low < high", c["value_bounds"]);
-      s.bounds = {true, b[0], b[1]};
-    }
-    s.use_huber = typed<bool>(c, "use_huber", at);
-    s.max_gradient_norm = max_gradient_norm_setting(c, at);
-    const auto& e = c.at("ensemble");
-    s.ensemble_n = config::bounded(e.at("n"), at + ".ensemble.n", 1, 64);
-    if (e.contains("weight")) {
-      s.ensemble_weight = typed<double>(e, "weight", at + ".ensemble");
-      config::require(s.ensemble_weight >= 0 && s.ensemble_weight <= 1, at + ".ensemble.weight",
-                      "must be in [0, 1]", e["weight"]);
-    }
-    return s;
-  }
-};
 
 struct Td3BcSettings {
   NetworkOptimSettings critic_optim, actor_optim;
@@ -104,24 +63,18 @@ struct Td3BcSettings {
 };
 
 template <class T = float, class D = Cpu>
-class Td3Bc : public MultiNetworkPolicy<T, D> {
-  using Base = MultiNetworkPolicy<T, D>;
+class Td3Bc : public OfflineRlPolicy<T, D> {
+  using Base = OfflineRlPolicy<T, D>;
+  using Weights = typename Base::Weights;
 
  public:
   Td3Bc(const ShapeMeta& meta, const Normalization& norm, const Td3BcSettings& s, uint64_t seed,
         int64_t schedule_units)
-      : MultiNetworkPolicy<T, D>("td3_bc", meta, norm, seed), s_(s) {
-    const int64_t obs = meta.obs_dim(), act = meta.action_dim;
-    const typename ValueNetwork<T, D>::Bounds bounds{s.critic.bounds.enabled, s.critic.bounds.low,
-                                                     s.critic.bounds.high};
-    for (int64_t i = 0; i < s.critic.ensemble_n; ++i) {
-      const std::string name = "critic." + std::to_string(i);
-      Network<T, D>& net = this->add_network(name, "critic", true);
-      critics_.push_back(&net);
-      critic_.emplace_back(net.store(), name, obs, act, s.critic.layer_dims, bounds);
-    }
+      : OfflineRlPolicy<T, D>("td3_bc", meta, norm, seed), s_(s) {
+    this->add_critics(s.critic);
     actor_net_ = &this->add_network("actor", "actor", true);
-    actor_ = DeterministicActor<T, D>(actor_net_->store(), "actor", obs, act, s.actor_layer_dims);
+    actor_ = DeterministicActor<T, D>(actor_net_->store(), "actor", meta.obs_dim(), meta.action_dim,
+                                      s.actor_layer_dims);
     this->finish_networks({{"critic", s.critic_optim}, {"actor", s.actor_optim}}, schedule_units);
   }
 
@@ -142,31 +95,9 @@ class Td3Bc : public MultiNetworkPolicy<T, D> {
     const Transitions tr = n_step_transitions(this->meta_, this->norm_, batch, s_.n_step,
                                               s_.discount, s_.infinite_horizon);
     const int64_t epoch = this->epoch();
-    const bool critic_steps = update && critics_[0]->trains_in(epoch);
-    double loss_total = 0;
-
-    // Critics: every member regresses on the same targets.
-    const Tensor<T, D> q_targets = td_targets(tr);
-    {
-      const std::vector<float> q = download(q_targets).to_vector();
-      const std::vector<float> d = tr.dones.to_vector();
-      double q_sum = 0, mask_sum = 0;
-      for (size_t i = 0; i < q.size(); ++i) q_sum += q[i], mask_sum += 1.0 - d[i];
-      out["Critic/Q_Targets"] = q_sum / double(q.size());
-      out["Critic/Done_Mask_Percentage"] = 100.0 * mask_sum / double(d.size());
-    }
-    for (size_t i = 0; i < critics_.size(); ++i) {
-      Network<T, D>& net = *critics_[i];
-      typename Base::NoGrad no_grad;
-      Tape<T, D>& tape = this->begin_loss(net, critic_steps, no_grad);
-      Var<T, D> q = critic_[i](net.store(), upload(tape, tr.obs), upload(tape, tr.actions));
-      Var<T, D> target = tape.constant(q_targets);
-      Var<T, D> loss = s_.critic.use_huber ? loss::smooth_l1(q, target) : loss::mse(q, target);
-      const std::string k = "Critic/Critic" + std::to_string(i + 1);
-      out[k + "_Loss"] = this->scalar(loss);
-      loss_total += out[k + "_Loss"];
-      if (critic_steps) out[k + "_Grad_Norms"] = this->finish_update(net, loss);
-    }
+    const bool critic_steps = update && this->critics_[0]->trains_in(epoch);
+    double loss_total =
+        this->regress_critics(tr, td_targets(tr), s_.critic.use_huber, critic_steps, out);
 
     // Actor, every update_freq critic steps (robomimic counts only steps that trained critics).
     if (critic_steps) ++actor_update_counter_;
@@ -177,7 +108,7 @@ class Td3Bc : public MultiNetworkPolicy<T, D> {
       Tape<T, D>& tape = this->begin_loss(*actor_net_, actor_steps, no_grad);
       Var<T, D> s = upload(tape, tr.obs);
       Var<T, D> a = actor_(actor_net_->store(), s);
-      Var<T, D> q = critic_[0](critics_[0]->frozen(), s, a);
+      Var<T, D> q = this->q(0, Weights::kFrozen, s, a);
       // lambda = alpha / mean|Q|, a constant of the step.
       Var<T, D> lambda = ops::rdiv_scalar(s_.alpha, ops::mean(ops::abs(tape.constant(q.value()))));
       Var<T, D> loss = ops::neg(lambda) * ops::mean(q) + loss::mse(a, upload(tape, tr.actions));
@@ -185,16 +116,12 @@ class Td3Bc : public MultiNetworkPolicy<T, D> {
       loss_total += out["Actor/Loss"];
       if (actor_steps) out["Actor/Grad_Norms"] = this->finish_update(*actor_net_, loss);
     }
-    if (actor_steps) {
-      // Targets move only on actor steps, as in the original TD3.
-      for (Network<T, D>* c : critics_) c->soft_update(s_.target_tau);
+    if (actor_steps) {  // targets move only on actor steps, as in the original TD3
+      this->soft_update_critics(s_.target_tau);
       actor_net_->soft_update(s_.target_tau);
     }
     out["Loss"] = loss_total;
-    for (size_t i = 0; i < critics_.size(); ++i)
-      out["Optimizer/critic" + std::to_string(i) + "0_lr"] =
-          critics_[i]->optimizer().learning_rate();
-    out["Optimizer/actor0_lr"] = actor_net_->optimizer().learning_rate();
+    this->log_rates(out, {{"actor", actor_net_}});
   }
 
   nlohmann::json algorithm_state() const override {
@@ -220,22 +147,11 @@ class Td3Bc : public MultiNetworkPolicy<T, D> {
     Var<T, D> noise = ops::clamp(ops::mul_scalar(tape.constant(eps), s_.noise_std), -s_.noise_clip,
                                  s_.noise_clip);
     a = ops::clamp(a + noise, -1.0, 1.0);
-    Var<T, D> lo = critic_[0](critics_[0]->target(), next, a), hi = lo;
-    for (size_t i = 1; i < critics_.size(); ++i) {
-      Var<T, D> v = critic_[i](critics_[i]->target(), next, a);
-      hi = ops::maximum(hi, v);
-      lo = ops::minimum(lo, v);
-    }
-    const double w = s_.critic.ensemble_weight;
-    Var<T, D> value = ops::mul_scalar(lo, w) + ops::mul_scalar(hi, 1.0 - w);
-    Var<T, D> not_done = ops::rsub_scalar(1.0, upload(tape, tr.dones));
-    Var<T, D> q = upload(tape, tr.rewards) + ops::mul_scalar(not_done, tr.discount) * value;
-    return this->keep(q);
+    return this->keep(this->bellman(
+        tape, tr, this->ensemble_value(Weights::kTarget, next, a, s_.critic.ensemble_weight)));
   }
 
   Td3BcSettings s_;
-  std::vector<Network<T, D>*> critics_;
-  std::vector<ValueNetwork<T, D>> critic_;
   Network<T, D>* actor_net_ = nullptr;
   DeterministicActor<T, D> actor_;
   int64_t actor_update_counter_ = 0;
