@@ -80,8 +80,8 @@ TEST(Config, BcDefaultsAreRobomimicsInBothSchemas) {
 }
 
 // robomimic's offline RL algorithms mimic has: the same defaults in both schemas.
-TEST(Config, OfflineRlDefaultsAreRobomimics) {
-  for (const char* algo : {"td3_bc", "iql", "bcq", "cql"}) {
+TEST(Config, OfflineRlAndHierarchicalDefaultsAreRobomimics) {
+  for (const char* algo : {"td3_bc", "iql", "bcq", "cql", "gl", "hbc", "iris"}) {
     SCOPED_TRACE(algo);
     const json v03 = read_json(kRobomimic + "v0.3/" + algo + ".json");
     const json v05 = read_json(kRobomimic + "v0.5/" + algo + ".json");
@@ -118,12 +118,8 @@ TEST(Config, RobomimicTemplatesLoadUnchanged) {
       const json t = read_json(f.path());
       const std::string algo = t.at("algo_name").get<std::string>();
       const std::string err = error_of([&] { config::load_config(t); });
-      const bool has = algo == "bc" || algo == "diffusion_policy" || algo == "td3_bc" ||
-                       algo == "iql" || algo == "bcq" || algo == "cql";
-      if (!has) {
-        EXPECT_NE(err.find("'" + algo + "' has no defaults"), std::string::npos) << err;
-      } else if (f.path().filename() == "bc_transformer.json" &&
-                 f.path().parent_path().filename() == "templates") {
+      if (f.path().filename() == "bc_transformer.json" &&
+          f.path().parent_path().filename() == "templates") {
         // robomimic v0.5's own exps template has a key that robomimic itself refuses.
         EXPECT_NE(err.find("experiment.mse"), std::string::npos) << err;
       } else {
@@ -131,8 +127,9 @@ TEST(Config, RobomimicTemplatesLoadUnchanged) {
         ++loaded;
       }
     }
-  // bc, td3_bc, iql, bcq and cql (v0.3, v0.5), diffusion_policy and bc_transformer (v0.5)
-  EXPECT_EQ(loaded, 12);
+  // bc, td3_bc, iql, bcq, cql, gl, hbc and iris (v0.3, v0.5), diffusion_policy and
+  // bc_transformer (v0.5): every robomimic template
+  EXPECT_EQ(loaded, 18);
 }
 
 // robomimic 0.3.0's bc template with its transformer or VAE switched on selects those variants.
@@ -316,6 +313,27 @@ TEST(Config, EveryValueOfTheWrongTypeIsNamedByItsPath) {
       defaults["algo"]["rnn"]["hidden_dim"] = 16;
     } else if (spec.algo_name == "ibc") {
       defaults["algo"]["energy"]["layer_dims"] = {16, 16};
+    } else if (spec.algo_name == "gl" || spec.algo_name == "hbc" || spec.algo_name == "iris") {
+      auto small_gl = [](json& a) {
+        a["ae"]["planner_layer_dims"] = {16};
+        for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+          a["vae"][k] = {16};
+      };
+      json& a = defaults["algo"];
+      if (spec.algo_name == "gl") small_gl(a);
+      if (spec.algo_name == "hbc") small_gl(a["planner"]);
+      if (spec.algo_name == "iris") {
+        small_gl(a["value_planner"]["planner"]);
+        json& v = a["value_planner"]["value"];
+        v["critic"]["layer_dims"] = {16, 16};
+        v["action_sampler"]["actor_layer_dims"] = {16, 16};
+        for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+          v["action_sampler"]["vae"][k] = {16};
+      }
+      if (spec.algo_name != "gl") {
+        a["actor"]["actor_layer_dims"] = {16};
+        a["actor"]["rnn"]["hidden_dim"] = 16;
+      }
     } else if (spec.uses_transitions) {  // offline RL
       defaults["algo"]["critic"]["layer_dims"] = {16, 16};
       defaults["algo"]["actor"]["layer_dims"] = {16, 16};

@@ -97,8 +97,8 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
   EXPECT_NE(error_of(c).find("'train.batch_size' must be > 0"), std::string::npos);
   c = {{"algo_name", "bc"}, {"train", {{"hdf5_cache_mode", "disk"}}}};
   EXPECT_NE(error_of(c).find("train.hdf5_cache_mode"), std::string::npos);
-  c = {{"algo_name", "gl"}};  // an algorithm mimic does not have yet
-  EXPECT_NE(error_of(c).find("gl"), std::string::npos);
+  c = {{"algo_name", "sac"}};  // an algorithm neither robomimic nor mimic has
+  EXPECT_NE(error_of(c).find("'sac' has no defaults"), std::string::npos);
   // Open sections accept new keys; numbers accept integers.
   c = {{"algo_name", "bc"},
        {"observation", {{"encoder", {{"rgb", {{"core_kwargs", {{"anything", 1}}}}}}}}},
@@ -108,7 +108,7 @@ TEST(Config, UnknownKeysWrongTypesAndBadValuesNameThePath) {
 
 TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   const auto all = config::published_configs("/data");
-  ASSERT_EQ(all.size(), 30u);
+  ASSERT_EQ(all.size(), 34u);
   std::set<std::string> names;
   for (const auto& c : all) {
     names.insert(c.name);
@@ -137,6 +137,19 @@ TEST(Config, PublishedConfigsLoadAndCarryThePaperSettings) {
   EXPECT_EQ(bcq["algo"]["action_sampler"]["vae"]["kl_weight"], 0.05);
   EXPECT_EQ(config::published_config("cql", "pusht", "low_dim", "/d")["train"]["batch_size"], 1024);
   EXPECT_FALSE(names.count("cql_lift_image"));
+  // robomimic's HBC and IRIS paper settings, the task's keys in every part's observation section.
+  const json hbc = config::published_config("hbc", "lift", "low_dim", "/d");
+  EXPECT_EQ(hbc["algo"]["planner"]["vae"]["kl_weight"], 5e-4);
+  EXPECT_TRUE(hbc["algo"]["planner"]["vae"]["prior"]["use_gmm"].get<bool>());
+  EXPECT_EQ(hbc["algo"]["actor"]["actor_layer_dims"], json::array());
+  EXPECT_EQ(hbc["observation"]["planner"]["modalities"]["subgoal"]["low_dim"].size(), 4u);
+  EXPECT_FALSE(hbc["observation"].contains("modalities"));
+  const json iris = config::published_config("iris", "pusht", "low_dim", "/d");
+  EXPECT_EQ(iris["algo"]["value_planner"]["value"]["target_tau"], 5e-4);
+  EXPECT_EQ(iris["algo"]["value_planner"]["planner"]["vae"]["latent_dim"], 14);
+  EXPECT_EQ(iris["observation"]["value_planner"]["value"]["modalities"]["obs"]["low_dim"],
+            json{"obs"});
+  EXPECT_FALSE(names.count("hbc_lift_image"));
 }
 
 // --- TensorBoard -----------------------------------------------------------------------------
@@ -394,6 +407,25 @@ TEST(Trainer, EveryAlgorithmTrainsSavesAndRoundTripsItsCheckpoint) {
   }
 }
 
+// `config` trained for 2 of its 4 epochs, then resumed: the same 4 epoch losses as `full`'s.
+void expect_resume_continues(json config, const std::vector<double>& full) {
+  config["experiment"]["name"] = "part";
+  train::TrainOverrides o;
+  o.quiet = true;
+  o.stop_after_epoch = 2;
+  const auto first = train::Trainer(config, o).run().epoch_losses;
+  o.stop_after_epoch = 0;
+  o.resume = true;
+  const auto rest = train::Trainer(config, o).run().epoch_losses;
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(rest.size(), 2u);
+  ASSERT_EQ(full.size(), 4u);
+  EXPECT_EQ(first[0], full[0]);
+  EXPECT_EQ(first[1], full[1]);
+  EXPECT_EQ(rest[0], full[2]);
+  EXPECT_EQ(rest[1], full[3]);
+}
+
 // Offline RL trains several networks: every one of them, their targets, their optimizers and
 // the algorithm's counters go into the checkpoint, so a resumed run continues exactly.
 TEST(Trainer, OfflineRlTrainsRoundTripsItsCheckpointAndResumesExactly) {
@@ -421,19 +453,104 @@ TEST(Trainer, OfflineRlTrainsRoundTripsItsCheckpointAndResumesExactly) {
     EXPECT_EQ(ck.tensors.count("log_cql_weight.param"), algo == "cql" ? 1u : 0u);
     EXPECT_EQ(ck.tensors.count("action_sampler.decoder.action.weight"), algo == "bcq" ? 1u : 0u);
 
-    json part = small_config(algo, out);
-    part["experiment"]["name"] = "part";
-    o.stop_after_epoch = 2;
-    const auto first = train::Trainer(part, o).run().epoch_losses;
-    o.stop_after_epoch = 0;
-    o.resume = true;
-    const auto rest = train::Trainer(part, o).run().epoch_losses;
-    ASSERT_EQ(first.size(), 2u);
-    ASSERT_EQ(rest.size(), 2u);
-    EXPECT_EQ(first[0], s.epoch_losses[0]);
-    EXPECT_EQ(first[1], s.epoch_losses[1]);
-    EXPECT_EQ(rest[0], s.epoch_losses[2]);
-    EXPECT_EQ(rest[1], s.epoch_losses[3]);
+    expect_resume_continues(small_config(algo, out), s.epoch_losses);
+  }
+}
+
+// GL, HBC and IRIS on Lift: small networks, the planner 3 steps ahead, HBC's and IRIS's actor
+// following the planner's subgoal (observation.actor.modalities.goal).
+json small_hierarchical_config(const std::string& algo, const fs::path& out) {
+  json c = config::default_config(algo);
+  c["train"]["data"] = shared_lift_dataset();
+  c["train"]["output_dir"] = out.string();
+  c["train"]["batch_size"] = 8;
+  c["train"]["num_epochs"] = 4;
+  c["train"]["seq_length"] = 5;
+  c["train"]["hdf5_filter_key"] = "train";
+  c["train"]["hdf5_validation_filter_key"] = "valid";
+  c["experiment"]["validate"] = true;
+  c["experiment"]["name"] = algo;
+  c["experiment"]["epoch_every_n_steps"] = 10;
+  c["experiment"]["validation_epoch_every_n_steps"] = 2;
+  c["experiment"]["rollout"]["enabled"] = algo == "gl";  // GL's are skipped
+  const json planner_obs = {"robot0_eef_pos", "object"}, subgoals = {"robot0_eef_pos", "object"};
+  auto small_gl = [&](json& a, json& o) {
+    a["subgoal_horizon"] = 3;
+    a["optim_params"]["goal_network"]["learning_rate"]["initial"] = 1e-3;
+    for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+      a["vae"][k] = {32};
+    o["modalities"]["obs"]["low_dim"] = planner_obs;
+    o["modalities"]["subgoal"]["low_dim"] = subgoals;
+  };
+  if (algo == "gl") {
+    small_gl(c["algo"], c["observation"]);
+    return config::load_config(c);
+  }
+  const bool iris = algo == "iris";
+  small_gl(iris ? c["algo"]["value_planner"]["planner"] : c["algo"]["planner"],
+           iris ? c["observation"]["value_planner"]["planner"] : c["observation"]["planner"]);
+  json& actor = c["algo"]["actor"];
+  actor["optim_params"]["policy"]["learning_rate"]["initial"] = 1e-3;
+  actor["rnn"]["hidden_dim"] = 16;
+  actor["actor_layer_dims"] = json::array();
+  c["observation"]["actor"]["modalities"]["obs"]["low_dim"] = {"robot0_eef_pos",
+                                                               "robot0_gripper_qpos"};
+  c["observation"]["actor"]["modalities"]["goal"]["low_dim"] = subgoals;
+  c["algo"]["subgoal_update_interval"] = 3;
+  if (iris) {
+    json& v = c["algo"]["value_planner"]["value"];
+    c["algo"]["value_planner"]["num_samples"] = 8;
+    v["critic"]["layer_dims"] = {32, 32};
+    v["critic"]["num_action_samples_rollout"] = 10;
+    for (const char* k : {"encoder_layer_dims", "decoder_layer_dims", "prior_layer_dims"})
+      v["action_sampler"]["vae"][k] = {32};
+    c["observation"]["value_planner"]["value"]["modalities"]["obs"]["low_dim"] = {"object"};
+  }
+  return config::load_config(c);
+}
+
+// The hierarchical algorithms train every part on each batch; every part's weights, targets,
+// optimizer moments, counters and random stream go into the checkpoint, so a resumed run
+// continues exactly. GL predicts subgoals only: its rollouts are skipped, and said so.
+TEST(Trainer, HierarchicalTrainsRoundTripsItsCheckpointAndResumesExactly) {
+  for (const std::string algo : {"gl", "hbc", "iris"}) {
+    SCOPED_TRACE(algo);
+    const fs::path out = temp_dir("hierarchical_" + algo);
+    train::TrainOverrides o;
+    o.quiet = true;
+    json full = small_hierarchical_config(algo, out);
+    full["experiment"]["name"] = "full";
+    const train::TrainSummary s = train::Trainer(full, o).run();
+    ASSERT_EQ(s.epoch_losses.size(), 4u);
+    for (double l : s.epoch_losses) EXPECT_TRUE(std::isfinite(l));
+    EXPECT_LT(s.epoch_losses.back(), s.epoch_losses.front());
+    const policy::Checkpoint ck = policy::load_checkpoint(s.last_checkpoint);
+    auto a = policy::policy_from_checkpoint<float>(ck),
+         b = policy::policy_from_checkpoint<float>(ck);
+    EXPECT_EQ(a->algo_name(), algo);
+    if (algo == "gl") {
+      std::ifstream log_in(s.log_path);
+      const std::string log((std::istreambuf_iterator<char>(log_in)), {});
+      EXPECT_NE(log.find("gl does not act (it predicts subgoals): experiment.rollout is skipped"),
+                std::string::npos)
+          << log;
+      EXPECT_TRUE(ck.tensors.count("goal_network.decoder.object.weight"));
+      EXPECT_THROW(first_actions(*a), UnsupportedError);
+    } else {
+      const std::string planner = algo == "iris" ? "planner.planner." : "planner.";
+      for (const std::string name : {planner + "goal_network.encoder.mlp.0.weight",
+                                     planner + "goal_network.decoder.object.weight",
+                                     std::string("actor.actor.rnn.weight_ih_l0"),
+                                     std::string("actor.optimizer.exp_avg.actor.rnn.weight_ih_l0")})
+        EXPECT_TRUE(ck.tensors.count(name)) << name;
+      EXPECT_EQ(ck.tensors.count("planner.value_net.critic_target.1.decoder.bias"),
+                algo == "iris" ? 1u : 0u);
+      // The actor reads its 2 keys and the planner's 13-value subgoal at every step.
+      EXPECT_EQ(ck.tensors.at("actor.actor.rnn.weight_ih_l0").shape(), (Shape{64, 3 + 2 + 13}));
+      EXPECT_EQ(first_actions(*a), first_actions(*b));
+    }
+
+    expect_resume_continues(small_hierarchical_config(algo, out), s.epoch_losses);
   }
 }
 
@@ -1074,7 +1191,7 @@ TEST(Cli, GenerateConfigsWritesLoadableFiles) {
     EXPECT_NO_THROW(config::load_config_file(f.path().string())) << f.path();
     ++n;
   }
-  EXPECT_EQ(n, 30);  // 26 imitation configs, BCQ and CQL for Lift and Push-T (low-dim)
+  EXPECT_EQ(n, 34);  // 26 imitation configs; BCQ, CQL, HBC and IRIS for Lift and Push-T (low-dim)
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "mimic/policy/bc/spec.hpp"
 #include "mimic/policy/builtin.hpp"
 #include "mimic/policy/diffusion/spec.hpp"
+#include "mimic/policy/hierarchical/spec.hpp"
 #include "mimic/policy/ibc/spec.hpp"
 #include "mimic/policy/offline/spec.hpp"
 
@@ -40,6 +41,9 @@ inline void add_cuda_builders(policy::AlgorithmRegistry& registry) {
   add("iql", build_when_available<float, policy::build_iql<float, Cuda>>);
   add("bcq", build_when_available<float, policy::build_bcq<float, Cuda>>);
   add("cql", build_when_available<float, policy::build_cql<float, Cuda>>);
+  add("gl", build_when_available<float, policy::build_gl<float, Cuda>>);
+  add("hbc", build_when_available<float, policy::build_hbc<float, Cuda>>);
+  add("iris", build_when_available<float, policy::build_iris<float, Cuda>>);
 }
 
 // builtin_algorithms() with the CUDA builders added.

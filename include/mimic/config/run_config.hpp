@@ -143,7 +143,10 @@ struct TrainConfig {
   }
 };
 
-// Observation keys by modality (obs modalities only; goal observations are not used).
+// Observation keys by modality: the obs keys, and the subgoal keys a planner predicts (goal
+// observations are not used). A hierarchical config keeps one observation section per part
+// (observation.planner, observation.actor, observation.value_planner.{planner, value}): the
+// dataset then loads the union of the parts' keys, each once.
 struct ObservationConfig {
   std::vector<std::string> low_dim, rgb;
 
@@ -157,29 +160,61 @@ struct ObservationConfig {
 
   static ObservationConfig from_json(const json& o) {
     ObservationConfig x;
-    const json& mods = o.at("modalities").at("obs");
-    auto list = [&](const char* modality) {
-      const json& v = mods.at(modality);
-      return v.is_null() ? std::vector<std::string>()
-                         : typed<std::vector<std::string>>(
-                               v, std::string("observation.modalities.obs.") + modality);
-    };
-    x.low_dim = list("low_dim");
-    x.rgb = list("rgb");
-    for (const char* m : {"depth", "scan"})
-      if (!list(m).empty())
-        throw UnsupportedError("observation.modalities.obs." + std::string(m) +
-                               ": depth and scan observations are not supported (use low_dim or "
-                               "rgb)");
-    std::vector<std::string> seen;
-    for (const std::string& k : x.keys()) {
-      if (std::find(seen.begin(), seen.end(), k) != seen.end())
-        throw ValueError("observation.modalities.obs: key '" + k + "' is listed twice");
-      seen.push_back(k);
+    if (o.contains("modalities")) {
+      x.add_section(o, "observation");
+    } else {
+      x.add_parts(o, "observation");
+      if (x.low_dim.empty() && x.rgb.empty())
+        throw ValueError("observation: no 'modalities' section and no part with one");
     }
-    if (seen.empty()) throw ValueError("observation.modalities.obs: no observation keys");
+    if (x.keys().empty()) throw ValueError("observation.modalities.obs: no observation keys");
     return x;
   }
+
+ private:
+  // The obs (and subgoal) keys of one section with modalities at `path`.
+  void add_section(const json& o, const std::string& path) {
+    const json& mods = o.at("modalities");
+    for (const char* group : {"obs", "subgoal"}) {
+      if (!mods.contains(group)) continue;
+      const std::string at = path + ".modalities." + group;
+      auto list = [&](const char* modality) {
+        const json& g = mods.at(group);
+        if (!g.contains(modality) || g.at(modality).is_null()) return std::vector<std::string>();
+        return typed<std::vector<std::string>>(g.at(modality), at + "." + modality);
+      };
+      for (const char* m : {"depth", "scan"})
+        if (!list(m).empty())
+          throw UnsupportedError(at + "." + m +
+                                 ": depth and scan observations are not supported (use low_dim "
+                                 "or rgb)");
+      std::vector<std::string> seen;
+      for (const char* m : {"low_dim", "rgb"})
+        for (const std::string& k : list(m)) {
+          if (std::find(seen.begin(), seen.end(), k) != seen.end())
+            throw ValueError(at + ": key '" + k + "' is listed twice");
+          seen.push_back(k);
+          auto& dst = std::string(m) == "rgb" ? rgb : low_dim;
+          auto& other = std::string(m) == "rgb" ? low_dim : rgb;
+          if (std::find(other.begin(), other.end(), k) != other.end())
+            throw ValueError(at + ": key '" + k + "' is listed as low_dim in one place and rgb " +
+                             "in another");
+          if (std::find(dst.begin(), dst.end(), k) == dst.end()) dst.push_back(k);
+        }
+    }
+  }
+  // Every part of a hierarchical observation section (sections with modalities, at any depth).
+  void add_parts(const json& o, const std::string& path) {
+    for (const auto& [name, part] : o.items()) {
+      if (!part.is_object()) continue;
+      if (part.contains("modalities"))
+        add_section(part, path + "." + name);
+      else if (name != "encoder")
+        add_parts(part, path + "." + name);
+    }
+  }
+
+ public:
 };
 
 // The shared sections of a merged config; the algo section stays JSON for the algorithm's spec.

@@ -231,7 +231,8 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
                            "' has no counterpart in mimic yet");
   if (registry.variants(c.algo_name).front()->uses_transitions)
     throw UnsupportedError(path + ": importing robomimic '" + c.algo_name +
-                           "' checkpoints (offline RL: several networks) is not supported yet");
+                           "' checkpoints (several networks: offline RL, GL, HBC, IRIS) is not "
+                           "supported yet");
   ImportedPolicy out;
   out.config =
       policy::naming_checkpoint(path, [&] { return config::load_config(c.config, registry); });

@@ -1,12 +1,15 @@
 #pragma once
-// robomimic's conditional VAE over actions (VAEActor): an encoder MLP q(z | a, o), a decoder MLP
-// p(a | z, o) with a tanh output, and a prior over z that is N(0, I), a learned Gaussian, a learned
-// Gaussian mixture (uniform or learned weights) or, for categorical latents, a uniform or learned
-// categorical with Gumbel-softmax samples. Learned priors may depend on the observation.
-// Loss = reconstruction (mean squared error, or summed and divided by the batch) + kl_weight x KL.
+// robomimic's conditional VAE (VAEActor over actions; GL's VAE over subgoal observations): an
+// encoder MLP q(z | x, o), a decoder MLP p(x | z, o) with one linear head per output block (tanh
+// on squashed blocks such as actions), and a prior over z that is N(0, I), a learned Gaussian, a
+// learned Gaussian mixture (uniform or learned weights) or, for categorical latents, a uniform or
+// learned categorical with Gumbel-softmax samples. Learned priors may depend on the observation.
+// Loss = reconstruction (the mean squared error of each block averaged over the blocks, or
+// everything summed and divided by the batch) + kl_weight x KL.
 //
 // Parameter names: `<prefix>.encoder.mlp.<i>`, `<prefix>.encoder.{mean, logvar | logit}`,
-// `<prefix>.decoder.mlp.<i>`, `<prefix>.decoder.action`, and for a learned prior either
+// `<prefix>.decoder.mlp.<i>`, `<prefix>.decoder.<block>` (`action` for actions), and for a learned
+// prior either
 // `<prefix>.prior.{mean, logvar, weight | logit}` (one set for every observation) or
 // `<prefix>.prior.mlp.<i>` with `<prefix>.prior.decoder.{...}` (per observation).
 #include <cmath>
@@ -44,6 +47,14 @@ struct VaeSettings {
   }
 };
 
+// One block of the reconstructed vector: its name, width and whether tanh squashes it
+// (robomimic's output_squash with scale 1).
+struct VaeOutput {
+  std::string name;
+  int64_t dim = 0;
+  bool squash = false;
+};
+
 template <class T, class D>
 struct VaeLoss {
   Var<T, D> total, reconstruction, kl;
@@ -54,11 +65,19 @@ template <class T, class D = Cpu>
 class ConditionalVae {
  public:
   ConditionalVae() = default;
-  // Reconstructs x [B, x_dim] given a condition [B, cond_dim].
+  // Reconstructs actions x [B, x_dim] (one squashed block, `action`) given a condition
+  // [B, cond_dim].
   ConditionalVae(ParamStore<T, D>& store, const std::string& prefix, int64_t x_dim,
                  int64_t cond_dim, const VaeSettings& s)
-      : s_(s) {
+      : ConditionalVae(store, prefix, std::vector<VaeOutput>{{"action", x_dim, true}}, cond_dim,
+                       s) {}
+  // Reconstructs x [B, sum of the blocks' widths], the blocks side by side in the given order.
+  ConditionalVae(ParamStore<T, D>& store, const std::string& prefix,
+                 const std::vector<VaeOutput>& outputs, int64_t cond_dim, const VaeSettings& s)
+      : s_(s), outputs_(outputs) {
     const int64_t l = s.latent_dim;
+    int64_t x_dim = 0;
+    for (const VaeOutput& o : outputs) x_dim += o.dim;
     encoder_mlp_ = Mlp<T, D>(store, join(prefix, "encoder.mlp"),
                              widths(x_dim + cond_dim, s.encoder_dims), Activation::kRelu, true);
     const int64_t eh = s.encoder_dims.back();
@@ -71,7 +90,9 @@ class ConditionalVae {
     decoder_mlp_ =
         Mlp<T, D>(store, join(prefix, "decoder.mlp"),
                   widths(s.code_dim() + cond_dim, s.decoder_dims), Activation::kRelu, true);
-    dec_action_ = Linear<T, D>(store, join(prefix, "decoder.action"), s.decoder_dims.back(), x_dim);
+    for (const VaeOutput& o : outputs)
+      heads_.push_back(
+          Linear<T, D>(store, join(prefix, "decoder." + o.name), s.decoder_dims.back(), o.dim));
     if (!s.prior_learn) return;
     const int64_t m = s.modes();
     const bool weights = s.use_gmm && s.gmm_learn_weights;
@@ -129,8 +150,19 @@ class ConditionalVae {
     }
     Var<T, D> diff = decode(store, z, c) - x;
     Var<T, D> sq = diff * diff;
-    out.reconstruction =
-        s_.reconstruction_sum ? ops::mul_scalar(ops::sum(sq), 1.0 / double(b)) : ops::mean(sq);
+    if (s_.reconstruction_sum) {
+      out.reconstruction = ops::mul_scalar(ops::sum(sq), 1.0 / double(b));
+    } else if (outputs_.size() == 1) {
+      out.reconstruction = ops::mean(sq);
+    } else {  // each block's mean, averaged over the blocks
+      int64_t col = 0;
+      for (const VaeOutput& o : outputs_) {
+        Var<T, D> m = ops::mean(ops::slice(sq, 1, col, col + o.dim));
+        out.reconstruction = col == 0 ? m : out.reconstruction + m;
+        col += o.dim;
+      }
+      out.reconstruction = ops::mul_scalar(out.reconstruction, 1.0 / double(outputs_.size()));
+    }
     out.total = out.reconstruction + ops::mul_scalar(out.kl, s_.kl_weight);
     return out;
   }
@@ -147,7 +179,13 @@ class ConditionalVae {
     return w;
   }
   Var<T, D> decode(const ParamStore<T, D>& store, Var<T, D> z, Var<T, D> c) const {
-    return ops::tanh(dec_action_(store, decoder_mlp_(store, ops::concat({z, c}, 1))));
+    Var<T, D> h = decoder_mlp_(store, ops::concat({z, c}, 1));
+    std::vector<Var<T, D>> blocks;
+    for (size_t i = 0; i < heads_.size(); ++i) {
+      Var<T, D> y = heads_[i](store, h);
+      blocks.push_back(outputs_[i].squash ? ops::tanh(y) : y);
+    }
+    return blocks.size() == 1 ? blocks[0] : ops::concat(blocks, 1);
   }
   static Tensor<T, D> normal_noise(Tape<T, D>& tape, const Shape& shape, PhiloxStream& rng) {
     Tensor<T, D> eps = tape.alloc(shape);
@@ -361,7 +399,9 @@ class ConditionalVae {
 
   VaeSettings s_;
   Mlp<T, D> encoder_mlp_, decoder_mlp_, prior_mlp_;
-  Linear<T, D> enc_mean_, enc_logvar_, enc_logit_, dec_action_;
+  std::vector<VaeOutput> outputs_;
+  std::vector<Linear<T, D>> heads_;  // one per output block
+  Linear<T, D> enc_mean_, enc_logvar_, enc_logit_;
   Linear<T, D> prior_mean_out_, prior_logvar_out_, prior_weight_out_, prior_logit_out_;
   ParamId prior_mean_, prior_logvar_, prior_weight_, prior_logit_;
 };

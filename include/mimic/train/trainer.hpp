@@ -120,7 +120,8 @@ class Trainer {
 
     TrainingData data = TrainingData::open(rc_, config_, spec);
     const nlohmann::json env_args = rollout_env_args(data.env_args, exp.env_meta_update_dict);
-    if (exp.rollout.enabled) require_env(envs_, env_args);
+    const bool rollouts = exp.rollout.enabled && spec.acts;
+    if (rollouts) require_env(envs_, env_args);
     const int workers = std::max<int>(1, int(train.num_data_workers));
     data::Loader loader(*data.train, train.batch_size, train.seed, true, workers);
     const int64_t steps_per_epoch =
@@ -166,8 +167,10 @@ class Trainer {
              std::to_string(data.train->demos().size()) + " demos), " +
              std::to_string(pol->parameter_count()) + " parameters");
     out.line(policy::placement_line(placed, "train.cuda"));
-    if (exp.rollout.enabled)
+    if (rollouts)
       for (const std::string& l : rollout_env_lines(envs_, env_args)) out.line(l);
+    if (exp.rollout.enabled && !spec.acts)
+      out.line(spec.name + " does not act (it predicts subgoals): experiment.rollout is skipped");
     for (const auto* set : {data.train.get(), data.valid.get()})
       if (set)
         for (const std::string& w : set->warnings()) out.line("warning: " + w);
@@ -214,7 +217,7 @@ class Trainer {
 
       // --- rollouts ---------------------------------------------------------------------------
       const config::RolloutConfig& ro = exp.rollout;
-      if (ro.enabled && epoch % ro.rate == 0 && epoch > ro.warmstart) {
+      if (rollouts && epoch % ro.rate == 0 && epoch > ro.warmstart) {
         const std::string env_name = env_args.value("env_name", std::string("env"));
         RolloutRequest req;
         req.n = ro.n;

@@ -2,7 +2,8 @@
 // BC-RNN (robomimic's BC with algo.rnn.enabled): per-step observation features through a
 // multi-layer LSTM or GRU over seq_length steps, an optional per-step MLP, then the action head at
 // every step. At rollout the recurrent state carries across control steps and is reset every
-// rnn.horizon steps.
+// rnn.horizon steps. A goal-conditioned BC-RNN (ShapeMeta::goal_shapes, as HBC's and IRIS's actor)
+// reads each step's features followed by the goal row, the same goal at every step.
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -55,7 +56,7 @@ class BcRnn : public Policy<T, D> {
         settings_(s),
         rnn_(this->store_, "actor.rnn",
              s.rnn_type == "GRU" ? nn::Rnn<T, D>::Cell::kGru : nn::Rnn<T, D>::Cell::kLstm,
-             this->feature_dim(), s.hidden_dim, s.num_layers) {
+             this->feature_dim() + meta.goal_dim(), s.hidden_dim, s.num_layers) {
     std::vector<int64_t> widths{s.hidden_dim};
     widths.insert(widths.end(), s.layer_dims.begin(), s.layer_dims.end());
     if (widths.size() > 1)
@@ -65,10 +66,12 @@ class BcRnn : public Policy<T, D> {
   }
   const BcRnnSettings& settings() const { return settings_; }
 
-  // One control step for B rollouts: observation rows [B, obs_dim] and their carried state (empty =
-  // zeros, updated in place) -> actions [B, A].
+  // One control step for B rollouts: observation rows [B, obs_dim], their carried state (empty =
+  // zeros, updated in place) and, when goal-conditioned, normalized goal rows [B, goal_dim] ->
+  // actions [B, A].
   Tensor<float> act_step(const Tensor<float>& features, RnnCarry& carry,
-                         const nn::ParamStore<T, D>* weights = nullptr) {
+                         const nn::ParamStore<T, D>* weights = nullptr,
+                         const Tensor<float>* goals = nullptr) {
     const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
     Tape<T, D>& tape = this->tape_;
     tape.reset();
@@ -81,7 +84,7 @@ class BcRnn : public Policy<T, D> {
     }
     Var<T, D> x =
         this->encode(store, upload(tape, features.reshape({b, 1, this->meta_.obs_dim()})), false);
-    nn::RnnOutput<T, D> out = rnn_(store, x, state);
+    nn::RnnOutput<T, D> out = rnn_(store, with_goal(tape, x, goals), state);
     carry.h.clear();
     carry.c.clear();
     for (auto& h : out.state.h) carry.h.push_back(download(h.value()));
@@ -92,15 +95,18 @@ class BcRnn : public Policy<T, D> {
     return a;
   }
 
-  // The whole window at once from zero state: rows [B, T, obs_dim] -> actions [B, T, A].
+  // The whole window at once from zero state: rows [B, T, obs_dim] (and goal rows [B, goal_dim])
+  // -> actions [B, T, A].
   Tensor<float> act_sequence(const Tensor<float>& features,
-                             const nn::ParamStore<T, D>* weights = nullptr) {
+                             const nn::ParamStore<T, D>* weights = nullptr,
+                             const Tensor<float>* goals = nullptr) {
     const nn::ParamStore<T, D>& store = weights ? *weights : this->store_;
     Tape<T, D>& tape = this->tape_;
     tape.reset();
     auto guard = tape.no_grad();
     const int64_t b = features.dim(0), steps = features.dim(1);
-    nn::RnnOutput<T, D> out = rnn_(store, this->encode(store, upload(tape, features), false));
+    nn::RnnOutput<T, D> out =
+        rnn_(store, with_goal(tape, this->encode(store, upload(tape, features), false), goals));
     Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
     Tensor<float> a = head_.act(store, trunk(store, f), this->rng_);
     unnormalize_rows(this->norm_.action, a.data(), a.dim(0), a.dim(1));
@@ -111,8 +117,15 @@ class BcRnn : public Policy<T, D> {
   // steps, as robomimic resets it).
   Tensor<float> act_rollout(const Tensor<float>& features,
                             const std::vector<int>& env_ids) override {
+    if (this->meta_.goal_dim() > 0)
+      throw ValueError("this BC-RNN is goal-conditioned: act with act_rollout_with_goals");
+    return act_rollout_with_goals(features, nullptr, env_ids);
+  }
+  // act_rollout for a goal-conditioned BC-RNN: normalized goal rows [B, goal_dim] per rollout.
+  Tensor<float> act_rollout_with_goals(const Tensor<float>& features, const Tensor<float>* goals,
+                                       const std::vector<int>& env_ids) {
     const int64_t b = features.dim(0);
-    Tensor<float> a = rollout_step(env_ids, this->last_step(features));
+    Tensor<float> a = rollout_step(env_ids, this->last_step(features), goals);
     for (int id : env_ids) steps_[id] += 1;
     return a.reshape({b, 1, this->meta_.action_dim});
   }
@@ -131,8 +144,11 @@ class BcRnn : public Policy<T, D> {
     Tensor<float> obs = gather_features(m, this->norm_.obs, batch.obs, 0, steps);
     Tensor<float> act = gather_actions(this->norm_.action, actions, 0, steps);
     const int64_t b = obs.dim(0);
+    Tensor<float> goals;
+    if (m.goal_dim() > 0) goals = gather_goals(m, this->norm_.goal, batch.goal_obs);
     nn::RnnOutput<T, D> out =
-        rnn_(this->store_, this->encode(this->store_, upload(tape, obs), training));
+        rnn_(this->store_, with_goal(tape, this->encode(this->store_, upload(tape, obs), training),
+                                     m.goal_dim() > 0 ? &goals : nullptr));
     Var<T, D> f = ops::reshape(out.output, Shape{b * steps, settings_.hidden_dim});
     Var<T, D> y = upload(tape, act.reshape({b * steps, m.action_dim}));
     return head_.loss(this->store_, trunk(this->store_, f), y, scalars);
@@ -142,8 +158,25 @@ class BcRnn : public Policy<T, D> {
   Var<T, D> trunk(const nn::ParamStore<T, D>& store, Var<T, D> x) const {
     return mlp_.layers.empty() ? x : mlp_(store, x);
   }
+  // Step features [B, T, F] followed by the goal row [B, G] at every step: [B, T, F + G] (the
+  // features alone when the policy has no goal).
+  Var<T, D> with_goal(Tape<T, D>& tape, Var<T, D> x, const Tensor<float>* goals) const {
+    const int64_t g = this->meta_.goal_dim();
+    if (g == 0) return x;
+    if (goals == nullptr) throw ValueError("this BC-RNN is goal-conditioned: give it goal rows");
+    const int64_t b = x.shape()[0], steps = x.shape()[1];
+    if (goals->rank() != 2 || goals->dim(0) != b || goals->dim(1) != g)
+      throw ShapeError("goal rows have shape " + goals->shape().str() + ", expected [" +
+                       std::to_string(b) + ", " + std::to_string(g) + "]");
+    auto tiled = Tensor<float>::empty({b, steps, g});
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t t = 0; t < steps; ++t)
+        std::copy_n(goals->data() + i * g, g, tiled.data() + (i * steps + t) * g);
+    return ops::concat({x, upload(tape, tiled)}, 2);
+  }
   // Gathers each rollout's carried state, runs one batched step and scatters the new state back.
-  Tensor<float> rollout_step(const std::vector<int>& env_ids, const Tensor<float>& x) {
+  Tensor<float> rollout_step(const std::vector<int>& env_ids, const Tensor<float>& x,
+                             const Tensor<float>* goals = nullptr) {
     const auto on_queue = this->on_device_queue();
     const auto& s = settings_;
     const int64_t b = int64_t(env_ids.size()), h = s.hidden_dim, layers = s.num_layers;
@@ -162,7 +195,7 @@ class BcRnn : public Policy<T, D> {
         if (lstm) std::copy_n(it->second.c[size_t(l)].data(), h, carry.c[size_t(l)].data() + i * h);
       }
     }
-    Tensor<float> a = act_step(x, carry);
+    Tensor<float> a = act_step(x, carry, nullptr, goals);
     auto row = [h](const Tensor<float>& t, int64_t i) {
       return Tensor<float>::from_vector(
           {h}, std::vector<float>(t.data() + i * h, t.data() + (i + 1) * h));

@@ -75,6 +75,8 @@ struct AlgorithmSpec {
   NormalizationRule normalization = NormalizationRule::kRobomimic;
   // Trains on transitions (offline RL): batches carry rewards, dones and next observations.
   bool uses_transitions = false;
+  // Acts in an environment (GL only predicts subgoals: the trainer skips its rollouts).
+  bool acts = true;
   // Published settings per task and observation type (for generate-configs); null: none.
   std::function<std::vector<PublishedConfig>(const std::string& dataset_dir)> published;
 

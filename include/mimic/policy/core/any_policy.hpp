@@ -19,19 +19,22 @@ namespace mimic::policy {
 
 using Scalars = std::map<std::string, double>;
 
-// Normalization applied to observation features and actions (empty = identity).
+// Normalization applied to observation features, goals (ShapeMeta::goal_shapes) and actions
+// (empty = identity).
 struct Normalization {
-  data::AffineStats obs, action;
+  data::AffineStats obs, action, goal;
   nlohmann::json to_json() const {
     nlohmann::json j = nlohmann::json::object();
     if (!obs.offset.empty()) j["obs"] = stats_to_json(obs);
     if (!action.offset.empty()) j["action"] = stats_to_json(action);
+    if (!goal.offset.empty()) j["goal"] = stats_to_json(goal);
     return j;
   }
   static Normalization from_json(const nlohmann::json& j) {
     Normalization n;
     if (j.contains("obs")) n.obs = stats_from_json(j["obs"]);
     if (j.contains("action")) n.action = stats_from_json(j["action"]);
+    if (j.contains("goal")) n.goal = stats_from_json(j["goal"]);
     return n;
   }
 };

@@ -4,6 +4,7 @@
 // under prefixed names, and everything else (config, algorithm, shape metadata, normalization,
 // optimizer/scheduler/EMA counters, random stream, epoch, best values, env metadata) as one JSON
 // string in the header's __metadata__ under "mimic". Written atomically.
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -77,13 +78,25 @@ inline Checkpoint load_checkpoint(const std::string& path) {
 
 // Whether the learning-rate schedules of a merged config count batches (true) or epochs: those
 // of its optimizer groups (algo.optim_params.policy, or critic, actor, ... for offline RL).
+// Whether any optimizer group of the config (every optim_params block under algo, the parts' of
+// a hierarchical algorithm included) steps its schedule every batch.
 inline bool schedule_counts_batches(const nlohmann::json& config) {
-  const auto& groups = config.at("algo").at("optim_params");
-  if (groups.contains("policy")) return OptimizerSettings::from_config(config).step_every_batch;
-  for (const auto& [name, group] : groups.items())
-    if (OptimizerSettings::from_json(group, "algo.optim_params." + name).step_every_batch)
-      return true;
-  return false;
+  std::function<bool(const nlohmann::json&, const std::string&)> any =
+      [&](const nlohmann::json& section, const std::string& path) {
+        for (const auto& [name, value] : section.items()) {
+          if (!value.is_object()) continue;
+          if (name == "optim_params") {
+            for (const auto& [group, settings] : value.items())
+              if (OptimizerSettings::from_json(settings, path + ".optim_params." + group)
+                      .step_every_batch)
+                return true;
+          } else if (any(value, path + "." + name)) {
+            return true;
+          }
+        }
+        return false;
+      };
+  return any(config.at("algo"), "algo");
 }
 
 // Builds the policy a merged config asks for through its algorithm's spec.

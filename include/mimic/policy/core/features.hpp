@@ -26,6 +26,9 @@ struct ShapeMeta {
   std::map<std::string, std::vector<int64_t>> obs_shapes;  // per-step shape of every used key
   std::set<std::string> rgb_keys;                          // keys of obs_shapes holding images
   int64_t action_dim = 0;
+  // Low-dim goal keys and their per-step shapes: what a goal-conditioned policy is given (HBC's
+  // actor: the planner's subgoal) or a subgoal planner predicts. Empty for most policies.
+  std::map<std::string, std::vector<int64_t>> goal_shapes;
 
   bool is_rgb(const std::string& key) const { return rgb_keys.count(key) > 0; }
   std::vector<std::string> keys() const {  // std::map iterates in sorted order
@@ -61,6 +64,16 @@ struct ShapeMeta {
     for (const auto& [name, shape] : obs_shapes) n += key_size(name);
     return n;
   }
+  // Values of one goal row (goal keys sorted, each flattened).
+  int64_t goal_dim() const {
+    int64_t n = 0;
+    for (const auto& [name, shape] : goal_shapes) {
+      int64_t k = 1;
+      for (int64_t d : shape) k *= d;
+      n += k;
+    }
+    return n;
+  }
   // Checks that every rgb key is a used key with a [C, H, W] shape.
   void validate() const {
     for (const std::string& k : rgb_keys) {
@@ -75,6 +88,7 @@ struct ShapeMeta {
   nlohmann::json to_json() const {
     nlohmann::json j = {{"obs_shapes", obs_shapes}, {"action_dim", action_dim}};
     if (!rgb_keys.empty()) j["rgb_keys"] = rgb_keys;
+    if (!goal_shapes.empty()) j["goal_shapes"] = goal_shapes;
     return j;
   }
   static ShapeMeta from_json(const nlohmann::json& j) {
@@ -82,6 +96,8 @@ struct ShapeMeta {
     m.obs_shapes = j.at("obs_shapes").get<std::map<std::string, std::vector<int64_t>>>();
     m.action_dim = j.at("action_dim").get<int64_t>();
     if (j.contains("rgb_keys")) m.rgb_keys = j["rgb_keys"].get<std::set<std::string>>();
+    if (j.contains("goal_shapes"))
+      m.goal_shapes = j["goal_shapes"].get<std::map<std::string, std::vector<int64_t>>>();
     m.validate();
     return m;
   }
@@ -196,6 +212,45 @@ inline void observation_features(const ShapeMeta& meta, const data::AffineStats&
     col += k;
   }
   normalize_rows(stats, out, 1, meta.low_dim_dim());
+}
+
+// Rows [B, dim] -> [B * n, dim], each row repeated n times in place (robomimic's
+// repeat_and_stack_observation).
+inline Tensor<float> repeat_rows(const Tensor<float>& x, int64_t n) {
+  const int64_t b = x.dim(0), d = x.dim(1);
+  auto out = Tensor<float>::empty({b * n, d});
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t j = 0; j < n; ++j) std::copy_n(x.data() + i * d, d, out.data() + (i * n + j) * d);
+  return out;
+}
+
+// Batch goals (key -> [B, ...], one step each) to normalized goal rows [B, goal_dim].
+inline Tensor<float> gather_goals(const ShapeMeta& meta, const data::AffineStats& stats,
+                                  const std::map<std::string, Tensor<float>>& goals) {
+  const int64_t dim = meta.goal_dim();
+  int64_t batch = -1, col = 0;
+  Tensor<float> out;
+  for (const auto& [key, shape] : meta.goal_shapes) {
+    auto it = goals.find(key);
+    if (it == goals.end()) throw ValueError("batch has no goal key '" + key + "'");
+    int64_t k = 1;
+    for (int64_t d : shape) k *= d;
+    const Tensor<float>& t = it->second;
+    if (t.rank() < 1 || t.numel() != t.dim(0) * k || (batch >= 0 && t.dim(0) != batch))
+      throw ShapeError("goal '" + key + "' has shape " + t.shape().str() + ", expected [" +
+                       (batch >= 0 ? std::to_string(batch) : std::string("B")) + ", " +
+                       std::to_string(k) + "]");
+    if (batch < 0) {
+      batch = t.dim(0);
+      out = Tensor<float>::empty({batch, dim});
+    }
+    for (int64_t b = 0; b < batch; ++b)
+      std::copy_n(t.data() + b * k, k, out.data() + b * dim + col);
+    col += k;
+  }
+  if (batch < 0) throw ValueError("policy has no goal keys");
+  normalize_rows(stats, out.data(), batch, dim);
+  return out;
 }
 
 // Batch actions [B, T_b, A] -> normalized [B, steps, A] from step t0.

@@ -17,16 +17,21 @@
 
 namespace mimic::policy {
 
+// For the algorithms that take low-dim observations only (no per-network image encoders yet).
+inline void refuse_images(const std::string& algo, const ShapeMeta& meta) {
+  if (!meta.rgb_keys.empty())
+    throw UnsupportedError("algorithm '" + algo +
+                           "' trains on low-dim observations only; image observations (" +
+                           *meta.rgb_keys.begin() + ") are not supported for it yet");
+}
+
 template <class T = float, class D = Cpu>
 class MultiNetworkPolicy : public Policy<T, D> {
  public:
   MultiNetworkPolicy(std::string algo, const ShapeMeta& meta, const Normalization& norm,
                      uint64_t seed)
       : Policy<T, D>(std::move(algo), meta, norm, seed) {
-    if (!meta.rgb_keys.empty())
-      throw UnsupportedError("algorithm '" + this->algo_ +
-                             "' trains on low-dim observations only; image observations (" +
-                             *meta.rgb_keys.begin() + ") are not supported for it yet");
+    refuse_images(this->algo_, meta);
   }
 
   int64_t parameter_count() const override {

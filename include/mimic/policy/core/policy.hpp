@@ -90,13 +90,15 @@ class Policy : public AnyPolicy {
     after_optimizer_step();
     return s;
   }
-  // The same loss terms without gradients or updates.
+  // The same loss terms without gradients or updates (and the learning rate, which robomimic's
+  // validation logs as well).
   Scalars validate_on_batch(const data::Batch& batch) override {
     const auto on_queue = on_device_queue();
     tape_.reset();
     auto guard = tape_.no_grad();
     Scalars s;
     compute_loss(batch, tape_, false, s);
+    s["Optimizer/policy0_lr"] = optimizer_->learning_rate();
     return s;
   }
   void end_epoch() override { optimizer_->end_epoch(); }

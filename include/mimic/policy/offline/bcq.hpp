@@ -146,23 +146,16 @@ class Bcq : public OfflineRlPolicy<T, D> {
   // sampled (and perturbed) actions the one critic 0 values most: [B, 1, A].
   Tensor<float> act_rollout(const Tensor<float>& features, const std::vector<int>&) override {
     const auto on_queue = this->on_device_queue();
-    typename Base::NoGrad no_grad;
-    Tape<T, D>& tape = this->begin_no_grad(no_grad);
-    const Tensor<float> s = this->last_step(features);
-    const int64_t b = s.dim(0), n = s_.num_action_samples_rollout, a_dim = this->meta_.action_dim;
-    Var<T, D> tiled = upload(tape, this->repeat_rows(s, n));
-    Var<T, D> a = sample_actions(tape, tiled, false);
-    const Tensor<float> q = download(this->q(0, Weights::kTrained, tiled, a).value());
-    const Tensor<float> actions = download(a.value());
-    auto out = Tensor<float>::empty({b, 1, a_dim});
-    for (int64_t i = 0; i < b; ++i) {
-      int64_t best = 0;  // torch.argmax: the first of equal maxima
-      for (int64_t j = 1; j < n; ++j)
-        if (q[i * n + j] > q[i * n + best]) best = j;
-      std::copy_n(actions.data() + (i * n + best) * a_dim, a_dim, out.data() + i * a_dim);
-    }
+    const int64_t b = features.dim(0), a_dim = this->meta_.action_dim;
+    Tensor<float> out = best_sampled(this->last_step(features)).action.reshape({b, 1, a_dim});
     unnormalize_rows(this->norm_.action, out.data(), b, a_dim);
     return out;
+  }
+  // robomimic's get_state_value: for normalized observation rows [B, obs_dim], critic 0's value
+  // of the best of num_action_samples_rollout sampled actions [B] (IRIS scores subgoals with it).
+  Tensor<float> state_value(const Tensor<float>& rows) {
+    const auto on_queue = this->on_device_queue();
+    return best_sampled(rows).value;
   }
 
  protected:
@@ -223,6 +216,29 @@ class Bcq : public OfflineRlPolicy<T, D> {
   }
 
  private:
+  struct BestSample {
+    Tensor<float> action, value;  // normalized [B, A] and [B]
+  };
+  // Of num_action_samples_rollout actions sampled (and perturbed) for each row of s [B, obs_dim],
+  // the one critic 0 values most, with that value (robomimic's _get_best_value).
+  BestSample best_sampled(const Tensor<float>& s) {
+    typename Base::NoGrad no_grad;
+    Tape<T, D>& tape = this->begin_no_grad(no_grad);
+    const int64_t b = s.dim(0), n = s_.num_action_samples_rollout, a_dim = this->meta_.action_dim;
+    Var<T, D> tiled = upload(tape, repeat_rows(s, n));
+    Var<T, D> a = sample_actions(tape, tiled, false);
+    const Tensor<float> q = download(this->q(0, Weights::kTrained, tiled, a).value());
+    const Tensor<float> actions = download(a.value());
+    BestSample out{Tensor<float>::empty({b, a_dim}), Tensor<float>::empty({b})};
+    for (int64_t i = 0; i < b; ++i) {
+      int64_t best = 0;  // torch.argmax: the first of equal maxima
+      for (int64_t j = 1; j < n; ++j)
+        if (q[i * n + j] > q[i * n + best]) best = j;
+      std::copy_n(actions.data() + (i * n + best) * a_dim, a_dim, out.action.data() + i * a_dim);
+      out.value[i] = q[i * n + best];
+    }
+    return out;
+  }
   // The action sampler's draw for each row (the VAE decodes a prior sample; the GMM samples with
   // low-noise scales when low_noise_eval, as robomimic's sampler in eval mode does).
   Var<T, D> sample_from_sampler(Tape<T, D>& tape, Var<T, D> s) {
@@ -240,7 +256,7 @@ class Bcq : public OfflineRlPolicy<T, D> {
     typename Base::NoGrad no_grad;
     Tape<T, D>& tape = this->begin_no_grad(no_grad);
     const int64_t n = s_.num_action_samples, b = tr.next_obs.dim(0);
-    Var<T, D> next = upload(tape, this->repeat_rows(tr.next_obs, n));
+    Var<T, D> next = upload(tape, repeat_rows(tr.next_obs, n));
     Var<T, D> a = sample_actions(tape, next, true);
     Var<T, D> blended = ops::reshape(
         this->ensemble_value(Weights::kTarget, next, a, s_.critic.ensemble_weight), Shape{b, n});

@@ -217,7 +217,7 @@ class Cql : public OfflineRlPolicy<T, D> {
       Var<T, D> s = upload(tape, tr.obs);
       Var<T, D> q_pred = this->q(i, Weights::kTrained, s, upload(tape, tr.actions));
       // Q at the sampled actions as [B, n]: samples k * B + b reordered to row b, column k.
-      Var<T, D> tiled = upload(tape, this->repeat_rows(tr.obs, n));
+      Var<T, D> tiled = upload(tape, repeat_rows(tr.obs, n));
       auto q_at = [&](const Tensor<T, D>& actions, const Tensor<T, D>* lp) {
         Var<T, D> acts = ops::reshape(
             ops::transpose(ops::reshape(tape.constant(actions), Shape{n, b, a_dim}), 0, 1),
@@ -289,7 +289,7 @@ class Cql : public OfflineRlPolicy<T, D> {
       Var<T, D> acts =
           ops::reshape(ops::transpose(ops::reshape(many.actions, Shape{m, b, a_dim}), 0, 1),
                        Shape{b * m, a_dim});
-      Var<T, D> tiled = upload(tape, this->repeat_rows(tr.next_obs, m));
+      Var<T, D> tiled = upload(tape, repeat_rows(tr.next_obs, m));
       for (size_t i = 0; i < this->critics_.size(); ++i) {
         Var<T, D> q = ops::reshape(this->q(i, Weights::kTarget, tiled, acts), Shape{b, m});
         Var<T, D> best = ops::slice(q, 1, 0, 1);

@@ -106,17 +106,6 @@ class OfflineRlPolicy : public MultiNetworkPolicy<T, D> {
     return a.reshape({b, 1, this->meta_.action_dim});
   }
 
-  // Rows [B, dim] -> [B * n, dim], each row repeated n times in place (robomimic's
-  // repeat_and_stack_observation).
-  static Tensor<float> repeat_rows(const Tensor<float>& x, int64_t n) {
-    const int64_t b = x.dim(0), d = x.dim(1);
-    auto out = Tensor<float>::empty({b * n, d});
-    for (int64_t i = 0; i < b; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        std::copy_n(x.data() + i * d, d, out.data() + (i * n + j) * d);
-    return out;
-  }
-
   std::vector<Network<T, D>*> critics_;
   std::vector<ValueNetwork<T, D>> critic_;
 };
