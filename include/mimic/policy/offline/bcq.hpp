@@ -17,17 +17,15 @@
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
 #include "mimic/policy/offline/offline_rl_policy.hpp"
+#include "mimic/policy/offline/return_settings.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
 #include "mimic/policy/offline/td3_bc.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
 
-struct BcqSettings {
+struct BcqSettings : ReturnSettings {
   NetworkOptimSettings critic_optim, sampler_optim, actor_optim;
-  double discount = 0.99, target_tau = 0.005;
-  int64_t n_step = 1;
-  bool infinite_horizon = false;
   CriticSettings critic;
   int64_t num_action_samples = 10, num_action_samples_rollout = 100;
   bool gmm_sampler = false;
@@ -50,13 +48,7 @@ struct BcqSettings {
     s.sampler_optim =
         NetworkOptimSettings::from_json(o.at("action_sampler"), "algo.optim_params.action_sampler");
     s.actor_optim = NetworkOptimSettings::from_json(o.at("actor"), "algo.optim_params.actor");
-    s.discount = typed<double>(a, "discount", "algo");
-    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
-    s.n_step = config::bounded(a.at("n_step"), "algo.n_step", 1, 1000);
-    s.target_tau = typed<double>(a, "target_tau", "algo");
-    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
-            a["target_tau"]);
-    s.infinite_horizon = typed<bool>(a, "infinite_horizon", "algo");
+    static_cast<ReturnSettings&>(s) = ReturnSettings::from_json(a, "algo", true, true);
     const auto& c = a.at("critic");
     s.critic = CriticSettings::from_json(c, "algo.critic");
     s.critic_optim.optim.max_grad_norm = s.critic.max_gradient_norm;

@@ -19,15 +19,14 @@
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
 #include "mimic/policy/offline/offline_rl_policy.hpp"
+#include "mimic/policy/offline/return_settings.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
 
-struct CqlSettings {
+struct CqlSettings : ReturnSettings {
   NetworkOptimSettings critic_optim, actor_optim;
-  double discount = 0.99, target_tau = 0.005;
-  int64_t n_step = 1;
   StochasticActorSettings actor;
   std::vector<int64_t> actor_layer_dims{300, 400};
   int64_t bc_start_steps = 0;
@@ -47,12 +46,7 @@ struct CqlSettings {
     const auto& o = a.at("optim_params");
     s.critic_optim = NetworkOptimSettings::from_json(o.at("critic"), "algo.optim_params.critic");
     s.actor_optim = NetworkOptimSettings::from_json(o.at("actor"), "algo.optim_params.actor");
-    s.discount = typed<double>(a, "discount", "algo");
-    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
-    s.n_step = config::bounded(a.at("n_step"), "algo.n_step", 1, 1000);
-    s.target_tau = typed<double>(a, "target_tau", "algo");
-    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
-            a["target_tau"]);
+    static_cast<ReturnSettings&>(s) = ReturnSettings::from_json(a, "algo", true, false);
     const auto& actor = a.at("actor");
     require(actor.at("net").at("type") == "gaussian", "algo.actor.net.type",
             "must be \"gaussian\" (robomimic's CQL has no other actor)", actor["net"]["type"]);

@@ -16,14 +16,14 @@
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
 #include "mimic/policy/offline/offline_rl_policy.hpp"
+#include "mimic/policy/offline/return_settings.hpp"
 #include "mimic/policy/offline/stochastic_actor.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
 
-struct IqlSettings {
+struct IqlSettings : ReturnSettings {
   NetworkOptimSettings critic_optim, vf_optim, actor_optim;
-  double discount = 0.99, target_tau = 0.01;
   StochasticActorSettings actor;
   std::vector<int64_t> actor_layer_dims{300, 400};
   double actor_max_gradient_norm = 0;  // 0: none
@@ -43,11 +43,7 @@ struct IqlSettings {
     s.critic_optim = NetworkOptimSettings::from_json(o.at("critic"), "algo.optim_params.critic");
     s.vf_optim = NetworkOptimSettings::from_json(o.at("vf"), "algo.optim_params.vf");
     s.actor_optim = NetworkOptimSettings::from_json(o.at("actor"), "algo.optim_params.actor");
-    s.discount = typed<double>(a, "discount", "algo");
-    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
-    s.target_tau = typed<double>(a, "target_tau", "algo");
-    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
-            a["target_tau"]);
+    static_cast<ReturnSettings&>(s) = ReturnSettings::from_json(a, "algo", false, false);
     const auto& actor = a.at("actor");
     s.actor = StochasticActorSettings::from_json(actor.at("net"), "algo.actor.net");
     s.actor_layer_dims =

@@ -16,15 +16,14 @@
 #include "mimic/policy/offline/defaults.hpp"
 #include "mimic/policy/offline/mlp_network.hpp"
 #include "mimic/policy/offline/offline_rl_policy.hpp"
+#include "mimic/policy/offline/return_settings.hpp"
 #include "mimic/policy/offline/transitions.hpp"
 
 namespace mimic::policy {
 
-struct Td3BcSettings {
+struct Td3BcSettings : ReturnSettings {
   NetworkOptimSettings critic_optim, actor_optim;
-  double alpha = 2.5, discount = 0.99, target_tau = 0.005;
-  int64_t n_step = 1;
-  bool infinite_horizon = false;
+  double alpha = 2.5;
   CriticSettings critic;
   int64_t update_freq = 2;
   double noise_std = 0.2, noise_clip = 0.5;
@@ -41,13 +40,7 @@ struct Td3BcSettings {
     s.actor_optim = NetworkOptimSettings::from_json(a.at("optim_params").at("actor"),
                                                     "algo.optim_params.actor");
     s.alpha = typed<double>(a, "alpha", "algo");
-    s.discount = typed<double>(a, "discount", "algo");
-    require(s.discount >= 0 && s.discount < 1, "algo.discount", "must be in [0, 1)", a["discount"]);
-    s.n_step = config::bounded(a.at("n_step"), "algo.n_step", 1, 1000);
-    s.target_tau = typed<double>(a, "target_tau", "algo");
-    require(s.target_tau >= 0 && s.target_tau <= 1, "algo.target_tau", "must be in [0, 1]",
-            a["target_tau"]);
-    s.infinite_horizon = typed<bool>(a, "infinite_horizon", "algo");
+    static_cast<ReturnSettings&>(s) = ReturnSettings::from_json(a, "algo", true, true);
     s.critic = CriticSettings::from_json(a.at("critic"), "algo.critic");
     s.critic_optim.optim.max_grad_norm = s.critic.max_gradient_norm;
     const auto& actor = a.at("actor");
