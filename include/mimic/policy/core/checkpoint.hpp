@@ -76,8 +76,6 @@ inline Checkpoint load_checkpoint(const std::string& path) {
   return c;
 }
 
-// Whether the learning-rate schedules of a merged config count batches (true) or epochs: those
-// of its optimizer groups (algo.optim_params.policy, or critic, actor, ... for offline RL).
 // Whether any optimizer group of the config (every optim_params block under algo, the parts' of
 // a hierarchical algorithm included) steps its schedule every batch.
 inline bool schedule_counts_batches(const nlohmann::json& config) {

@@ -18,6 +18,13 @@
 
 namespace mimic::policy {
 
+// Values in one step of a key of this per-step shape (the product of its dims).
+inline int64_t shape_numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
 // Which observation keys a policy reads and the per-step shape of each ([C, H, W] for rgb
 // keys), plus the action size. A policy's raw observation row holds the low-dim keys (sorted,
 // flattened) first, then the rgb keys (sorted) as CHW pixels in [0, 1]; normalization statistics
@@ -48,11 +55,7 @@ struct ShapeMeta {
     k.insert(k.end(), rgb_keys.begin(), rgb_keys.end());
     return k;
   }
-  int64_t key_size(const std::string& key) const {
-    int64_t n = 1;
-    for (int64_t d : obs_shapes.at(key)) n *= d;
-    return n;
-  }
+  int64_t key_size(const std::string& key) const { return shape_numel(obs_shapes.at(key)); }
   int64_t low_dim_dim() const {
     int64_t n = 0;
     for (const std::string& k : low_dim_keys()) n += key_size(k);
@@ -67,11 +70,7 @@ struct ShapeMeta {
   // Values of one goal row (goal keys sorted, each flattened).
   int64_t goal_dim() const {
     int64_t n = 0;
-    for (const auto& [name, shape] : goal_shapes) {
-      int64_t k = 1;
-      for (int64_t d : shape) k *= d;
-      n += k;
-    }
+    for (const auto& [name, shape] : goal_shapes) n += shape_numel(shape);
     return n;
   }
   // Checks that every rgb key is a used key with a [C, H, W] shape.
@@ -233,8 +232,7 @@ inline Tensor<float> gather_goals(const ShapeMeta& meta, const data::AffineStats
   for (const auto& [key, shape] : meta.goal_shapes) {
     auto it = goals.find(key);
     if (it == goals.end()) throw ValueError("batch has no goal key '" + key + "'");
-    int64_t k = 1;
-    for (int64_t d : shape) k *= d;
+    const int64_t k = shape_numel(shape);
     const Tensor<float>& t = it->second;
     if (t.rank() < 1 || t.numel() != t.dim(0) * k || (batch >= 0 && t.dim(0) != batch))
       throw ShapeError("goal '" + key + "' has shape " + t.shape().str() + ", expected [" +

@@ -101,8 +101,7 @@ inline std::vector<int64_t> goal_columns(const ShapeMeta& from,
       throw ValueError("key '" + want + "' is not among the predicted subgoal keys");
   int64_t col = 0;
   for (const auto& [k, shape] : from.goal_shapes) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    const int64_t n = shape_numel(shape);
     if (std::find(keys.begin(), keys.end(), k) != keys.end())
       for (int64_t i = 0; i < n; ++i) cols.push_back(col + i);
     col += n;

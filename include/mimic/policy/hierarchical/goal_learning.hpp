@@ -42,6 +42,33 @@ inline std::vector<std::string> low_dim_group(const nlohmann::json& observation,
   return config::typed<std::vector<std::string>>(g.at("low_dim"), at + ".low_dim");
 }
 
+// For each batch row i, the next observation of step steps[i] of every key of `shapes`, raw
+// ([B, ...] per key). The batch's windows must hold `window` steps (`why`: the setting that
+// asks for them, for the error).
+inline std::map<std::string, Tensor<float>> next_obs_at(
+    const data::Batch& batch, const std::map<std::string, std::vector<int64_t>>& shapes,
+    const std::vector<int64_t>& steps, int64_t window, const std::string& why) {
+  std::map<std::string, Tensor<float>> out;
+  const int64_t b = int64_t(steps.size());
+  for (const auto& [key, shape] : shapes) {
+    auto it = batch.next_obs.find(key);
+    if (it == batch.next_obs.end())
+      throw ValueError("batch has no next observation '" + key +
+                       "' (subgoals come from next observations)");
+    const Tensor<float>& t = it->second;
+    const int64_t w = shape_numel(shape);
+    if (t.rank() < 2 || t.dim(0) != b || t.dim(1) < window || t.numel() != b * t.dim(1) * w)
+      throw ShapeError("next observation '" + key + "' has shape " + t.shape().str() +
+                       ", expected [" + std::to_string(b) + ", >=" + std::to_string(window) + " (" +
+                       why + "), " + std::to_string(w) + "]");
+    auto g = Tensor<float>::empty({b, w});
+    for (int64_t i = 0; i < b; ++i)
+      std::copy_n(t.data() + (i * t.dim(1) + steps[size_t(i)]) * w, w, g.data() + i * w);
+    out[key] = g;
+  }
+  return out;
+}
+
 struct GoalLearningSettings {
   NetworkOptimSettings optim;  // optim_params.goal_network
   int64_t subgoal_horizon = 10;
@@ -100,7 +127,7 @@ class GoalLearning : public MultiNetworkPolicy<T, D> {
     if (s.vae_enabled) {
       std::vector<nn::VaeOutput> outputs;
       for (const auto& [key, shape] : part_.meta.goal_shapes)
-        outputs.push_back({key, key_width(shape), false});
+        outputs.push_back({key, shape_numel(shape), false});
       vae_ = nn::ConditionalVae<T, D>(net_->store(), "goal_network", outputs, obs, s.vae);
     } else {
       std::vector<int64_t> widths{obs};
@@ -108,7 +135,7 @@ class GoalLearning : public MultiNetworkPolicy<T, D> {
       mlp_ = nn::Mlp<T, D>(net_->store(), "goal_network.mlp", widths, nn::Activation::kRelu, true);
       for (const auto& [key, shape] : part_.meta.goal_shapes)
         heads_.push_back(nn::Linear<T, D>(net_->store(), "goal_network.decoder." + key,
-                                          widths.back(), key_width(shape)));
+                                          widths.back(), shape_numel(shape)));
     }
     this->finish_networks({{"goal_network", s.optim}}, schedule_units);
   }
@@ -166,7 +193,7 @@ class GoalLearning : public MultiNetworkPolicy<T, D> {
       Var<T, D> pred = deterministic(net_->store(), c);
       int64_t col = 0;
       for (const auto& [key, shape] : m.goal_shapes) {
-        const int64_t w = key_width(shape);
+        const int64_t w = shape_numel(shape);
         Var<T, D> l = loss::mse(ops::slice(pred, 1, col, col + w), ops::slice(x, 1, col, col + w));
         out["goal_" + key + "_loss"] = this->scalar(l);
         loss = col == 0 ? l : loss + l;
@@ -182,33 +209,14 @@ class GoalLearning : public MultiNetworkPolicy<T, D> {
   // The subgoal each batch row is trained toward: next_obs of step subgoal_horizon - 1 (the
   // observation subgoal_horizon steps after step 0), raw ([B, ...] per subgoal key).
   std::map<std::string, Tensor<float>> raw_subgoals(const data::Batch& batch) const {
-    std::map<std::string, Tensor<float>> out;
+    const auto& shapes = part_.meta.goal_shapes;
+    auto first = batch.next_obs.find(shapes.begin()->first);
+    const int64_t b = first == batch.next_obs.end() ? 0 : first->second.dim(0);
     const int64_t h = s_.subgoal_horizon;
-    for (const auto& [key, shape] : part_.meta.goal_shapes) {
-      auto it = batch.next_obs.find(key);
-      if (it == batch.next_obs.end())
-        throw ValueError("batch has no next observation '" + key +
-                         "' (GL's subgoals come from next observations)");
-      const Tensor<float>& t = it->second;
-      const int64_t w = key_width(shape);
-      if (t.rank() < 2 || t.dim(1) < h || t.numel() != t.dim(0) * t.dim(1) * w)
-        throw ShapeError("next observation '" + key + "' has shape " + t.shape().str() +
-                         ", expected [B, >=" + std::to_string(h) + " (subgoal_horizon), " +
-                         std::to_string(w) + "]");
-      auto g = Tensor<float>::empty({t.dim(0), w});
-      for (int64_t i = 0; i < t.dim(0); ++i)
-        std::copy_n(t.data() + (i * t.dim(1) + h - 1) * w, w, g.data() + i * w);
-      out[key] = g;
-    }
-    return out;
+    return next_obs_at(batch, shapes, std::vector<int64_t>(size_t(b), h - 1), h, "subgoal_horizon");
   }
 
  private:
-  static int64_t key_width(const std::vector<int64_t>& shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-  }
   // Normalized subgoal targets [B, goal_dim].
   Tensor<float> subgoal_targets(const data::Batch& batch) const {
     return gather_goals(part_.meta, part_.norm.goal, raw_subgoals(batch));

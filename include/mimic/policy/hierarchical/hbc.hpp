@@ -46,37 +46,12 @@ class HierarchicalPolicy : public CompositePolicy<T, D> {
   // rollout's current subgoal, replanned at its first step and every subgoal_update_interval.
   Tensor<float> act_rollout(const Tensor<float>& features,
                             const std::vector<int>& env_ids) override {
-    const Tensor<float> actor_rows = actor_part_.select(features);
-    const int64_t g = int64_t(actor_goal_columns_.size());
-    if (g == 0) {  // an actor without goal keys ignores the planner: no need to plan
-      Tensor<float> a = actor_->act_rollout_with_goals(actor_rows, nullptr, env_ids);
-      for (int id : env_ids) steps_[id] += 1;
-      return a;
-    }
-    const Tensor<float> rows = this->last_step(features);
-    const int64_t b = rows.dim(0), dim = rows.dim(1);
-    std::vector<int64_t> replan;
-    for (int64_t i = 0; i < b; ++i) {
-      const int id = env_ids[size_t(i)];
-      if (!subgoals_.count(id) || steps_[id] % s_.subgoal_update_interval == 0) replan.push_back(i);
-    }
-    if (!replan.empty()) {
-      auto sub = Tensor<float>::empty({int64_t(replan.size()), dim});
-      for (size_t j = 0; j < replan.size(); ++j)
-        std::copy_n(rows.data() + replan[j] * dim, dim, sub.data() + int64_t(j) * dim);
-      const Tensor<float> planned = plan(sub);
-      const int64_t width = planned.dim(1);
-      for (size_t j = 0; j < replan.size(); ++j) {
-        std::vector<float> goal(static_cast<size_t>(g), 0.f);
-        for (int64_t k = 0; k < g; ++k)
-          goal[size_t(k)] = planned[int64_t(j) * width + actor_goal_columns_[size_t(k)]];
-        subgoals_[env_ids[size_t(replan[j])]] = goal;
-      }
-    }
-    auto goals = Tensor<float>::empty({b, g});
-    for (int64_t i = 0; i < b; ++i)
-      std::copy_n(subgoals_.at(env_ids[size_t(i)]).data(), g, goals.data() + i * g);
-    Tensor<float> a = actor_->act_rollout_with_goals(actor_rows, &goals, env_ids);
+    // An actor without goal keys ignores the planner: no need to plan.
+    const bool goals = !actor_goal_columns_.empty();
+    const Tensor<float> g =
+        goals ? current_goals(this->last_step(features), env_ids) : Tensor<float>();
+    Tensor<float> a =
+        actor_->act_rollout_with_goals(actor_part_.select(features), goals ? &g : nullptr, env_ids);
     for (int id : env_ids) steps_[id] += 1;
     return a;
   }
@@ -112,6 +87,34 @@ class HierarchicalPolicy : public CompositePolicy<T, D> {
   }
 
  private:
+  // Each rollout's goal for the actor [B, goal_dim] (normalized), replanned from its whole row
+  // (rows [B, obs_dim]) at its first step and every subgoal_update_interval steps.
+  Tensor<float> current_goals(const Tensor<float>& rows, const std::vector<int>& env_ids) {
+    const int64_t g = int64_t(actor_goal_columns_.size());
+    const int64_t b = rows.dim(0), dim = rows.dim(1);
+    std::vector<int64_t> replan;
+    for (int64_t i = 0; i < b; ++i) {
+      const int id = env_ids[size_t(i)];
+      if (!subgoals_.count(id) || steps_[id] % s_.subgoal_update_interval == 0) replan.push_back(i);
+    }
+    if (!replan.empty()) {
+      auto sub = Tensor<float>::empty({int64_t(replan.size()), dim});
+      for (size_t j = 0; j < replan.size(); ++j)
+        std::copy_n(rows.data() + replan[j] * dim, dim, sub.data() + int64_t(j) * dim);
+      const Tensor<float> planned = plan(sub);
+      const int64_t width = planned.dim(1);
+      for (size_t j = 0; j < replan.size(); ++j) {
+        std::vector<float> goal(static_cast<size_t>(g), 0.f);
+        for (int64_t k = 0; k < g; ++k)
+          goal[size_t(k)] = planned[int64_t(j) * width + actor_goal_columns_[size_t(k)]];
+        subgoals_[env_ids[size_t(replan[j])]] = goal;
+      }
+    }
+    auto goals = Tensor<float>::empty({b, g});
+    for (int64_t i = 0; i < b; ++i)
+      std::copy_n(subgoals_.at(env_ids[size_t(i)]).data(), g, goals.data() + i * g);
+    return goals;
+  }
   // The raw goal each batch row's actor trains with ([B, ...] per subgoal key).
   std::map<std::string, Tensor<float>> actor_goals(const data::Batch& batch) {
     if (s_.random_subgoals) return random_subgoals(batch);
@@ -127,7 +130,6 @@ class HierarchicalPolicy : public CompositePolicy<T, D> {
   // uniformly from [0, seq_length) (one uniform of the composite's stream per row, drawn even
   // when the actor has no goal keys, as robomimic draws them).
   std::map<std::string, Tensor<float>> random_subgoals(const data::Batch& batch) {
-    std::map<std::string, Tensor<float>> out;
     const int64_t n = s_.seq_length;
     const int64_t b = batch.data.at("actions").dim(0);
     const uint64_t base = this->rng_.advance(uint64_t(b));
@@ -135,24 +137,8 @@ class HierarchicalPolicy : public CompositePolicy<T, D> {
     for (int64_t i = 0; i < b; ++i)
       steps.push_back(std::min<int64_t>(
           n - 1, int64_t(philox_uniform<double>(this->rng_.seed, base + uint64_t(i)) * double(n))));
-    for (const auto& [key, shape] : actor_part_.meta.goal_shapes) {
-      auto it = batch.next_obs.find(key);
-      if (it == batch.next_obs.end())
-        throw ValueError("batch has no next observation '" + key + "'");
-      const Tensor<float>& t = it->second;
-      if (t.rank() < 2 || t.dim(0) != b)
-        throw ShapeError("next observation '" + key + "' has shape " + t.shape().str() +
-                         ", expected [" + std::to_string(b) + ", T, ...]");
-      const int64_t w = t.numel() / (t.dim(0) * t.dim(1));
-      if (t.dim(1) < n)
-        throw ShapeError("next observation '" + key + "' has " + std::to_string(t.dim(1)) +
-                         " steps, random subgoals need train.seq_length = " + std::to_string(n));
-      auto g = Tensor<float>::empty({b, w});
-      for (int64_t i = 0; i < b; ++i)
-        std::copy_n(t.data() + (i * t.dim(1) + steps[size_t(i)]) * w, w, g.data() + i * w);
-      out[key] = g;
-    }
-    return out;
+    return next_obs_at(batch, actor_part_.meta.goal_shapes, steps, n,
+                       "random subgoals need train.seq_length steps");
   }
   // Goal rows [B, goal_dim] (keys sorted) -> key -> [B, width].
   static std::map<std::string, Tensor<float>> split_goal_rows(const ShapeMeta& m,
@@ -161,8 +147,7 @@ class HierarchicalPolicy : public CompositePolicy<T, D> {
     const int64_t b = rows.dim(0), dim = rows.dim(1);
     int64_t col = 0;
     for (const auto& [key, shape] : m.goal_shapes) {
-      int64_t w = 1;
-      for (int64_t d : shape) w *= d;
+      const int64_t w = shape_numel(shape);
       auto t = Tensor<float>::empty({b, w});
       for (int64_t i = 0; i < b; ++i) std::copy_n(rows.data() + i * dim + col, w, t.data() + i * w);
       out[key] = t;
