@@ -89,6 +89,46 @@ TEST(Philox, UniformAndNormalMoments) {
   EXPECT_EQ(philox_u32(1, 5), philox_u32(1, 5));
 }
 
+// The run form (whole blocks, 16 at a time) gives the per-value stream for any start and length:
+// starts inside a block, runs shorter than a block, runs across the 16-block batches.
+TEST(Philox, RunsEqualTheStreamValueByValue) {
+  std::vector<uint32_t> raw(2 * 300);
+  std::vector<float> uf(300);
+  std::vector<double> ud(300);
+  for (uint64_t first : {uint64_t(0), uint64_t(1), uint64_t(3), uint64_t(62), uint64_t(1) << 33})
+    for (int64_t n : {1, 2, 5, 63, 64, 65, 300}) {
+      philox_u32_run(11, first, n, raw.data());
+      for (int64_t j = 0; j < n; ++j)
+        ASSERT_EQ(raw[j], philox_u32(11, first + j)) << first << " " << j;
+      philox_uniform_run<float>(11, first, n, raw.data(), uf.data());
+      for (int64_t j = 0; j < n; ++j) ASSERT_EQ(uf[j], philox_uniform<float>(11, first + j));
+      philox_uniform_run<double>(11, first, n, raw.data(), ud.data());
+      for (int64_t j = 0; j < n; ++j) ASSERT_EQ(ud[j], philox_uniform<double>(11, first + j));
+    }
+}
+
+// The CPU launcher takes dropout's run path; it must keep exactly the per-element mask (which the
+// CUDA backend computes) on both sides of a thread split and at an offset inside a block.
+TEST(Philox, DropoutRunPathEqualsPerElementMask) {
+  const int64_t n = 100003;
+  auto x = Tensor<float>::empty({n}), acc = Tensor<float>::empty({n});
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = float(i % 97) - 40.f;
+    acc[i] = float(i % 13);
+  }
+  const ops::detail::DropoutAttrs a{5, 4097, 0.3};
+  auto y = Tensor<float>::empty({n}), z = Tensor<float>::empty({n});
+  Kernels<Cpu>::generate(n, ops::detail::DropoutApply<float>{x.data(), a}, y.data());
+  Kernels<Cpu>::generate(n, ops::detail::DropoutApplyAdd<float>{x.data(), acc.data(), a}, z.data());
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(y[i], (ops::detail::DropoutApply<float>{x.data(), a}(i))) << i;
+    ASSERT_EQ(z[i], (ops::detail::DropoutApplyAdd<float>{x.data(), acc.data(), a}(i))) << i;
+    dropped += y[i] == 0.f && x[i] != 0.f;
+  }
+  EXPECT_NEAR(double(dropped) / n, 0.3 * 96 / 97, 0.01);
+}
+
 TEST(Tape, BackwardAccumulatesAndNoGrad) {
   Tape<double> tape;
   auto x = tape.leaf(Tensor<double>::from_list({3}, {1, 2, 3}));

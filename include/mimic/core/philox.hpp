@@ -40,6 +40,49 @@ MIMIC_HD uint32_t philox_u32(uint64_t seed, uint64_t i) {
   return philox4x32_10(i >> 2, seed).v[i & 3];
 }
 
+// Stream values first .. first + n - 1 into out, each Philox block computed once (philox_u32
+// recomputes a whole block for every value it takes from it). Blocks go 16 at a time through
+// lane arrays, so the compiler vectorizes the 32 x 32 -> 64-bit products: about 10 rounds x 2
+// products per block, a few cycles per 4 values instead of ~50 per value.
+inline void philox_u32_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* out) {
+  constexpr int kLanes = 16;
+  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  uint64_t block = first >> 2;
+  int64_t skip = static_cast<int64_t>(first & 3), done = 0;  // values of the first block unused
+  while (done < n) {
+    uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      const uint64_t counter = block + static_cast<uint64_t>(l);
+      c0[l] = static_cast<uint32_t>(counter);
+      c1[l] = static_cast<uint32_t>(counter >> 32);
+      c2[l] = 0;
+      c3[l] = 0;
+    }
+    uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      for (int l = 0; l < kLanes; ++l) {  // the round of philox4x32_10, per lane
+        const uint64_t p0 = static_cast<uint64_t>(kM0) * c0[l];
+        const uint64_t p1 = static_cast<uint64_t>(kM1) * c2[l];
+        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+        c0[l] = n0;
+        c1[l] = static_cast<uint32_t>(p1);
+        c2[l] = n2;
+        c3[l] = static_cast<uint32_t>(p0);
+      }
+      k0 += kW0;
+      k1 += kW1;
+    }
+    for (int l = 0; l < kLanes && done < n; ++l) {
+      const uint32_t v[4] = {c0[l], c1[l], c2[l], c3[l]};
+      for (int64_t lane = skip; lane < 4 && done < n; ++lane) out[done++] = v[lane];
+      skip = 0;
+    }
+    block += kLanes;
+  }
+}
+
 // Uniform in [0, 1) with 24 (float) or 53 (double) random bits; element i of the stream.
 // float uses stream value i; double uses values 2i and 2i+1.
 template <class T>
@@ -52,6 +95,23 @@ template <>
 MIMIC_HD double philox_uniform<double>(uint64_t seed, uint64_t i) {
   uint64_t hi = philox_u32(seed, 2 * i), lo = philox_u32(seed, 2 * i + 1);
   return static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// Uniforms of elements first .. first + n - 1 (philox_uniform's values), through
+// philox_u32_run; `scratch` holds the raw values: n (float) or 2n (double) of them.
+template <class T>
+void philox_uniform_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* scratch, T* out) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    philox_u32_run(seed, first, n, scratch);
+    for (int64_t j = 0; j < n; ++j)
+      out[j] = static_cast<float>(scratch[j] >> 8) * (1.0f / 16777216.0f);
+  } else {
+    philox_u32_run(seed, 2 * first, 2 * n, scratch);
+    for (int64_t j = 0; j < n; ++j) {
+      const uint64_t hi = scratch[2 * j], lo = scratch[2 * j + 1];
+      out[j] = static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
+    }
+  }
 }
 
 // Standard normal by Box-Muller from stream values 2i and 2i+1 (computed in double so the

@@ -14,6 +14,25 @@ struct DropoutAttrs {
   double p;
 };
 
+// Elements [begin, end) of out = (acc +) in * mask / (1 - p), the uniforms drawn a run at a time
+// (each Philox block once): the CPU launcher's path, same values as operator() below.
+template <class T>
+void dropout_run(const DropoutAttrs& a, const T* in, const T* acc, int64_t begin, int64_t end,
+                 T* out) {
+  constexpr int64_t kRun = 256;
+  uint32_t raw[2 * kRun];
+  T u[kRun];
+  const T p = T(a.p), scale = T(1.0 / (1.0 - a.p));
+  for (int64_t s = begin; s < end; s += kRun) {
+    const int64_t len = end - s < kRun ? end - s : kRun;
+    philox_uniform_run<T>(a.seed, a.offset + static_cast<uint64_t>(s), len, raw, u);
+    for (int64_t j = 0; j < len; ++j) {
+      const T kept = u[j] < p ? T(0) : in[s + j] * scale;
+      out[s + j] = acc ? acc[s + j] + kept : kept;
+    }
+  }
+}
+
 // out[i] = in[i] * mask(i) / (1 - p)
 template <class T>
 struct DropoutApply {
@@ -23,6 +42,9 @@ struct DropoutApply {
     const T u = philox_uniform<T>(a.seed, a.offset + static_cast<uint64_t>(i));
     return u < T(a.p) ? T(0) : in[i] * T(1.0 / (1.0 - a.p));
   }
+  void run(int64_t begin, int64_t end, T* out) const {
+    dropout_run<T>(a, in, nullptr, begin, end, out);
+  }
 };
 template <class T>
 struct DropoutApplyAdd {
@@ -30,6 +52,9 @@ struct DropoutApplyAdd {
   const T* acc;
   DropoutAttrs a;
   MIMIC_HD T operator()(int64_t i) const { return acc[i] + DropoutApply<T>{in, a}(i); }
+  void run(int64_t begin, int64_t end, T* out) const {
+    dropout_run<T>(a, in, acc, begin, end, out);
+  }
 };
 
 template <class T, class D>

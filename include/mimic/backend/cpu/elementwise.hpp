@@ -41,11 +41,16 @@ struct Elementwise {
       for (int64_t i = s; i < e; ++i) out[i] = f(a[i], b[i], c[i], d[i]);
     });
   }
-  // out[i] = f(i): generators (random numbers, index patterns).
+  // out[i] = f(i): generators (random numbers, index patterns). A functor that also has
+  // run(begin, end, out) computes a range at once (dropout draws whole Philox blocks); it must
+  // give the values f(i) gives.
   template <class F, class T>
   static void generate(int64_t n, const F& f, T* out) {
     parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) out[i] = f(i);
+      if constexpr (requires { f.run(s, e, out); })
+        f.run(s, e, out);
+      else
+        for (int64_t i = s; i < e; ++i) out[i] = f(i);
     });
   }
 
