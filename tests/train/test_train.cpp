@@ -1035,6 +1035,15 @@ TEST(Cli, TrainKilledAnywhereResumesToTheSameWeights) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto reference = final_weights(dir / "runs", "uninterrupted");
   ASSERT_FALSE(reference.empty());
+  // Whether a run of `name` has written its first checkpoint (models/last in any run folder).
+  const auto has_checkpoint = [&](const std::string& name) {
+    std::error_code ec;
+    const fs::path base = dir / "runs" / name;
+    if (!fs::is_directory(base, ec)) return false;
+    for (const auto& entry : fs::directory_iterator(base, ec))
+      if (fs::exists(entry.path() / "models" / "last.safetensors", ec)) return true;
+    return false;
+  };
   const int kills = 9;
   int mid_run = 0, before_first_checkpoint = 0;
   for (int k = 1; k <= kills; ++k) {
@@ -1046,10 +1055,27 @@ TEST(Cli, TrainKilledAnywhereResumesToTheSameWeights) {
       execl("/bin/sh", "sh", "-c", ("exec " + command(name, false)).c_str(), (char*)nullptr);
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds * k / (kills + 1)));
-    kill(pid, SIGKILL);
     int status = 0;
-    waitpid(pid, &status, 0);
+    bool exited = false;
+    if (k % 2 == 0) {
+      // Even kills wait for the first checkpoint, then land a little later: mid-run however slow
+      // the machine is (beside another test under ctest -j2 a run can take several times the
+      // uninterrupted one's time, and kills by the clock alone then all land before it).
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::duration<double>(20 * seconds + 60);
+      while (!has_checkpoint(name) && std::chrono::steady_clock::now() < deadline &&
+             !(exited = waitpid(pid, &status, WNOHANG) == pid))
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(std::chrono::duration<double>(seconds * 0.02 * k));
+    } else {
+      // Odd kills land at fractions of the uninterrupted run's time: dataset loading, epochs,
+      // checkpoint writes and rotations.
+      std::this_thread::sleep_for(std::chrono::duration<double>(seconds * k / (kills + 1)));
+    }
+    if (!exited) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
     // Resume until done; a run killed before its first checkpoint is refused and starts again.
     const fs::path folder = dir / "runs" / name;
     if (fs::exists(folder)) {
