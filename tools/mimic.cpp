@@ -47,7 +47,7 @@ const std::vector<Command>& commands() {
        {"debug", "resume"},
        mimic::cli::program::train},
       {"import",
-       "--from robomimic|diffusion_policy CKPT --output OUT.safetensors",
+       "--from robomimic|diffusion_policy|lerobot CKPT --output OUT.safetensors",
        {},
        mimic::cli::program::import_checkpoint},
       {"export",

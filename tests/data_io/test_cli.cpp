@@ -230,7 +230,8 @@ TEST(Cli, ImportRobomimicCheckpointThenEvaluate) {
 // make_dp_checkpoint_fixture.py) imported as a user would and rolled out in mimic's Push-T, which
 // observes DP's 20 keypoint values: the import maps DP's pixel actions to Push-T's [-1, 1].
 TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
-  const std::string ckpt = std::string(MIMIC_TEST_DATA_DIR) + "/diffusion_policy/dp_unet_lowdim.ckpt";
+  const std::string ckpt =
+      std::string(MIMIC_TEST_DATA_DIR) + "/diffusion_policy/dp_unet_lowdim.ckpt";
   const std::string out = ::testing::TempDir() + "/imported_dp.safetensors";
   std::filesystem::remove(out);
   CommandResult r = run("import --from diffusion_policy " + ckpt + " --output " + out);
@@ -245,6 +246,34 @@ TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
   EXPECT_NE(robomimic.output.find("omegaconf.dictconfig.DictConfig' is not allowed"),
             std::string::npos)
       << robomimic.output;
+}
+
+// A LeRobot diffusion policy trained on gym-pusht's keypoint observation (LeRobot's own
+// save_pretrained folder with its train_config.json, tests/reference/make_lerobot_fixture.py)
+// imported as a user would and rolled out in mimic's Push-T, which observes the same
+// environment_state and agent_pos; a folder without a known environment imports with LeRobot's
+// names and no environment, and `eval` says it needs one.
+TEST(Cli, ImportLerobotPolicyThenEvaluateInPushT) {
+  const std::string dir = std::string(MIMIC_TEST_DATA_DIR) + "/lerobot/";
+  const std::string out = ::testing::TempDir() + "/imported_lerobot.safetensors";
+  std::filesystem::remove(out);
+  CommandResult r = run("import --from lerobot " + dir + "ddim --output " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("LeRobot diffusion as diffusion_policy"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[\"agent_pos\",\"environment_state\"]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("environment PushT"), std::string::npos) << r.output;
+  CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 16 --n_envs 1");
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
+
+  const std::string plain = ::testing::TempDir() + "/imported_lerobot_ddpm.safetensors";
+  CommandResult p = run("import --from lerobot " + dir + "ddpm --output " + plain);
+  ASSERT_EQ(p.status, 0) << p.output;
+  EXPECT_NE(p.output.find("observation.environment_state"), std::string::npos) << p.output;
+  EXPECT_EQ(p.output.find("environment PushT"), std::string::npos) << p.output;
+  CommandResult missing = run("import --from lerobot " + dir + "nothing_here --output " + plain);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.output.find("no config.json"), std::string::npos) << missing.output;
 }
 
 }  // namespace

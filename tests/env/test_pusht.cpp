@@ -104,10 +104,12 @@ TEST(PushTEnv, InterfaceAndObservations) {
   EXPECT_EQ(args["type"], 2);
   EXPECT_EQ(args["env_kwargs"]["images"], false);
   const auto specs = env.observation_specs();
-  ASSERT_EQ(specs.size(), 2u);
+  ASSERT_EQ(specs.size(), 3u);
   EXPECT_EQ(specs[0].key, "obs");
   EXPECT_EQ(specs[0].shape, std::vector<int64_t>{20});
   EXPECT_EQ(specs[1].key, "agent_pos");
+  EXPECT_EQ(specs[2].key, "environment_state");  // gym-pusht's 8 vertices (LeRobot's policies)
+  EXPECT_EQ(specs[2].shape, std::vector<int64_t>{16});
 
   env.set_pose(400, 60, {200, 300, 0.7});
   const Observation o = env.observe();
@@ -129,10 +131,10 @@ TEST(PushTEnv, InterfaceAndObservations) {
 
   PushT with_images(PushTConfig{.images = true, .image_size = 96});
   const auto s2 = with_images.observation_specs();
-  ASSERT_EQ(s2.size(), 3u);
-  EXPECT_EQ(s2[2].key, "image");
-  EXPECT_TRUE(s2[2].is_image);
-  EXPECT_EQ(s2[2].shape, (std::vector<int64_t>{96, 96, 3}));
+  ASSERT_EQ(s2.size(), 4u);
+  EXPECT_EQ(s2[3].key, "image");
+  EXPECT_TRUE(s2[3].is_image);
+  EXPECT_EQ(s2[3].shape, (std::vector<int64_t>{96, 96, 3}));
 }
 
 TEST(PushTEnv, ResetIsDeterministicPerSeed) {

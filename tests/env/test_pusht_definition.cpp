@@ -236,5 +236,26 @@ TEST(PushTDefinition, PhysicsMatchesPymunkStepByStepAndOverWholeDemos) {
   EXPECT_GE(coverage_ok, int(std::ceil(0.90 * double(names.size()))));
 }
 
+// gym-pusht's keypoint observation (what LeRobot's Push-T keypoint policies observe), from the
+// same block and agent poses: environment_state and agent_pos equal within float rounding
+// (tests/reference/make_gym_pusht_obs_fixture.py: after resets and random control steps).
+TEST(PushTDefinition, EnvironmentStateIsGymPushts) {
+  std::ifstream in(std::string(MIMIC_TEST_DATA_DIR) + "/pusht/gym_pusht_environment_state.json");
+  const nlohmann::json samples = nlohmann::json::parse(in).at("samples");
+  ASSERT_GE(samples.size(), 10u);
+  PushT env;
+  for (const auto& s : samples) {
+    const auto& b = s.at("block");
+    env.set_pose(s.at("agent")[0], s.at("agent")[1], {b[0], b[1], b[2]});
+    const Observation o = env.observe();
+    const std::vector<float>& got = o.low_dim.at("environment_state");
+    ASSERT_EQ(got.size(), s.at("environment_state").size());
+    for (size_t k = 0; k < got.size(); ++k)
+      EXPECT_NEAR(got[k], s.at("environment_state")[k].get<double>(), 1e-3) << "value " << k;
+    for (size_t k = 0; k < 2; ++k)
+      EXPECT_NEAR(o.low_dim.at("agent_pos")[k], s.at("agent_pos")[k].get<double>(), 1e-3);
+  }
+}
+
 }  // namespace
 }  // namespace mimic::env

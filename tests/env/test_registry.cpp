@@ -182,10 +182,11 @@ TEST(BuiltinEnvs, PushTMatchesDirectConstruction) {
   EXPECT_EQ(again->env_args(), direct.env_args());
   expect_same_rollout(*again, direct, 9, {-0.5f, 0.5f});
   // images: 0 and 1 override env_kwargs, -1 keeps them (specs only: rendering needs OSMesa).
+  // Push-T's low-dim keys: obs, agent_pos, environment_state; images add one.
   const nlohmann::json with_images = {{"env_name", "PushT"}, {"env_kwargs", {{"images", true}}}};
-  EXPECT_EQ(reg.make(with_images)->observation_specs().size(), 3u);
-  EXPECT_EQ(reg.make(with_images, 0)->observation_specs().size(), 2u);
-  EXPECT_EQ(reg.make({{"env_name", "PushT"}}, 1)->observation_specs().size(), 3u);
+  EXPECT_EQ(reg.make(with_images)->observation_specs().size(), 4u);
+  EXPECT_EQ(reg.make(with_images, 0)->observation_specs().size(), 3u);
+  EXPECT_EQ(reg.make({{"env_name", "PushT"}}, 1)->observation_specs().size(), 4u);
 }
 
 TEST(BuiltinEnvs, LiftMatchesDirectConstruction) {

@@ -1,14 +1,18 @@
 #pragma once
-// `mimic import --from robomimic|diffusion_policy CKPT --output OUT.safetensors`: a checkpoint
-// of another framework as a mimic checkpoint that `mimic eval` and policy_from_checkpoint run.
+// `mimic import --from robomimic|diffusion_policy|lerobot CKPT --output OUT.safetensors`: a
+// checkpoint of another framework (for LeRobot, a save_pretrained folder) as a mimic checkpoint
+// that `mimic eval` and policy_from_checkpoint run.
 // `mimic export --to robomimic IN.safetensors --output model.pth`: the reverse, a checkpoint
 // robomimic 0.3.0's policy_from_checkpoint loads.
 #include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "commands/flags.hpp"
 #include "mimic/env/pusht/env.hpp"
 #include "mimic/interop/diffusion_policy_checkpoint.hpp"
+#include "mimic/interop/lerobot_checkpoint.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
 #include "mimic/interop/robomimic_export.hpp"
 
@@ -31,24 +35,59 @@ inline std::optional<interop::DiffusionPolicyTarget> diffusion_policy_target(
   return t;
 }
 
+// A LeRobot run on gym-pusht's keypoint observation (train_config.json's env: pusht,
+// environment_state_agent_pos) runs in mimic's Push-T, which observes the same environment_state
+// (the T's 8 vertices) and agent_pos, and takes the pixel target scaled to [-1, 1]; other runs
+// keep LeRobot's names and units and no environment.
+inline std::optional<interop::LerobotTarget> lerobot_target(
+    const interop::LerobotPolicyFolder& folder) {
+  const nlohmann::json& train = folder.train_config;
+  if (!train.is_object() || !train.contains("env") || !train["env"].is_object())
+    return std::nullopt;
+  const nlohmann::json& e = train["env"];
+  if (e.value("type", std::string()) != "pusht" ||
+      e.value("obs_type", std::string()) != "environment_state_agent_pos")
+    return std::nullopt;
+  interop::LerobotTarget t;
+  t.env_args = env::PushT().env_args();
+  // gym-pusht's keys as LeRobot names them (the env config's features_map, or its defaults).
+  std::map<std::string, std::string> lerobot_name = {
+      {"agent_pos", "observation.state"}, {"environment_state", "observation.environment_state"}};
+  if (e.contains("features_map") && e["features_map"].is_object())
+    for (auto& [env_key, name] : lerobot_name)
+      if (e["features_map"].contains(env_key) && e["features_map"][env_key].is_string())
+        name = e["features_map"][env_key].get<std::string>();
+  for (const auto& [env_key, name] : lerobot_name) t.key_names[name] = env_key;
+  const double scale = env::pusht::target_to_action(1.0) - env::pusht::target_to_action(0.0);
+  t.action_scale = {scale, scale};
+  t.action_offset = {env::pusht::target_to_action(0.0), env::pusht::target_to_action(0.0)};
+  return t;
+}
+
 inline int import_checkpoint(const Flags& flags, const policy::AlgorithmRegistry& algorithms) {
   flags.check_known({"from", "input", "output"});
   const std::string from = flags.require("from");
-  if (from != "robomimic" && from != "diffusion_policy")
+  if (from != "robomimic" && from != "diffusion_policy" && from != "lerobot")
     throw ValueError(
-        "--from: expected robomimic (a robomimic 0.3.0 .pth checkpoint) or diffusion_policy (a "
-        "Diffusion Policy workspace .ckpt), got '" +
+        "--from: expected robomimic (a robomimic 0.3.0 .pth checkpoint), diffusion_policy (a "
+        "Diffusion Policy workspace .ckpt) or lerobot (a folder written by a LeRobot policy's "
+        "save_pretrained), got '" +
         from + "'");
   if (!flags.has("input"))
     throw ValueError("missing the checkpoint: mimic import --from " + from +
                      " CKPT --output OUT.safetensors");
   const std::string input = flags.get("input"), output = flags.require("output");
-  const interop::ImportedPolicy p = from == "robomimic"
-                                        ? interop::import_robomimic_policy(input, algorithms)
-                                        : interop::import_diffusion_policy(
-                                              input, algorithms, diffusion_policy_target);
+  const interop::ImportedPolicy p =
+      from == "robomimic" ? interop::import_robomimic_policy(input, algorithms)
+      : from == "lerobot"
+          ? interop::import_lerobot_policy(input, algorithms, lerobot_target)
+          : interop::import_diffusion_policy(input, algorithms, diffusion_policy_target);
   interop::save_imported(p, input, output);
-  if (from == "robomimic")
+  if (from == "lerobot")
+    std::cout << "wrote " << output << ": LeRobot diffusion as " << p.policy->algo_name()
+              << " (observations " << p.config["observation"]["modalities"]["obs"]["low_dim"].dump()
+              << (p.env_args.is_null() ? " in their units, actions in the dataset's)" : ")");
+  else if (from == "robomimic")
     std::cout << "wrote " << output << ": robomimic " << p.config.value("algo_name", "") << " as "
               << p.policy->algo_name();
   else

@@ -77,6 +77,13 @@ inline constexpr std::array<geom::Vec2, 9> kKeypoints{{
     {23.54146122024909, -1.7002881094626152},
 }};
 
+// gym-pusht's keypoint observation (obs_type environment_state_agent_pos, which LeRobot's Push-T
+// keypoint policies observe as observation.environment_state): the vertices of the T's two
+// boxes, bar then stem, in the order pymunk keeps a polygon's vertices (its convex hull's), in the
+// body frame. tests/data/pusht/gym_pusht_environment_state.json pins them.
+inline constexpr std::array<geom::Vec2, 8> kPolygonVertices{
+    {{-60, 0}, {60, 0}, {60, 30}, {-60, 30}, {-15, 30}, {15, 30}, {15, 120}, {-15, 120}}};
+
 inline std::array<geom::Polygon, 2> tee_polygons(const geom::Pose2& pose) {
   return {geom::rect(pose, kTeeRects[0][0], kTeeRects[0][1], kTeeRects[0][2], kTeeRects[0][3]),
           geom::rect(pose, kTeeRects[1][0], kTeeRects[1][1], kTeeRects[1][2], kTeeRects[1][3])};
@@ -299,7 +306,8 @@ class PushT : public Env {
   }
   int action_dim() const override { return 2; }
   std::vector<ObsSpec> observation_specs() const override {
-    std::vector<ObsSpec> s{{"obs", {20}, false}, {"agent_pos", {2}, false}};
+    std::vector<ObsSpec> s{
+        {"obs", {20}, false}, {"agent_pos", {2}, false}, {"environment_state", {16}, false}};
     if (cfg_.images) s.push_back({"image", {cfg_.image_size, cfg_.image_size, 3}, true});
     return s;
   }
@@ -394,6 +402,13 @@ class PushT : public Env {
     obs[19] = static_cast<float>(a.y);
     o.low_dim["obs"] = std::move(obs);
     o.low_dim["agent_pos"] = {static_cast<float>(a.x), static_cast<float>(a.y)};
+    std::vector<float> vertices(2 * pusht::kPolygonVertices.size());
+    for (size_t k = 0; k < pusht::kPolygonVertices.size(); ++k) {
+      const geom::Vec2 p = pose.apply(pusht::kPolygonVertices[k]);
+      vertices[2 * k] = static_cast<float>(p.x);
+      vertices[2 * k + 1] = static_cast<float>(p.y);
+    }
+    o.low_dim["environment_state"] = std::move(vertices);
     if (cfg_.images)
       o.images["image"] = const_cast<PushT*>(this)->render("top", cfg_.image_size, cfg_.image_size);
     return o;

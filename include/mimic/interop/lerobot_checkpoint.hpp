@@ -1,0 +1,651 @@
+#pragma once
+// LeRobot diffusion policies, as `save_pretrained` writes them, turned into mimic policies. A
+// pretrained-model folder holds config.json (the DiffusionConfig: features, horizons, UNet,
+// noise scheduler, normalization modes) and model.safetensors (the weights). The normalization
+// statistics are in one of two places:
+//   - lerobot >= 0.4: the processor pipelines' files beside them, policy_preprocessor.json naming
+//     a normalizer_processor step and its .safetensors state ("<key>.<stat>"), and
+//     policy_postprocessor.json an unnormalizer_processor step for the actions;
+//   - lerobot <= 0.3: buffers of the policy's Normalize modules in model.safetensors
+//     (normalize_inputs.buffer_observation_state.min, unnormalize_outputs.buffer_action.max, ...).
+// lerobot-train writes train_config.json beside them; its seed seeds the imported policy's
+// random stream (lerobot's default, 1000, without it).
+//
+// LeRobot's UNet is Diffusion Policy's ConditionalUnet1D with other module names; the tensors are
+// renamed to DP's (mimic's) names. Its global condition is, per observation step, the state then
+// the environment state; mimic's observation row holds low-dim keys sorted by name
+// (observation.environment_state first), so the FiLM encoders' condition columns are permuted to
+// match. Imported today: low-dim policies (observation.state plus observation.environment_state)
+// with DDPM or DDIM; image features are refused by name.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/nn/safetensors.hpp"
+
+namespace mimic::interop {
+
+constexpr uint64_t kLerobotDefaultSeed = 1000;  // lerobot-train's TrainPipelineConfig.seed
+
+// Statistics by feature key, then by statistic name (min, max, mean, std, q01, ...).
+using LerobotStats = std::map<std::string, std::map<std::string, std::vector<double>>>;
+
+// How LeRobot maps one feature type's values (its config's normalization_mapping, or a
+// processor's norm_map): the mode per type, and where the statistics live.
+struct LerobotNormalizer {
+  std::map<std::string, std::string> mode_by_type;  // STATE -> MIN_MAX, ...
+  LerobotStats stats;
+  double eps = 1e-8;
+  bool legacy = false;  // lerobot <= 0.3's Normalize/Unnormalize formulas
+  std::optional<std::vector<std::string>> only_keys;  // normalize_observation_keys
+};
+
+struct LerobotPolicyFolder {
+  std::string dir;
+  nlohmann::json config;        // config.json
+  nlohmann::json train_config;  // train_config.json, null without one
+  uint64_t seed = kLerobotDefaultSeed;
+  std::vector<std::pair<std::string, Tensor<float>>> model;  // model.safetensors, names sorted
+  LerobotNormalizer inputs, outputs;  // observation normalization, action unnormalization
+};
+
+namespace detail {
+
+inline nlohmann::json lerobot_json_file(const std::string& path) {
+  constexpr std::uintmax_t kMaxBytes = std::uintmax_t(16) << 20;
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(path + ": cannot open (" + ec.message() + ")");
+  if (size > kMaxBytes)
+    throw IoError(path + ": " + std::to_string(size) + " bytes, expected a JSON file of at most " +
+                  std::to_string(kMaxBytes));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot open");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  nlohmann::json j = parse_json_text(text, path);
+  if (!j.is_object()) throw IoError(path + ": expected a JSON object");
+  return j;
+}
+
+// An F32 or F64 safetensors tensor as floats.
+inline Tensor<float> lerobot_tensor(const nn::SafetensorsTensor& t, const std::string& where) {
+  auto out = Tensor<float>::empty(Shape::from_range(t.shape.begin(), t.shape.end()));
+  const int64_t n = out.numel();
+  if (t.dtype == "F32") {
+    std::memcpy(out.data(), t.bytes.data(), size_t(n) * sizeof(float));
+  } else if (t.dtype == "F64") {
+    for (int64_t i = 0; i < n; ++i) {
+      double v;
+      std::memcpy(&v, t.bytes.data() + i * sizeof(double), sizeof(double));
+      out[i] = float(v);
+    }
+  } else {
+    throw UnsupportedError(where + " is " + t.dtype + ", expected F32 or F64");
+  }
+  return out;
+}
+
+inline std::vector<double> lerobot_values(const nn::SafetensorsTensor& t,
+                                          const std::string& where) {
+  const Tensor<float> x = lerobot_tensor(t, where);
+  std::vector<double> v(size_t(x.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    v[size_t(i)] = x[i];
+    if (!std::isfinite(v[size_t(i)]))
+      throw IoError(where + "[" + std::to_string(i) + "] is " + std::to_string(v[size_t(i)]) +
+                    ", expected a finite statistic");
+  }
+  return v;
+}
+
+inline std::map<std::string, std::string> lerobot_mode_map(const nlohmann::json& j,
+                                                           const std::string& where) {
+  std::map<std::string, std::string> m;
+  if (j.is_null()) return m;
+  if (!j.is_object()) throw IoError(where + " is " + j.dump() + ", expected an object");
+  for (const auto& [type, mode] : j.items()) {
+    if (!mode.is_string())
+      throw IoError(where + "." + type + " is " + mode.dump() + ", expected a mode name");
+    m[type] = mode.get<std::string>();
+  }
+  return m;
+}
+
+// A processor pipeline's (un)normalizer step: its config and its statistics file.
+inline LerobotNormalizer lerobot_processor_normalizer(const std::string& dir,
+                                                      const std::string& pipeline,
+                                                      const std::string& step_name) {
+  const std::string path = dir + "/" + pipeline;
+  const nlohmann::json p = lerobot_json_file(path);
+  if (!p.contains("steps") || !p["steps"].is_array())
+    throw IoError(path + ": no 'steps' list (not a LeRobot processor pipeline?)");
+  std::optional<LerobotNormalizer> found;
+  for (size_t i = 0; i < p["steps"].size(); ++i) {
+    const nlohmann::json& s = p["steps"][i];
+    const std::string where = path + ": steps[" + std::to_string(i) + "]";
+    const std::string name = s.is_object() ? s.value("registry_name", std::string()) : "";
+    const nlohmann::json cfg =
+        s.is_object() ? s.value("config", nlohmann::json::object()) : nlohmann::json::object();
+    if (name == "to_batch_processor" || name == "device_processor") continue;
+    if (name == "rename_observations_processor") {
+      if (cfg.contains("rename_map") && !cfg["rename_map"].empty())
+        throw UnsupportedError(where + ": rename_observations_processor renames " +
+                               cfg["rename_map"].dump() +
+                               "; mimic takes the policy's own feature names");
+      continue;
+    }
+    if (name != step_name)
+      throw UnsupportedError(where + ": the processor step '" + name +
+                             "' has no counterpart in mimic (it imports " + step_name +
+                             ", to_batch_processor, device_processor and an empty rename)");
+    if (found) throw IoError(where + ": a second " + step_name);
+    LerobotNormalizer n;
+    n.mode_by_type = lerobot_mode_map(cfg.value("norm_map", nlohmann::json()), where + ".norm_map");
+    if (cfg.contains("eps")) {
+      if (!cfg["eps"].is_number() || !(cfg["eps"].get<double>() > 0))
+        throw IoError(where + ".eps is " + cfg["eps"].dump() + ", expected a positive number");
+      n.eps = cfg["eps"].get<double>();
+    }
+    if (cfg.contains("normalize_observation_keys") && !cfg["normalize_observation_keys"].is_null())
+      n.only_keys = cfg["normalize_observation_keys"].get<std::vector<std::string>>();
+    if (s.contains("state_file")) {
+      const std::string state = dir + "/" + s["state_file"].get<std::string>();
+      const nn::SafetensorsFile f = nn::read_safetensors(state);
+      for (const auto& [flat, t] : f.tensors) {
+        const size_t dot = flat.rfind('.');
+        if (dot == std::string::npos || dot == 0)
+          throw IoError(state + ": tensor '" + flat + "' is not named <feature>.<statistic>");
+        n.stats[flat.substr(0, dot)][flat.substr(dot + 1)] = lerobot_values(t, state + ": " + flat);
+      }
+    }
+    found = std::move(n);
+  }
+  if (!found) throw IoError(path + ": no " + step_name + " step");
+  return *found;
+}
+
+// lerobot <= 0.3: module buffers "<module>.buffer_<key with . as _>.<stat>" in the weights.
+inline LerobotStats lerobot_buffer_stats(
+    const std::vector<std::pair<std::string, Tensor<float>>>& model, const std::string& module,
+    const std::vector<std::string>& keys, const std::string& where) {
+  LerobotStats stats;
+  for (const std::string& key : keys) {
+    std::string buffer = module + ".buffer_" + key;
+    std::replace(buffer.begin() + std::ptrdiff_t(module.size()) + 8, buffer.end(), '.', '_');
+    for (const auto& [name, t] : model)
+      if (name.rfind(buffer + ".", 0) == 0) {
+        std::vector<double> v(t.data(), t.data() + t.numel());
+        for (size_t i = 0; i < v.size(); ++i)
+          if (!std::isfinite(v[i]))  // lerobot fills the buffers with inf until stats are set
+            throw IoError(where + ": " + name + "[" + std::to_string(i) + "] is " +
+                          std::to_string(v[i]) +
+                          ", expected a finite statistic (were the "
+                          "dataset statistics ever set?)");
+        stats[key][name.substr(buffer.size() + 1)] = v;
+      }
+  }
+  return stats;
+}
+
+}  // namespace detail
+
+// Reads a pretrained-model folder (or its config.json / model.safetensors).
+inline LerobotPolicyFolder read_lerobot_policy(const std::string& path) {
+  namespace fs = std::filesystem;
+  LerobotPolicyFolder c;
+  std::error_code ec;
+  c.dir = fs::is_directory(path, ec) ? path : fs::path(path).parent_path().string();
+  if (c.dir.empty()) c.dir = ".";
+  if (!fs::exists(c.dir + "/config.json", ec))
+    throw IoError(path +
+                  ": no config.json (expected a folder written by LeRobot's save_pretrained: "
+                  "config.json and model.safetensors)");
+  c.config = detail::lerobot_json_file(c.dir + "/config.json");
+  const std::string weights_path = c.dir + "/model.safetensors";
+  const nn::SafetensorsFile weights = nn::read_safetensors(weights_path);
+  for (const auto& [name, t] : weights.tensors)
+    c.model.emplace_back(name, detail::lerobot_tensor(t, weights_path + ": " + name));
+  if (fs::exists(c.dir + "/train_config.json", ec)) {
+    c.train_config = detail::lerobot_json_file(c.dir + "/train_config.json");
+    const nlohmann::json& train = c.train_config;
+    if (train.contains("seed") && !train["seed"].is_null()) {
+      if (!train["seed"].is_number_integer() || train["seed"].get<int64_t>() < 0)
+        throw IoError(c.dir + "/train_config.json: seed is " + train["seed"].dump() +
+                      ", expected a non-negative integer");
+      c.seed = train["seed"].get<uint64_t>();
+    }
+  }
+  const auto mapping =
+      detail::lerobot_mode_map(c.config.value("normalization_mapping", nlohmann::json()),
+                               c.dir + "/config.json: normalization_mapping");
+  const bool processors = fs::exists(c.dir + "/policy_preprocessor.json", ec);
+  if (processors) {
+    c.inputs = detail::lerobot_processor_normalizer(c.dir, "policy_preprocessor.json",
+                                                    "normalizer_processor");
+    if (!fs::exists(c.dir + "/policy_postprocessor.json", ec))
+      throw IoError(c.dir +
+                    ": policy_preprocessor.json without policy_postprocessor.json (the "
+                    "action statistics)");
+    c.outputs = detail::lerobot_processor_normalizer(c.dir, "policy_postprocessor.json",
+                                                     "unnormalizer_processor");
+  } else {
+    std::vector<std::string> keys;
+    for (const char* section : {"input_features", "output_features"})
+      if (c.config.contains(section) && c.config[section].is_object())
+        for (const auto& [k, v] : c.config[section].items()) keys.push_back(k);
+    c.inputs = {mapping,
+                detail::lerobot_buffer_stats(c.model, "normalize_inputs", keys, weights_path), 1e-8,
+                true, std::nullopt};
+    c.outputs = {mapping,
+                 detail::lerobot_buffer_stats(c.model, "unnormalize_outputs", keys, weights_path),
+                 1e-8, true, std::nullopt};
+    bool any = false;
+    for (const auto& [name, t] : c.model) any = any || name.rfind("normalize_inputs.", 0) == 0;
+    if (!any && !mapping.empty())
+      throw IoError(c.dir +
+                    ": no normalization statistics (neither policy_preprocessor.json, as "
+                    "lerobot >= 0.4 saves them, nor normalize_inputs buffers in "
+                    "model.safetensors, as lerobot <= 0.3 did)");
+  }
+  return c;
+}
+
+namespace detail {
+
+// The affine map (x - offset) / scale one feature gets on the way in (unnormalize = false) or
+// y * scale + offset on the way out; empty when LeRobot leaves it as is.
+inline std::optional<data::AffineStats> lerobot_affine(const LerobotNormalizer& n,
+                                                       const std::string& key,
+                                                       const std::string& type, int64_t dims,
+                                                       bool unnormalize, const std::string& where) {
+  if (n.only_keys && std::find(n.only_keys->begin(), n.only_keys->end(), key) == n.only_keys->end())
+    return std::nullopt;
+  auto m = n.mode_by_type.find(type);
+  if (m == n.mode_by_type.end() || m->second == "IDENTITY") return std::nullopt;
+  const std::string& mode = m->second;
+  auto s = n.stats.find(key);
+  if (s == n.stats.end()) {
+    if (n.legacy)  // lerobot <= 0.3 asserted the buffers were set
+      throw IoError(where + ": " + key + " is normalized " + mode + " but has no statistics");
+    return std::nullopt;  // the processor leaves a key without statistics as is
+  }
+  auto stat = [&](const char* name) -> const std::vector<double>& {
+    auto it = s->second.find(name);
+    if (it == s->second.end())
+      throw IoError(where + ": " + key + " is normalized " + mode + " but has no '" + name +
+                    "' statistic");
+    if (int64_t(it->second.size()) != dims)
+      throw IoError(where + ": " + key + "." + name + " has " + std::to_string(it->second.size()) +
+                    " values, expected " + std::to_string(dims));
+    return it->second;
+  };
+  data::AffineStats a;
+  if (mode == "MEAN_STD") {
+    const std::vector<double>& mean = stat("mean");
+    const std::vector<double>& std = stat("std");
+    for (int64_t d = 0; d < dims; ++d) {
+      a.offset.push_back(mean[size_t(d)]);
+      // LeRobot divides by std + eps and multiplies back by std alone.
+      a.scale.push_back(float(std[size_t(d)]) + (unnormalize ? 0.0f : float(n.eps)));
+    }
+    return a;
+  }
+  static const std::map<std::string, std::pair<const char*, const char*>> kRanges = {
+      {"MIN_MAX", {"min", "max"}}, {"QUANTILES", {"q01", "q99"}}, {"QUANTILE10", {"q10", "q90"}}};
+  auto r = kRanges.find(mode);
+  if (r == kRanges.end() || (n.legacy && mode != "MIN_MAX"))
+    throw UnsupportedError(where + ": normalization mode '" + mode + "' for " + key +
+                           " (expected IDENTITY, MEAN_STD, MIN_MAX, QUANTILES or QUANTILE10)");
+  const std::vector<double>& lo = stat(r->second.first);
+  const std::vector<double>& hi = stat(r->second.second);
+  for (int64_t d = 0; d < dims; ++d) {
+    // The range as LeRobot computes it in float32: lerobot <= 0.3 adds eps on the way in;
+    // the processors substitute eps for an empty range, both ways.
+    float range = float(hi[size_t(d)]) - float(lo[size_t(d)]);
+    if (n.legacy) {
+      if (!unnormalize) range = range + float(n.eps);
+    } else if (range == 0.0f) {
+      range = float(n.eps);
+    }
+    a.scale.push_back(double(range) / 2);
+    a.offset.push_back(lo[size_t(d)] + double(range) / 2);
+  }
+  return a;
+}
+
+// DP's (mimic's) name for a LeRobot UNet tensor ("diffusion.unet." + ...), or none for other
+// tensors.
+inline std::optional<std::string> lerobot_unet_name(const std::string& name) {
+  const std::string prefix = "diffusion.unet.";
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  std::vector<std::string> parts;
+  for (size_t b = prefix.size(), e; b <= name.size(); b = e + 1) {
+    e = name.find('.', b);
+    if (e == std::string::npos) e = name.size();
+    parts.push_back(name.substr(b, e - b));
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "conv1" || parts[i] == "conv2") {  // DiffusionConv1dBlock = DP's blocks.N
+      out.push_back("blocks");
+      out.push_back(parts[i] == "conv1" ? "0" : "1");
+      continue;
+    }
+    out.push_back(parts[i]);
+  }
+  // Down/upsampling convolutions are plain Conv1d in LeRobot, DP's Downsample1d/Upsample1d.conv.
+  if (out.size() == 4 && (out[0] == "down_modules" || out[0] == "up_modules") && out[2] == "2")
+    out.insert(out.begin() + 3, "conv");
+  std::string dp = "model";
+  for (const std::string& p : out) dp += "." + p;
+  return dp;
+}
+
+}  // namespace detail
+
+// One observation feature the UNet is conditioned on, in LeRobot's per-step order: its LeRobot
+// name and the observation key mimic gives it (the same, unless a target environment renames it).
+struct LerobotFeature {
+  std::string key, type;
+  int64_t dims = 0;
+  std::string name;
+};
+
+// Where an imported policy acts, when the caller recognizes the run's environment (from
+// train_config.json): the environment's env_args, its observation key for each LeRobot feature,
+// and the affine map from the dataset's action units to the environment's, a = scale * a' + offset.
+struct LerobotTarget {
+  nlohmann::json env_args;
+  std::map<std::string, std::string> key_names;
+  std::vector<double> action_scale, action_offset;
+};
+using LerobotTargetFor =
+    std::function<std::optional<LerobotTarget>(const LerobotPolicyFolder& folder)>;
+
+// The features the diffusion model reads (observation.state, then observation.environment_state),
+// the action size; refuses what mimic's policy does not compute by name.
+inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolicyFolder& c,
+                                                              int64_t* action_dim) {
+  const std::string where = c.dir + "/config.json";
+  auto features = [&](const char* section) {
+    if (!c.config.contains(section) || !c.config[section].is_object())
+      throw IoError(where + ": no '" + section +
+                    "' (expected LeRobot's PreTrainedConfig; configs from before lerobot 0.2 "
+                    "with input_shapes are not supported)");
+    std::map<std::string, std::pair<std::string, std::vector<int64_t>>> out;
+    for (const auto& [k, v] : c.config[section].items()) {
+      if (!v.is_object() || !v.contains("type") || !v["type"].is_string() || !v.contains("shape") ||
+          !v["shape"].is_array())
+        throw IoError(where + ": " + section + "." + k + " is " + v.dump() +
+                      ", expected {type, shape}");
+      std::vector<int64_t> shape;
+      for (const auto& d : v["shape"]) {
+        if (!d.is_number_integer() || d.get<int64_t>() <= 0 || d.get<int64_t>() > (1 << 20))
+          throw IoError(where + ": " + section + "." + k + ".shape holds " + d.dump());
+        shape.push_back(d.get<int64_t>());
+      }
+      out[k] = {v["type"].get<std::string>(), shape};
+    }
+    return out;
+  };
+  const auto in = features("input_features");
+  const auto out = features("output_features");
+  for (const auto& [k, f] : in)
+    if (f.first == "VISUAL")
+      throw UnsupportedError(where + ": input feature '" + k +
+                             "' is an image; importing LeRobot image policies is not supported "
+                             "yet (mimic imports observation.state plus "
+                             "observation.environment_state)");
+  std::vector<LerobotFeature> cond;
+  auto one_dim = [&](const std::string& k, const std::vector<int64_t>& shape) {
+    if (shape.size() != 1)
+      throw UnsupportedError(where + ": " + k + " has shape of rank " +
+                             std::to_string(shape.size()) + ", expected a vector");
+    return shape[0];
+  };
+  auto state = in.find("observation.state");
+  if (state == in.end() || state->second.first != "STATE")
+    throw IoError(where +
+                  ": no STATE input feature 'observation.state' (LeRobot's diffusion "
+                  "policy requires it)");
+  cond.push_back(
+      {state->first, "STATE", one_dim(state->first, state->second.second), state->first});
+  const LerobotFeature* env = nullptr;
+  for (const auto& [k, f] : in)
+    if (f.first == "ENV") {
+      if (env || k != "observation.environment_state")
+        throw UnsupportedError(where + ": ENV feature '" + k +
+                               "'; LeRobot's diffusion model reads one, "
+                               "observation.environment_state");
+      cond.push_back({k, "ENV", one_dim(k, f.second), k});
+      env = &cond.back();
+    }
+  if (!env)
+    throw IoError(where +
+                  ": no ENV input feature 'observation.environment_state' (LeRobot's "
+                  "diffusion policy needs it or images)");
+  auto action = out.find("action");
+  if (action == out.end() || action->second.first != "ACTION")
+    throw IoError(where + ": no ACTION output feature 'action'");
+  *action_dim = one_dim("action", action->second.second);
+  return cond;
+}
+
+// mimic's diffusion_policy config for a LeRobot DiffusionConfig.
+inline nlohmann::json diffusion_policy_config_from_lerobot(
+    const LerobotPolicyFolder& c, const policy::AlgorithmRegistry& registry,
+    const std::vector<LerobotFeature>& features) {
+  const std::string where = c.dir + "/config.json";
+  const nlohmann::json& l = c.config;
+  auto at = [&](const char* key) -> const nlohmann::json& {
+    if (!l.contains(key)) throw IoError(where + ": no '" + std::string(key) + "'");
+    return l[key];
+  };
+  const std::string type = l.value("type", std::string());
+  if (type != "diffusion")
+    throw UnsupportedError(where + ": policy type '" + type +
+                           "'; mimic imports LeRobot's diffusion policies");
+  const std::string sched = at("noise_scheduler_type").get<std::string>();
+  if (sched != "DDPM" && sched != "DDIM")
+    throw UnsupportedError(where + ": noise_scheduler_type '" + sched + "', expected DDPM or DDIM");
+  const double clip_range = l.value("clip_sample_range", 1.0);
+  if (l.value("clip_sample", true) && clip_range != 1.0)
+    throw UnsupportedError(where + ": clip_sample_range " + std::to_string(clip_range) +
+                           " (mimic clips samples to [-1, 1])");
+  const std::string schedule = l.value("beta_schedule", std::string("squaredcos_cap_v2"));
+  if (schedule != "squaredcos_cap_v2" &&
+      (l.value("beta_start", 1e-4) != 1e-4 || l.value("beta_end", 0.02) != 0.02))
+    throw UnsupportedError(where + ": a " + schedule +
+                           " schedule with beta_start/beta_end other than 1e-4/0.02");
+
+  nlohmann::json m = config::default_config("diffusion_policy", registry);
+  m["experiment"]["name"] = "lerobot_diffusion_import";
+  nlohmann::json& algo = m["algo"];
+  algo["horizon"] = {{"observation_horizon", at("n_obs_steps")},
+                     {"action_horizon", at("n_action_steps")},
+                     {"prediction_horizon", at("horizon")}};
+  algo["unet"]["diffusion_step_embed_dim"] = at("diffusion_step_embed_dim");
+  algo["unet"]["down_dims"] = at("down_dims");
+  algo["unet"]["kernel_size"] = at("kernel_size");
+  algo["unet"]["n_groups"] = at("n_groups");
+  algo["unet"]["cond_predict_scale"] = at("use_film_scale_modulation");
+  const bool ddim = sched == "DDIM";
+  nlohmann::json& s = algo[ddim ? "ddim" : "ddpm"];
+  algo["ddpm"]["enabled"] = !ddim;
+  algo["ddim"]["enabled"] = ddim;
+  s["num_train_timesteps"] = at("num_train_timesteps");
+  s["num_inference_timesteps"] =
+      l.contains("num_inference_steps") && !l["num_inference_steps"].is_null()
+          ? l["num_inference_steps"]
+          : at("num_train_timesteps");
+  s["beta_schedule"] = schedule;
+  s["clip_sample"] = l.value("clip_sample", true);
+  s["float32_tables"] = true;  // diffusers' tables, as LeRobot samples with them
+  s["prediction_type"] = l.value("prediction_type", std::string("epsilon"));
+  if (ddim) {  // LeRobot builds diffusers' DDIMScheduler with its defaults for these
+    s["set_alpha_to_one"] = true;
+    s["steps_offset"] = 0;
+  }
+  algo["ema"]["enabled"] = false;  // LeRobot's diffusion policy keeps no EMA weights
+  nlohmann::json& p = algo["optim_params"]["policy"];
+  if (l.contains("optimizer_lr")) p["learning_rate"]["initial"] = l["optimizer_lr"];
+  if (l.contains("optimizer_betas")) p["betas"] = l["optimizer_betas"];
+  if (l.contains("optimizer_weight_decay")) p["regularization"]["L2"] = l["optimizer_weight_decay"];
+  if (l.contains("scheduler_warmup_steps"))
+    p["learning_rate"]["warmup_steps"] = l["scheduler_warmup_steps"];
+  m["train"]["seed"] = c.seed;
+  m["train"]["seq_length"] = algo["horizon"]["prediction_horizon"];
+  m["train"]["frame_stack"] = algo["horizon"]["observation_horizon"];
+  nlohmann::json keys = nlohmann::json::array();
+  for (const LerobotFeature& f : features) keys.push_back(f.name);
+  m["observation"]["modalities"]["obs"]["low_dim"] = keys;
+  return policy::naming_checkpoint(where, [&] { return config::load_config(m, registry); });
+}
+
+// The policy a LeRobot diffusion folder computes: observations by LeRobot's feature names in
+// their units, actions in the dataset's units (LeRobot's postprocessor output); or, when
+// `target_for` recognizes the run's environment, by that environment's keys and in its units.
+inline ImportedPolicy import_lerobot_policy(const std::string& path,
+                                            const policy::AlgorithmRegistry& registry,
+                                            const LerobotTargetFor& target_for = {}) {
+  const LerobotPolicyFolder c = read_lerobot_policy(path);
+  ImportedPolicy out;
+  out.format = "lerobot";
+  int64_t action_dim = 0;
+  std::vector<LerobotFeature> cond = lerobot_condition_features(c, &action_dim);
+  const std::optional<LerobotTarget> target =
+      target_for ? target_for(c) : std::optional<LerobotTarget>();
+  if (target) {
+    if (int64_t(target->action_scale.size()) != action_dim ||
+        target->action_offset.size() != target->action_scale.size())
+      throw ValueError(c.dir + ": the target environment's action map has " +
+                       std::to_string(target->action_scale.size()) + " dims, the policy " +
+                       std::to_string(action_dim));
+    for (LerobotFeature& f : cond) {
+      auto it = target->key_names.find(f.key);
+      if (it == target->key_names.end())
+        throw ValueError(c.dir + ": the target environment has no observation for " + f.key);
+      f.name = it->second;
+    }
+    out.env_args = target->env_args;
+  }
+  out.config = diffusion_policy_config_from_lerobot(c, registry, cond);
+  policy::ShapeMeta meta;
+  meta.action_dim = action_dim;
+  for (const LerobotFeature& f : cond) meta.obs_shapes[f.name] = {f.dims};
+  policy::Normalization norm;
+  // The observation row holds the keys sorted; each key's statistics (identity where LeRobot
+  // leaves it as is) go to its columns.
+  const std::string stats_where =
+      c.inputs.legacy ? c.dir + "/model.safetensors" : c.dir + "/policy_preprocessor.json";
+  auto feature_named = [&](const std::string& name) -> const LerobotFeature& {
+    return *std::find_if(cond.begin(), cond.end(),
+                         [&](const LerobotFeature& x) { return x.name == name; });
+  };
+  for (const std::string& name : meta.row_keys()) {
+    const LerobotFeature& f = feature_named(name);
+    const std::string& key = f.key;
+    const std::optional<data::AffineStats> a =
+        detail::lerobot_affine(c.inputs, key, f.type, f.dims, false, stats_where);
+    for (int64_t d = 0; d < f.dims; ++d) {
+      norm.obs.offset.push_back(a ? a->offset[size_t(d)] : 0.0);
+      norm.obs.scale.push_back(a ? a->scale[size_t(d)] : 1.0);
+    }
+  }
+  const std::optional<data::AffineStats> act = detail::lerobot_affine(
+      c.outputs, "action", "ACTION", action_dim, true,
+      c.outputs.legacy ? c.dir + "/model.safetensors" : c.dir + "/policy_postprocessor.json");
+  if (act) {
+    norm.action = *act;
+  } else {
+    norm.action.offset.assign(size_t(action_dim), 0.0);
+    norm.action.scale.assign(size_t(action_dim), 1.0);
+  }
+  if (target)
+    for (size_t d = 0; d < size_t(action_dim); ++d) {
+      norm.action.offset[d] =
+          target->action_scale[d] * norm.action.offset[d] + target->action_offset[d];
+      norm.action.scale[d] *= target->action_scale[d];
+    }
+  out.schedule_units = imported_schedule_units(out.config);
+  const policy::AlgorithmSpec& spec = registry.of(out.config);
+  out.policy = policy::naming_checkpoint(c.dir, [&] {
+    return spec.build<float, Cpu>(
+        policy::BuildArgs{out.config, meta, norm, c.seed, out.schedule_units});
+  });
+
+  // Condition columns: LeRobot's step layout (state, environment state) to mimic's sorted row.
+  int64_t step_width = 0;
+  for (const LerobotFeature& f : cond) step_width += f.dims;
+  std::vector<int64_t> column_of(static_cast<size_t>(step_width));  // mimic -> LeRobot column
+  {
+    int64_t mimic_at = 0;
+    for (const std::string& key : meta.row_keys()) {
+      int64_t lerobot_at = 0;
+      for (const LerobotFeature& f : cond) {
+        if (f.name == key)
+          for (int64_t d = 0; d < f.dims; ++d) column_of[size_t(mimic_at + d)] = lerobot_at + d;
+        lerobot_at += f.dims;
+      }
+      mimic_at += meta.key_size(key);
+    }
+  }
+  const int64_t embed = out.config["algo"]["unet"]["diffusion_step_embed_dim"].get<int64_t>();
+  const int64_t steps = out.config["algo"]["horizon"]["observation_horizon"].get<int64_t>();
+  auto permute_condition = [&](const std::string& name, const Tensor<float>& w) {
+    if (w.rank() != 2 || w.dim(1) != embed + steps * step_width)
+      throw IoError(c.dir + "/model.safetensors: " + name + " has shape " + w.shape().str() +
+                    ", expected [*, " + std::to_string(embed + steps * step_width) + "]");
+    auto p = Tensor<float>::empty(w.shape());
+    const int64_t cols = w.dim(1);
+    for (int64_t r = 0; r < w.dim(0); ++r)
+      for (int64_t j = 0; j < cols; ++j) {
+        int64_t from = j;
+        if (j >= embed) {
+          const int64_t s = (j - embed) / step_width, k = (j - embed) % step_width;
+          from = embed + s * step_width + column_of[size_t(k)];
+        }
+        p[r * cols + j] = w[r * cols + from];
+      }
+    return p;
+  };
+
+  std::map<std::string, Tensor<float>> state;
+  for (const auto& [name, t] : c.model) {
+    if (name.rfind("normalize_inputs.", 0) == 0 || name.rfind("normalize_targets.", 0) == 0 ||
+        name.rfind("unnormalize_outputs.", 0) == 0)
+      continue;  // lerobot <= 0.3's statistics, read above
+    const std::optional<std::string> mimic_name = detail::lerobot_unet_name(name);
+    if (!mimic_name)
+      throw IoError(c.dir + "/model.safetensors: tensor '" + name +
+                    "' has no counterpart in mimic's policy");
+    const bool condition = mimic_name->find(".cond_encoder.1.weight") != std::string::npos;
+    state.emplace(*mimic_name, condition ? permute_condition(name, t) : t);
+  }
+  const std::vector<std::string> names = out.policy->weight_names();
+  for (const auto& [name, t] : state)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw IoError(c.dir + "/model.safetensors: tensor for '" + name +
+                    "' has no place in mimic's diffusion_policy built from its config");
+  for (const std::string& n : names)
+    if (!state.count(n))
+      throw IoError(c.dir + "/model.safetensors: mimic's diffusion_policy needs '" + n +
+                    "', which the file does not hold");
+  policy::naming_checkpoint(c.dir, [&] {
+    out.policy->load_state(state, nlohmann::json::object());
+    return 0;
+  });
+  out.tensors = c.model.size();
+  return out;
+}
+
+}  // namespace mimic::interop
