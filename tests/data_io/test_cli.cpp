@@ -241,6 +241,14 @@ TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
   CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 16 --n_envs 1");
   EXPECT_EQ(e.status, 0) << e.output;
   EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
+  // DP's hybrid image policy on pusht_image runs in Push-T with its camera image.
+  const std::string hybrid = ::testing::TempDir() + "/imported_dp_hybrid.safetensors";
+  CommandResult h = run("import --from diffusion_policy " + std::string(MIMIC_TEST_DATA_DIR) +
+                        "/diffusion_policy/dp_unet_hybrid.ckpt --output " + hybrid);
+  ASSERT_EQ(h.status, 0) << h.output;
+  EXPECT_NE(h.output.find("environment PushT"), std::string::npos) << h.output;
+  CommandResult he = run("eval --agent " + hybrid + " --n_rollouts 1 --horizon 8 --n_envs 1");
+  EXPECT_EQ(he.status, 0) << he.output;
   CommandResult robomimic = run("import --from robomimic " + ckpt + " --output " + out);
   EXPECT_EQ(robomimic.status, 1);
   EXPECT_NE(robomimic.output.find("omegaconf.dictconfig.DictConfig' is not allowed"),

@@ -103,8 +103,8 @@ TEST(ImportDiffusionPolicy, ActionsMapIntoTheTargetEnvironmentsUnits) {
   interop::ImportedPolicy imported = interop::import_diffusion_policy(
       kCkpt, reg, [](const json& cfg) -> std::optional<interop::DiffusionPolicyTarget> {
         if (cfg["task"]["name"] != "pusht_lowdim") return std::nullopt;
-        return interop::DiffusionPolicyTarget{{{"env_name", "PushT"}}, {1 / 256.0, 1 / 256.0},
-                                              {-1.0, -1.0}};
+        return interop::DiffusionPolicyTarget{
+            {{"env_name", "PushT"}}, {1 / 256.0, 1 / 256.0}, {-1.0, -1.0}};
       });
   EXPECT_EQ(imported.env_args["env_name"], "PushT");
   for (json& chunk : expected["chunks"])
@@ -192,10 +192,10 @@ TEST(ImportDiffusionPolicy, RefusesWhatMimicDoesNotComputeByName) {
   refused(
       [](json& c) {
         c["policy"]["_target_"] =
-            "diffusion_policy.policy.diffusion_unet_hybrid_image_policy."
-            "DiffusionUnetHybridImagePolicy";
+            "diffusion_policy.policy.diffusion_transformer_hybrid_image_policy."
+            "DiffusionTransformerHybridImagePolicy";
       },
-      {"DiffusionUnetHybridImagePolicy", "not supported yet"});
+      {"DiffusionTransformerHybridImagePolicy", "not supported yet"});
   refused([](json& c) { c["policy"]["noise_scheduler"]["variance_type"] = "fixed_small_log"; },
           {"variance_type", "fixed_small_log"});
   refused([](json& c) { c["policy"]["model"].erase("down_dims"); }, {"cfg.policy.model.down_dims"});
@@ -218,6 +218,71 @@ TEST(ImportDiffusionPolicy, RefusesWhatMimicDoesNotComputeByName) {
   }
   testing::expect_error<IoError>([&] { interop::import_diffusion_policy(cut, reg); },
                                  {"truncated.ckpt"});
+}
+
+// A hybrid image policy (DP's DiffusionUnetHybridImagePolicy on pusht_image: a camera image and
+// the agent position, robomimic 0.2's VisualCore with GroupNorm, 84x84 crops; saved by DP's own
+// save_checkpoint, tests/reference/make_dp_hybrid_fixture.py) imports into mimic's image Diffusion
+// Policy whose action chunks equal DP's predict_action for the same images and sampler noise:
+// the encoder's tensors renamed, DP's feature order (image, agent_pos) mapped to mimic's sorted
+// one, its image range normalizer checked.
+TEST(ImportDiffusionPolicy, HybridImageActionsEqualDiffusionPolicysPredictAction) {
+  const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
+  const std::string ckpt = kDir + "dp_unet_hybrid.ckpt";
+  std::ifstream in(kDir + "dp_unet_hybrid_actions.json");
+  const json expected = json::parse(in);
+  std::ifstream img(kDir + "dp_unet_hybrid_images.u8", std::ios::binary);
+  const std::string pixels((std::istreambuf_iterator<char>(img)), {});
+  interop::ImportedPolicy imported = interop::import_diffusion_policy(ckpt, reg);
+  const policy::ShapeMeta& meta = imported.policy->shape_meta();
+  EXPECT_EQ(meta.row_keys(), (std::vector<std::string>{"agent_pos", "image"}));
+  EXPECT_TRUE(meta.is_rgb("image"));
+  EXPECT_EQ(
+      imported.config["observation"]["encoder"]["rgb"]["obs_randomizer_kwargs"]["crop_height"], 84);
+  EXPECT_FALSE(imported.config["algo"]["ema"]["enabled"].get<bool>());
+  const std::string out = scratch("dp_hybrid.safetensors");
+  interop::save_imported(imported, ckpt, out);
+  const policy::Checkpoint ck = policy::load_checkpoint(out);
+  auto again = policy::policy_from_checkpoint<float, Cpu>(ck, out, reg);
+
+  const int64_t image = 3 * 96 * 96, width = meta.obs_dim();
+  ASSERT_EQ(width, 2 + image);
+  const double bound = std::max(1e-5, 3 * expected["float64_spread"].get<double>());
+  for (policy::AnyPolicy* p : {static_cast<policy::AnyPolicy*>(imported.policy.get()),
+                               static_cast<policy::AnyPolicy*>(again.get())}) {
+    for (size_t c = 0; c < expected["chunks"].size(); ++c) {
+      const json& chunk = expected["chunks"][c];
+      const int64_t b = int64_t(chunk["agent_pos"].size()),
+                    to = int64_t(chunk["agent_pos"][0].size());
+      ASSERT_EQ(int64_t(pixels.size()), int64_t(expected["chunks"].size()) * b * to * image);
+      auto f = Tensor<float>::empty({b, to, width});
+      for (int64_t i = 0; i < b; ++i)
+        for (int64_t t = 0; t < to; ++t) {
+          float* row = f.data() + (i * to + t) * width;
+          row[0] = chunk["agent_pos"][i][t][0].get<float>();
+          row[1] = chunk["agent_pos"][i][t][1].get<float>();
+          const size_t at = size_t(((int64_t(c) * b + i) * to + t) * image);
+          for (int64_t k = 0; k < image; ++k)
+            row[2 + k] = float(static_cast<unsigned char>(pixels[at + size_t(k)])) / 255.0f;
+        }
+      policy::normalize_rows(p->normalization().obs, f.data(), b * to, 2, width);
+      const Tensor<float> got = p->act_rollout(f, {0, 1});
+      const json& want = chunk["action"];
+      ASSERT_EQ(got.dim(0), b);
+      ASSERT_EQ(got.dim(1), int64_t(want[0].size()));
+      double worst = 0;
+      for (int64_t i = 0; i < got.dim(0); ++i)
+        for (int64_t t = 0; t < got.dim(1); ++t)
+          for (int64_t k = 0; k < got.dim(2); ++k) {
+            const double w = want[i][t][k].get<double>();
+            worst = std::max(worst, std::abs(got[(i * got.dim(1) + t) * got.dim(2) + k] - w) /
+                                        std::max(1.0, std::abs(w)));
+          }
+      EXPECT_LT(worst, bound) << "chunk " << c;
+      std::cout << (p == imported.policy.get() ? "imported" : "through a mimic checkpoint")
+                << ", chunk " << c << ": largest relative difference " << worst << "\n";
+    }
+  }
 }
 
 }  // namespace

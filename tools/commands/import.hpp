@@ -18,17 +18,24 @@
 
 namespace mimic::cli {
 
-// Diffusion Policy's Push-T low-dim task (9 keypoints and the agent position in pixels, a pixel
-// target out) runs in mimic's Push-T, which observes the same 20 values and takes the target
-// scaled to [-1, 1]; other tasks keep DP's units and no environment.
+// Diffusion Policy's Push-T tasks run in mimic's Push-T, which takes the pixel target scaled to
+// [-1, 1]: the low-dim task (9 keypoints and the agent position in pixels, 20 values, as mimic's
+// `obs`) and the image task (a 96x96 camera image and agent_pos; mimic renders its own scene,
+// which is not pixel for pixel DP's pygame drawing). Other tasks keep DP's units and no
+// environment.
 inline std::optional<interop::DiffusionPolicyTarget> diffusion_policy_target(
     const nlohmann::json& cfg) {
   const nlohmann::json task = cfg.value("task", nlohmann::json::object());
-  if (!task.is_object() || task.value("name", std::string()) != "pusht_lowdim" ||
-      task.value("obs_dim", 0) != 20 || task.value("action_dim", 0) != 2)
-    return std::nullopt;
+  if (!task.is_object()) return std::nullopt;
+  const std::string name = task.value("name", std::string());
+  const bool lowdim =
+      name == "pusht_lowdim" && task.value("obs_dim", 0) == 20 && task.value("action_dim", 0) == 2;
+  const bool image = name == "pusht_image";
+  if (!lowdim && !image) return std::nullopt;
   interop::DiffusionPolicyTarget t;
-  t.env_args = env::PushT().env_args();
+  env::PushTConfig config;
+  config.images = image;
+  t.env_args = env::PushT(config).env_args();
   const double scale = env::pusht::target_to_action(1.0) - env::pusht::target_to_action(0.0);
   t.action_scale = {scale, scale};
   t.action_offset = {env::pusht::target_to_action(0.0), env::pusht::target_to_action(0.0)};

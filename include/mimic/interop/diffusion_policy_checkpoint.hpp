@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/interop/condition_columns.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
 #include "mimic/io/torch_file.hpp"
 
@@ -81,7 +82,29 @@ inline nlohmann::json omegaconf_to_json(const io::PickleValue& v, const std::str
 struct DiffusionPolicyCheckpoint {
   nlohmann::json cfg;                                                   // the resolved config
   std::vector<std::pair<std::string, Tensor<float>>> model, ema_model;  // ema_model may be empty
+  // cfg.policy.shape_meta.obs's keys in the config's order (the JSON above sorts them), which is
+  // the order a hybrid image policy's encoder concatenates their features in; empty without one.
+  std::vector<std::string> obs_key_order;
 };
+
+// The keys of the OmegaConf mapping at `path` (from the config's root) in their stored order;
+// empty when the path does not lead to a mapping.
+inline std::vector<std::string> omegaconf_keys_at(const io::PickleValue& root,
+                                                  const std::vector<std::string>& path) {
+  using Kind = io::PickleValue::Kind;
+  auto content = [](const io::PickleValue* v) -> const io::PickleValue* {
+    if (!v || !v->is(Kind::kCall) || !v->state || !v->state->is(Kind::kDict)) return nullptr;
+    const io::PickleValue* c = v->state->get("_content");
+    return c && c->is(Kind::kDict) ? c : nullptr;
+  };
+  const io::PickleValue* at = content(&root);
+  for (const std::string& k : path) at = at ? content(at->get(k)) : nullptr;
+  std::vector<std::string> keys;
+  if (at)
+    for (const auto& [k, v] : at->entries)
+      if (k->is(Kind::kString)) keys.push_back(k->text);
+  return keys;
+}
 
 inline DiffusionPolicyCheckpoint read_diffusion_policy_checkpoint(const std::string& path) {
   io::TorchFile file(path, diffusion_policy_allowed_globals());
@@ -116,6 +139,7 @@ inline DiffusionPolicyCheckpoint read_diffusion_policy_checkpoint(const std::str
   };
   c.model = tensors("model", true);
   c.ema_model = tensors("ema_model", false);
+  c.obs_key_order = omegaconf_keys_at(*cfg, {"policy", "shape_meta", "obs"});
   return c;
 }
 
@@ -167,6 +191,38 @@ inline data::AffineStats dp_normalizer(const DiffusionPolicyCheckpoint& c, const
   return s;
 }
 
+// mimic's name for a hybrid policy's encoder tensor (robomimic 0.2's VisualCore under
+// obs_encoder.obs_nets.<key>), or none for the copies and fixed buffers mimic does not keep: the
+// VisualCore lists its modules twice (backbone/pool and nets.0/nets.1, the same tensors), and the
+// spatial softmax's pos_x/pos_y are its fixed coordinate grid.
+inline std::optional<std::string> dp_encoder_name(const std::string& name) {
+  const std::string head = "obs_encoder.obs_nets.";
+  if (name.rfind(head, 0) != 0) return std::string("unmapped." + name);
+  const size_t key_end = name.find('.', head.size());
+  if (key_end == std::string::npos) return std::string("unmapped." + name);
+  const std::string key = name.substr(head.size(), key_end - head.size());
+  const std::string rest = name.substr(key_end + 1);
+  const std::string to = "encoder." + key + ".";
+  auto starts = [&](const std::string& p) { return rest.rfind(p, 0) == 0; };
+  if (starts("nets.0.") || starts("nets.1.") || rest == "pool.pos_x" || rest == "pool.pos_y")
+    return std::nullopt;
+  if (starts("nets.3.")) return to + "linear." + rest.substr(7);  // flatten is nets.2
+  if (starts("pool.")) return to + rest;
+  if (starts("backbone.nets.")) {
+    // torchvision's children: conv1, bn1, relu, maxpool, layer1..layer4 (nets.0..nets.7).
+    const std::string r = rest.substr(14);
+    const size_t dot = r.find('.');
+    const std::string index = r.substr(0, dot),
+                      tail = dot == std::string::npos ? "" : r.substr(dot);
+    static const std::map<std::string, std::string> kChild = {{"0", "conv1"},  {"1", "bn1"},
+                                                              {"4", "layer1"}, {"5", "layer2"},
+                                                              {"6", "layer3"}, {"7", "layer4"}};
+    auto it = kChild.find(index);
+    if (it != kChild.end()) return to + "backbone." + it->second + tail;
+  }
+  return std::string("unmapped." + name);
+}
+
 }  // namespace detail
 
 // mimic's diffusion_policy config for a DP low-dim UNet workspace config; refuses what mimic's
@@ -177,10 +233,11 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
   using detail::dp_at;
   const nlohmann::json& pol = dp_at(cfg, path, {"policy"});
   const std::string target = detail::dp_target(pol);
-  if (target.find("DiffusionUnetLowdimPolicy") == std::string::npos)
+  const bool hybrid = target.find("DiffusionUnetHybridImagePolicy") != std::string::npos;
+  if (target.find("DiffusionUnetLowdimPolicy") == std::string::npos && !hybrid)
     throw UnsupportedError(path + ": cfg.policy._target_ is '" + target +
                            "'; importing it is not supported yet (mimic imports "
-                           "DiffusionUnetLowdimPolicy)");
+                           "DiffusionUnetLowdimPolicy and DiffusionUnetHybridImagePolicy)");
   auto flag = [&](const char* key, bool fallback) {
     return pol.contains(key) && !pol[key].is_null() ? pol[key].get<bool>() : fallback;
   };
@@ -191,14 +248,28 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
                            "conditioning are not supported)");
   if (flag("pred_action_steps_only", false))
     throw UnsupportedError(path + ": cfg.policy.pred_action_steps_only is not supported");
-  if (!flag("oa_step_convention", false))
+  if (!hybrid && !flag("oa_step_convention", false))  // the hybrid policy always acts so
     throw UnsupportedError(path +
                            ": cfg.policy.oa_step_convention must be true (actions start at the "
                            "last observation step, as mimic executes them)");
-  const nlohmann::json& model = dp_at(cfg, path, {"policy", "model"});
-  if (detail::dp_target(model).find("ConditionalUnet1D") == std::string::npos)
-    throw UnsupportedError(path + ": cfg.policy.model._target_ is '" + detail::dp_target(model) +
-                           "', expected DP's ConditionalUnet1D");
+  if (hybrid && !flag("obs_encoder_group_norm", false))
+    throw UnsupportedError(path +
+                           ": cfg.policy.obs_encoder_group_norm must be true (mimic's Diffusion "
+                           "Policy encoder uses GroupNorm; BatchNorm statistics are not imported)");
+  if (hybrid && pol.contains("crop_shape") && !pol["crop_shape"].is_null() &&
+      !flag("eval_fixed_crop", false))
+    throw UnsupportedError(path +
+                           ": cfg.policy.eval_fixed_crop must be true (mimic evaluates with a "
+                           "centre crop)");
+  // The UNet's settings: the low-dim policy's model section, the hybrid policy's own keys.
+  const std::vector<std::string> unet_at =
+      hybrid ? std::vector<std::string>{"policy"} : std::vector<std::string>{"policy", "model"};
+  if (!hybrid) {
+    const nlohmann::json& model = dp_at(cfg, path, {"policy", "model"});
+    if (detail::dp_target(model).find("ConditionalUnet1D") == std::string::npos)
+      throw UnsupportedError(path + ": cfg.policy.model._target_ is '" + detail::dp_target(model) +
+                             "', expected DP's ConditionalUnet1D");
+  }
   const nlohmann::json& ns = dp_at(cfg, path, {"policy", "noise_scheduler"});
   const std::string sched = detail::dp_target(ns);
   const bool ddim = sched.find("DDIMScheduler") != std::string::npos;
@@ -222,8 +293,11 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
                      {"action_horizon", dp_at(cfg, path, {"policy", "n_action_steps"})},
                      {"prediction_horizon", dp_at(cfg, path, {"policy", "horizon"})}};
   for (const char* k :
-       {"diffusion_step_embed_dim", "down_dims", "kernel_size", "n_groups", "cond_predict_scale"})
-    algo["unet"][k] = dp_at(cfg, path, {"policy", "model", k});
+       {"diffusion_step_embed_dim", "down_dims", "kernel_size", "n_groups", "cond_predict_scale"}) {
+    std::vector<std::string> at = unet_at;
+    at.push_back(k);
+    algo["unet"][k] = dp_at(cfg, path, at);
+  }
   const nlohmann::json& steps =
       pol.contains("num_inference_steps") && !pol["num_inference_steps"].is_null()
           ? pol["num_inference_steps"]
@@ -261,7 +335,38 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
   if (cfg.contains("dataloader") && cfg["dataloader"].is_object() &&
       cfg["dataloader"].contains("batch_size"))
     c["train"]["batch_size"] = cfg["dataloader"]["batch_size"];
-  c["observation"]["modalities"]["obs"]["low_dim"] = {"obs"};
+  if (!hybrid) {
+    c["observation"]["modalities"]["obs"]["low_dim"] = {"obs"};
+  } else {
+    nlohmann::json low_dim = nlohmann::json::array(), rgb = nlohmann::json::array();
+    for (const auto& [key, meta] : dp_at(cfg, path, {"policy", "shape_meta", "obs"}).items()) {
+      const std::string type = meta.is_object() ? meta.value("type", std::string("low_dim")) : "";
+      if (type != "low_dim" && type != "rgb")
+        throw UnsupportedError(path + ": cfg.policy.shape_meta.obs." + key + " has type '" + type +
+                               "' (expected low_dim or rgb)");
+      (type == "rgb" ? rgb : low_dim).push_back(key);
+    }
+    c["observation"]["modalities"]["obs"]["low_dim"] = low_dim;
+    c["observation"]["modalities"]["obs"]["rgb"] = rgb;
+    // DP's encoder: robomimic's image VisualCore defaults (ResNet18, 32 keypoints, 64 features),
+    // and its crop (random in training, centre at evaluation) when crop_shape is set.
+    nlohmann::json& enc = c["observation"]["encoder"]["rgb"];
+    enc["core_kwargs"] = {{"feature_dimension", 64},
+                          {"backbone_class", "ResNet18Conv"},
+                          {"pool_class", "SpatialSoftmax"},
+                          {"pool_kwargs", {{"num_kp", 32}}}};
+    if (pol.contains("crop_shape") && !pol["crop_shape"].is_null()) {
+      const nlohmann::json& crop = pol["crop_shape"];
+      if (!crop.is_array() || crop.size() != 2)
+        throw IoError(path + ": cfg.policy.crop_shape is " + crop.dump() + ", expected [h, w]");
+      enc["obs_randomizer_class"] = "CropRandomizer";
+      enc["obs_randomizer_kwargs"]["crop_height"] = crop[0];
+      enc["obs_randomizer_kwargs"]["crop_width"] = crop[1];
+      enc["obs_randomizer_kwargs"]["num_crops"] = 1;
+    } else {
+      enc["obs_randomizer_class"] = nullptr;
+    }
+  }
   return policy::naming_checkpoint(path, [&] { return config::load_config(c, registry); });
 }
 
@@ -285,12 +390,46 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
   ImportedPolicy out;
   out.format = "diffusion_policy";
   out.config = diffusion_policy_config_from_dp(c.cfg, path, registry);
+  const bool hybrid = !out.config["observation"]["modalities"]["obs"]["rgb"].empty();
   policy::ShapeMeta meta;
-  const int64_t obs_dim = detail::dp_at(c.cfg, path, {"policy", "obs_dim"}).get<int64_t>();
-  meta.action_dim = detail::dp_at(c.cfg, path, {"policy", "action_dim"}).get<int64_t>();
-  meta.obs_shapes["obs"] = {obs_dim};
   policy::Normalization norm;
-  norm.obs = detail::dp_normalizer(c, "obs", obs_dim, path);
+  meta.action_dim = hybrid
+                        ? detail::dp_at(c.cfg, path, {"policy", "shape_meta", "action", "shape"})[0]
+                              .get<int64_t>()
+                        : detail::dp_at(c.cfg, path, {"policy", "action_dim"}).get<int64_t>();
+  FeatureBlocks dp_layout;  // one step's features in DP's order (hybrid: its shape_meta's)
+  if (!hybrid) {
+    const int64_t obs_dim = detail::dp_at(c.cfg, path, {"policy", "obs_dim"}).get<int64_t>();
+    meta.obs_shapes["obs"] = {obs_dim};
+    norm.obs = detail::dp_normalizer(c, "obs", obs_dim, path);
+  } else {
+    const nlohmann::json& obs = detail::dp_at(c.cfg, path, {"policy", "shape_meta", "obs"});
+    if (c.obs_key_order.size() != obs.size())
+      throw IoError(path + ": cannot read the order of cfg.policy.shape_meta.obs");
+    for (const std::string& key : c.obs_key_order) {
+      const nlohmann::json& m = obs.at(key);
+      if (!m.contains("shape") || !m["shape"].is_array())
+        throw IoError(path + ": cfg.policy.shape_meta.obs." + key + " has no shape");
+      const auto shape = m["shape"].get<std::vector<int64_t>>();
+      meta.obs_shapes[key] = shape;
+      const bool rgb = m.value("type", std::string("low_dim")) == "rgb";
+      if (rgb) meta.rgb_keys.insert(key);
+      dp_layout.emplace_back(key, rgb ? 64 : policy::shape_numel(shape));  // VisualCore: 64
+    }
+    // Low-dim statistics in the row's (sorted) order; images must use DP's range normalizer,
+    // [0, 1] -> [-1, 1], which mimic's encoder applies itself.
+    for (const std::string& key : meta.low_dim_keys()) {
+      const data::AffineStats k = detail::dp_normalizer(c, key, meta.key_size(key), path);
+      norm.obs.offset.insert(norm.obs.offset.end(), k.offset.begin(), k.offset.end());
+      norm.obs.scale.insert(norm.obs.scale.end(), k.scale.begin(), k.scale.end());
+    }
+    for (const std::string& key : meta.rgb_keys) {
+      const data::AffineStats k = detail::dp_normalizer(c, key, 1, path);
+      if (k.scale[0] != 0.5 || k.offset[0] != 0.5)
+        throw UnsupportedError(path + ": normalizer.params_dict." + key +
+                               " is not DP's image range normalizer (scale 2, offset -1)");
+    }
+  }
   norm.action = detail::dp_normalizer(c, "action", meta.action_dim, path);
   if (target_for) {
     if (const std::optional<DiffusionPolicyTarget> t = target_for(c.cfg)) {
@@ -313,7 +452,10 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
     return spec.build<float, Cpu>(
         policy::BuildArgs{out.config, meta, norm, seed, out.schedule_units});
   });
-  // The UNet's tensors keep their names; the normalizer went into the statistics.
+  // The UNet's tensors keep their names (their FiLM condition columns reordered to mimic's
+  // sorted keys); the image encoder's take mimic's; the normalizer went into the statistics.
+  const int64_t embed = out.config["algo"]["unet"]["diffusion_step_embed_dim"].get<int64_t>();
+  const int64_t steps = out.config["algo"]["horizon"]["observation_horizon"].get<int64_t>();
   auto weights_of = [&](const std::vector<std::pair<std::string, Tensor<float>>>& sd,
                         const std::string& prefix) {
     std::map<std::string, Tensor<float>> w;
@@ -321,10 +463,18 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
       if (name.rfind("normalizer.", 0) == 0 || name == "_dummy_variable" ||
           name == "mask_generator._dummy_variable")
         continue;
+      if (hybrid && name.rfind("obs_encoder.", 0) == 0) {
+        if (const std::optional<std::string> m = detail::dp_encoder_name(name)) w.emplace(*m, t);
+        continue;
+      }
       if (name.rfind("model.", 0) != 0)
         throw IoError(path + ": tensor '" + prefix + name +
                       "' has no counterpart in mimic's policy");
-      w.emplace(name, t);
+      const bool condition = name.find(".cond_encoder.1.weight") != std::string::npos;
+      w.emplace(name, hybrid && condition ? permute_condition_columns(t, embed, steps, dp_layout,
+                                                                      sorted_blocks(dp_layout),
+                                                                      path + ": " + prefix + name)
+                                          : t);
     }
     const std::vector<std::string> names = out.policy->weight_names();
     for (const auto& [name, t] : w)

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "mimic/interop/condition_columns.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
 #include "mimic/nn/safetensors.hpp"
 
@@ -584,39 +585,13 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
   });
 
   // Condition columns: LeRobot's step layout (state, environment state) to mimic's sorted row.
-  int64_t step_width = 0;
-  for (const LerobotFeature& f : cond) step_width += f.dims;
-  std::vector<int64_t> column_of(static_cast<size_t>(step_width));  // mimic -> LeRobot column
-  {
-    int64_t mimic_at = 0;
-    for (const std::string& key : meta.row_keys()) {
-      int64_t lerobot_at = 0;
-      for (const LerobotFeature& f : cond) {
-        if (f.name == key)
-          for (int64_t d = 0; d < f.dims; ++d) column_of[size_t(mimic_at + d)] = lerobot_at + d;
-        lerobot_at += f.dims;
-      }
-      mimic_at += meta.key_size(key);
-    }
-  }
+  FeatureBlocks lerobot_layout;
+  for (const LerobotFeature& f : cond) lerobot_layout.emplace_back(f.name, f.dims);
   const int64_t embed = out.config["algo"]["unet"]["diffusion_step_embed_dim"].get<int64_t>();
   const int64_t steps = out.config["algo"]["horizon"]["observation_horizon"].get<int64_t>();
   auto permute_condition = [&](const std::string& name, const Tensor<float>& w) {
-    if (w.rank() != 2 || w.dim(1) != embed + steps * step_width)
-      throw IoError(c.dir + "/model.safetensors: " + name + " has shape " + w.shape().str() +
-                    ", expected [*, " + std::to_string(embed + steps * step_width) + "]");
-    auto p = Tensor<float>::empty(w.shape());
-    const int64_t cols = w.dim(1);
-    for (int64_t r = 0; r < w.dim(0); ++r)
-      for (int64_t j = 0; j < cols; ++j) {
-        int64_t from = j;
-        if (j >= embed) {
-          const int64_t s = (j - embed) / step_width, k = (j - embed) % step_width;
-          from = embed + s * step_width + column_of[size_t(k)];
-        }
-        p[r * cols + j] = w[r * cols + from];
-      }
-    return p;
+    return permute_condition_columns(w, embed, steps, lerobot_layout, sorted_blocks(lerobot_layout),
+                                     c.dir + "/model.safetensors: " + name);
   };
 
   std::map<std::string, Tensor<float>> state;
