@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_dpt_fixture import extract  # noqa: E402  (DP's files from its git mirror)
-from mimic_philox import MimicStream  # noqa: E402
+from mimic_philox import MimicStream, QueuedRandn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "diffusion_policy")
@@ -115,32 +115,17 @@ def main():
     # DP's predict_action with the EMA model, sampler noise from mimic's stream.
     eval_policy = ema_model.eval()
     stream = MimicStream(SEED)
-    queue = []
-    real_randn = torch.randn
-
-    def mimic_randn(*size, **kw):
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        shape = tuple(kw.pop("size", shape))
-        assert queue, "more draws than mimic makes"
-        block = queue.pop(0)
-        assert tuple(block.shape) == shape, (block.shape, shape)
-        return block.to(kw.get("dtype") or torch.float32)
-
+    randn = QueuedRandn()
     B, To, T, A = 2, 2, 16, 2
     blocks = 100  # x_T plus one per DDPM step with t > 0 (100 inference steps)
     chunks = []
-    torch.randn = mimic_randn
-    try:
-        for c in range(2):
-            obs = torch.rand(B, To, 20) * 480 + 16
-            noise = stream.normal(blocks * B * T * A).astype(np.float32).reshape(blocks, B, T, A)
-            queue[:] = [torch.from_numpy(noise[i].copy()) for i in range(blocks)]
+    for c in range(2):
+        obs = torch.rand(B, To, 20) * 480 + 16
+        noise = stream.normal(blocks * B * T * A).astype(np.float32).reshape(blocks, B, T, A)
+        with randn.replacing_torch_randn([torch.from_numpy(noise[i].copy()) for i in range(blocks)]):
             with torch.no_grad():
                 action = eval_policy.predict_action({"obs": obs})["action"]
-            assert not queue, "mimic draws more noise than DP used"
-            chunks.append({"obs": obs.numpy().tolist(), "action": action.numpy().tolist()})
-    finally:
-        torch.randn = real_randn
+        chunks.append({"obs": obs.numpy().tolist(), "action": action.numpy().tolist()})
     # diffusers' own float32 tables, which mimic's float32_tables reproduces.
     from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
     tables = {}

@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_dpt_fixture import extract  # noqa: E402  (DP's files from its git mirror)
-from mimic_philox import MimicStream  # noqa: E402
+from mimic_philox import MimicStream, QueuedRandn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "diffusion_policy")
@@ -140,16 +140,7 @@ def main():
 
     # DP's predict_action, sampler noise from mimic's stream.
     eval_policy = policy.eval()
-    queue = []
-    real_randn = torch.randn
-
-    def mimic_randn(*size, **kw):
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        shape = tuple(kw.pop("size", shape))
-        assert queue, "more draws than mimic makes"
-        block = queue.pop(0)
-        assert tuple(block.shape) == shape, (block.shape, shape)
-        return block.to(kw.get("dtype") or torch.float32)
+    randn = QueuedRandn()
 
     steps = cfg.policy.num_inference_steps
     blocks = steps  # x_T plus one per DDPM step with t > 0
@@ -160,18 +151,15 @@ def main():
         torch.set_default_dtype(dtype)
         model = eval_policy.to(dtype)
         out = []
-        torch.randn = mimic_randn
         try:
             for obs in observations:
                 noise = stream.normal(blocks * B * T * A).reshape(blocks, B, T, A)
                 if dtype == torch.float32:
                     noise = noise.astype(np.float32)
-                queue[:] = [torch.from_numpy(noise[i].copy()) for i in range(blocks)]
-                with torch.no_grad():
-                    out.append(model.predict_action({k: v.to(dtype) for k, v in obs.items()})["action"].double().numpy())
-                assert not queue, "mimic draws more noise than DP used"
+                with randn.replacing_torch_randn([torch.from_numpy(noise[i].copy()) for i in range(blocks)]):
+                    with torch.no_grad():
+                        out.append(model.predict_action({k: v.to(dtype) for k, v in obs.items()})["action"].double().numpy())
         finally:
-            torch.randn = real_randn
             torch.set_default_dtype(torch.float32)
         return out
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mimic_philox import MimicStream  # noqa: E402
+from mimic_philox import MimicStream, QueuedRandn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "lerobot")
@@ -121,16 +121,7 @@ def make_case(name, scheduler, steps, norm, film_scale, constant_env_dim, legacy
 
     # LeRobot's own sampling, noise from mimic's stream.
     policy.eval()
-    queue = []
-    real_randn = torch.randn
-
-    def mimic_randn(*size, **kw):
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
-        shape = tuple(kw.pop("size", shape))
-        assert queue, "more draws than mimic makes"
-        block = queue.pop(0)
-        assert tuple(block.shape) == shape, (block.shape, shape)
-        return block.to(kw.get("dtype") or torch.float32)
+    randn = QueuedRandn()
 
     T = config.horizon
     blocks = 1 + (steps - 1 if scheduler == "DDPM" else 0)  # x_T, then each DDPM step with t > 0
@@ -147,19 +138,16 @@ def make_case(name, scheduler, steps, norm, film_scale, constant_env_dim, legacy
         torch.set_default_dtype(dtype)
         model = policy.to(dtype)
         actions = []
-        torch.randn = mimic_randn
         try:
             for obs in observations:
                 noise = stream.normal(blocks * B * T * A).reshape(blocks, B, T, A)
                 if dtype == torch.float32:
                     noise = noise.astype(np.float32)
-                queue[:] = [torch.from_numpy(noise[i].copy()) for i in range(blocks)]
-                with torch.no_grad():
-                    batch = pre({k: v.to(dtype) for k, v in obs.items()})
-                    actions.append(post(model.diffusion.generate_actions(batch)).double().numpy())
-                assert not queue, "mimic draws more noise than LeRobot used"
+                with randn.replacing_torch_randn([torch.from_numpy(noise[i].copy()) for i in range(blocks)]):
+                    with torch.no_grad():
+                        batch = pre({k: v.to(dtype) for k, v in obs.items()})
+                        actions.append(post(model.diffusion.generate_actions(batch)).double().numpy())
         finally:
-            torch.randn = real_randn
             torch.set_default_dtype(torch.float32)
         return actions
 

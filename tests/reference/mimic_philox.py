@@ -41,3 +41,43 @@ class MimicStream:
         i = self._take(n)
         hi, lo = philox_u32(self.seed, 2 * i), philox_u32(self.seed, 2 * i + np.uint64(1))
         return (((hi << np.uint64(32)) | lo) >> np.uint64(11)).astype(np.float64) / 9007199254740992.0
+
+
+class QueuedRandn:
+    """Stands in for torch.randn while a sampler runs: hands out the queued blocks of mimic's
+    noise in order, each checked against the shape asked for, and says when the sampler draws
+    more or fewer blocks than mimic does.
+
+        noise = QueuedRandn()
+        with noise.replacing_torch_randn(blocks):  # a list of tensors
+            actions = policy.predict_action(obs)
+    """
+
+    def __init__(self):
+        self.queue = []
+
+    def __call__(self, *size, **kw):
+        import torch
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
+        shape = tuple(kw.pop("size", shape))
+        assert self.queue, "more draws than mimic makes"
+        block = self.queue.pop(0)
+        assert tuple(block.shape) == shape, (block.shape, shape)
+        return block.to(kw.get("dtype") or torch.float32)
+
+    def replacing_torch_randn(self, blocks):
+        import contextlib
+
+        import torch
+
+        @contextlib.contextmanager
+        def scope():
+            self.queue[:] = list(blocks)
+            real = torch.randn
+            torch.randn = self
+            try:
+                yield
+            finally:
+                torch.randn = real
+            assert not self.queue, "mimic draws more noise than the original used"
+        return scope()
