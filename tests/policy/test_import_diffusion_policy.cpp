@@ -17,6 +17,7 @@
 
 #include "mimic/interop/diffusion_policy_checkpoint.hpp"
 #include "mimic/policy/builtin.hpp"
+#include "support/action_chunks.hpp"
 #include "support/errors.hpp"
 
 namespace mimic {
@@ -55,17 +56,7 @@ void expect_dp_actions(policy::AnyPolicy& p, const json& expected, const std::st
   for (size_t c = 0; c < expected["chunks"].size(); ++c) {
     const json& chunk = expected["chunks"][c];
     const Tensor<float> got = p.act_rollout(features(p, chunk["obs"]), {0, 1});
-    const json& want = chunk["action"];
-    ASSERT_EQ(got.dim(0), int64_t(want.size())) << what;
-    ASSERT_EQ(got.dim(1), int64_t(want[0].size())) << what;
-    double worst = 0;
-    for (int64_t i = 0; i < got.dim(0); ++i)
-      for (int64_t t = 0; t < got.dim(1); ++t)
-        for (int64_t k = 0; k < got.dim(2); ++k) {
-          const double w = want[i][t][k].get<double>();
-          const double g = got[(i * got.dim(1) + t) * got.dim(2) + k];
-          worst = std::max(worst, std::abs(g - w) / std::max(1.0, std::abs(w)));
-        }
+    const double worst = testing::largest_relative_difference(got, chunk["action"]);
     EXPECT_LT(worst, 1e-5) << what << ", chunk " << c << ": largest relative difference";
     std::cout << what << ", chunk " << c << ": largest relative difference " << worst << "\n";
   }
@@ -267,17 +258,7 @@ TEST(ImportDiffusionPolicy, HybridImageActionsEqualDiffusionPolicysPredictAction
         }
       policy::normalize_rows(p->normalization().obs, f.data(), b * to, 2, width);
       const Tensor<float> got = p->act_rollout(f, {0, 1});
-      const json& want = chunk["action"];
-      ASSERT_EQ(got.dim(0), b);
-      ASSERT_EQ(got.dim(1), int64_t(want[0].size()));
-      double worst = 0;
-      for (int64_t i = 0; i < got.dim(0); ++i)
-        for (int64_t t = 0; t < got.dim(1); ++t)
-          for (int64_t k = 0; k < got.dim(2); ++k) {
-            const double w = want[i][t][k].get<double>();
-            worst = std::max(worst, std::abs(got[(i * got.dim(1) + t) * got.dim(2) + k] - w) /
-                                        std::max(1.0, std::abs(w)));
-          }
+      const double worst = testing::largest_relative_difference(got, chunk["action"]);
       EXPECT_LT(worst, bound) << "chunk " << c;
       std::cout << (p == imported.policy.get() ? "imported" : "through a mimic checkpoint")
                 << ", chunk " << c << ": largest relative difference " << worst << "\n";

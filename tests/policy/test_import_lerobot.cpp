@@ -20,6 +20,7 @@
 
 #include "mimic/interop/lerobot_checkpoint.hpp"
 #include "mimic/policy/builtin.hpp"
+#include "support/action_chunks.hpp"
 #include "support/errors.hpp"
 
 namespace mimic {
@@ -85,18 +86,7 @@ void expect_lerobot_actions(policy::AnyPolicy& p, const json& expected, const st
   for (size_t c = 0; c < expected["chunks"].size(); ++c) {
     const json& chunk = expected["chunks"][c];
     const Tensor<float> got = p.act_rollout(features(p, chunk, lerobot_key), {0, 1});
-    const json& want = chunk["action"];
-    ASSERT_EQ(got.dim(0), int64_t(want.size())) << what;
-    ASSERT_EQ(got.dim(1), int64_t(want[0].size())) << what;
-    ASSERT_EQ(got.dim(2), int64_t(want[0][0].size())) << what;
-    double worst = 0;
-    for (int64_t i = 0; i < got.dim(0); ++i)
-      for (int64_t t = 0; t < got.dim(1); ++t)
-        for (int64_t k = 0; k < got.dim(2); ++k) {
-          const double w = want[i][t][k].get<double>();
-          const double g = got[(i * got.dim(1) + t) * got.dim(2) + k];
-          worst = std::max(worst, std::abs(g - w) / std::max(1.0, std::abs(w)));
-        }
+    const double worst = testing::largest_relative_difference(got, chunk["action"]);
     EXPECT_LT(worst, bound) << what << ", chunk " << c << ": largest relative difference";
     std::cout << what << ", chunk " << c << ": largest relative difference " << worst << "\n";
   }

@@ -1035,14 +1035,15 @@ TEST(Cli, TrainKilledAnywhereResumesToTheSameWeights) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto reference = final_weights(dir / "runs", "uninterrupted");
   ASSERT_FALSE(reference.empty());
-  // Whether a run of `name` has written its first checkpoint (models/last in any run folder).
+  // Whether a run of `name` has written its first checkpoint (models/last of the folder --resume
+  // would continue).
   const auto has_checkpoint = [&](const std::string& name) {
-    std::error_code ec;
-    const fs::path base = dir / "runs" / name;
-    if (!fs::is_directory(base, ec)) return false;
-    for (const auto& entry : fs::directory_iterator(base, ec))
-      if (fs::exists(entry.path() / "models" / "last.safetensors", ec)) return true;
-    return false;
+    try {
+      std::error_code ec;
+      return fs::exists(train::find_resumable_run(dir / "runs", name).last_checkpoint(), ec);
+    } catch (const IoError&) {
+      return false;  // no run folder yet
+    }
   };
   const int kills = 9;
   int mid_run = 0, before_first_checkpoint = 0;
