@@ -13,26 +13,40 @@ struct Philox4x32 {
   uint32_t v[4];
 };
 
-MIMIC_HD Philox4x32 philox4x32_10(uint64_t counter, uint64_t seed) {
+// One round on L counters at once (lane l: c0[l], c1[l], c2[l], c3[l]) under the round key
+// (k0, k1): two 32 x 32 -> 64-bit products per counter, their halves mixed with the other words
+// and the key. Lanes side by side let the compiler vectorize the products (philox_u32_run).
+template <int L>
+MIMIC_HD void philox_round(uint32_t (&c0)[L], uint32_t (&c1)[L], uint32_t (&c2)[L],
+                           uint32_t (&c3)[L], uint32_t k0, uint32_t k1) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
-  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32);
-  uint32_t c2 = 0, c3 = 0;
+#if !defined(__CUDACC__)
+#pragma GCC unroll 1  // a loop, not 16 unrolled copies: GCC vectorizes it whole, not SLP
+#endif
+  for (int l = 0; l < L; ++l) {
+    const uint64_t p0 = static_cast<uint64_t>(kM0) * c0[l];
+    const uint64_t p1 = static_cast<uint64_t>(kM1) * c2[l];
+    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+    c0[l] = n0;
+    c1[l] = static_cast<uint32_t>(p1);
+    c2[l] = n2;
+    c3[l] = static_cast<uint32_t>(p0);
+  }
+}
+// The key schedule: each round adds these (the golden ratio and sqrt(3) - 1, in 32 bits).
+constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
+MIMIC_HD Philox4x32 philox4x32_10(uint64_t counter, uint64_t seed) {
+  uint32_t c0[1] = {static_cast<uint32_t>(counter)}, c1[1] = {static_cast<uint32_t>(counter >> 32)};
+  uint32_t c2[1] = {0}, c3[1] = {0};
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = static_cast<uint64_t>(kM0) * c0;
-    uint64_t p1 = static_cast<uint64_t>(kM1) * c2;
-    uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
-    uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
-    uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
-    c0 = n0;
-    c1 = n1;
-    c2 = n2;
-    c3 = n3;
-    k0 += kW0;
-    k1 += kW1;
+    philox_round(c0, c1, c2, c3, k0, k1);
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
-  return Philox4x32{{c0, c1, c2, c3}};
+  return Philox4x32{{c0[0], c1[0], c2[0], c3[0]}};
 }
 
 // The i-th 32-bit value of stream `seed`: lane i % 4 of block i / 4.
@@ -46,8 +60,6 @@ MIMIC_HD uint32_t philox_u32(uint64_t seed, uint64_t i) {
 // products per block, a few cycles per 4 values instead of ~50 per value.
 inline void philox_u32_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* out) {
   constexpr int kLanes = 16;
-  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
-  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   uint64_t block = first >> 2;
   int64_t skip = static_cast<int64_t>(first & 3), done = 0;  // values of the first block unused
   while (done < n) {
@@ -61,18 +73,9 @@ inline void philox_u32_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* o
     }
     uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
     for (int round = 0; round < 10; ++round) {
-      for (int l = 0; l < kLanes; ++l) {  // the round of philox4x32_10, per lane
-        const uint64_t p0 = static_cast<uint64_t>(kM0) * c0[l];
-        const uint64_t p1 = static_cast<uint64_t>(kM1) * c2[l];
-        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-        c0[l] = n0;
-        c1[l] = static_cast<uint32_t>(p1);
-        c2[l] = n2;
-        c3[l] = static_cast<uint32_t>(p0);
-      }
-      k0 += kW0;
-      k1 += kW1;
+      philox_round(c0, c1, c2, c3, k0, k1);
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
     }
     for (int l = 0; l < kLanes && done < n; ++l) {
       const uint32_t v[4] = {c0[l], c1[l], c2[l], c3[l]};
@@ -83,18 +86,27 @@ inline void philox_u32_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* o
   }
 }
 
+// Uniform in [0, 1) from raw stream values: the top 24 bits of one (float), or the top 53 of
+// two, high word first (double).
+MIMIC_HD float uniform_from_bits(uint32_t v) {
+  return static_cast<float>(v >> 8) * (1.0f / 16777216.0f);
+}
+MIMIC_HD double uniform_from_bits(uint64_t hi, uint64_t lo) {
+  return static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 // Uniform in [0, 1) with 24 (float) or 53 (double) random bits; element i of the stream.
 // float uses stream value i; double uses values 2i and 2i+1.
 template <class T>
 MIMIC_HD T philox_uniform(uint64_t seed, uint64_t i);
 template <>
 MIMIC_HD float philox_uniform<float>(uint64_t seed, uint64_t i) {
-  return static_cast<float>(philox_u32(seed, i) >> 8) * (1.0f / 16777216.0f);
+  return uniform_from_bits(philox_u32(seed, i));
 }
 template <>
 MIMIC_HD double philox_uniform<double>(uint64_t seed, uint64_t i) {
-  uint64_t hi = philox_u32(seed, 2 * i), lo = philox_u32(seed, 2 * i + 1);
-  return static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
+  return uniform_from_bits(uint64_t(philox_u32(seed, 2 * i)),
+                           uint64_t(philox_u32(seed, 2 * i + 1)));
 }
 
 // Uniforms of elements first .. first + n - 1 (philox_uniform's values), through
@@ -103,14 +115,11 @@ template <class T>
 void philox_uniform_run(uint64_t seed, uint64_t first, int64_t n, uint32_t* scratch, T* out) {
   if constexpr (sizeof(T) == sizeof(float)) {
     philox_u32_run(seed, first, n, scratch);
-    for (int64_t j = 0; j < n; ++j)
-      out[j] = static_cast<float>(scratch[j] >> 8) * (1.0f / 16777216.0f);
+    for (int64_t j = 0; j < n; ++j) out[j] = uniform_from_bits(scratch[j]);
   } else {
     philox_u32_run(seed, 2 * first, 2 * n, scratch);
-    for (int64_t j = 0; j < n; ++j) {
-      const uint64_t hi = scratch[2 * j], lo = scratch[2 * j + 1];
-      out[j] = static_cast<double>(((hi << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
-    }
+    for (int64_t j = 0; j < n; ++j)
+      out[j] = uniform_from_bits(uint64_t(scratch[2 * j]), uint64_t(scratch[2 * j + 1]));
   }
 }
 
