@@ -259,7 +259,8 @@ TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
 // A LeRobot diffusion policy trained on gym-pusht's keypoint observation (LeRobot's own
 // save_pretrained folder with its train_config.json, tests/reference/make_lerobot_fixture.py)
 // imported as a user would and rolled out in mimic's Push-T, which observes the same
-// environment_state and agent_pos; a folder without a known environment imports with LeRobot's
+// environment_state and agent_pos (and one trained on its image observation, with mimic's camera
+// image); a folder without a known environment imports with LeRobot's
 // names and no environment, and `eval` says it needs one.
 TEST(Cli, ImportLerobotPolicyThenEvaluateInPushT) {
   const std::string dir = std::string(MIMIC_TEST_DATA_DIR) + "/lerobot/";
@@ -273,6 +274,16 @@ TEST(Cli, ImportLerobotPolicyThenEvaluateInPushT) {
   CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 16 --n_envs 1");
   EXPECT_EQ(e.status, 0) << e.output;
   EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
+
+  // Trained on gym-pusht's image observation: Push-T with its camera image.
+  const std::string pixels = ::testing::TempDir() + "/imported_lerobot_pixels.safetensors";
+  CommandResult i = run("import --from lerobot " + dir + "pusht_image --output " + pixels);
+  ASSERT_EQ(i.status, 0) << i.output;
+  EXPECT_NE(i.output.find("[\"agent_pos\",\"image\"]"), std::string::npos) << i.output;
+  EXPECT_NE(i.output.find("environment PushT"), std::string::npos) << i.output;
+  CommandResult ie = run("eval --agent " + pixels + " --n_rollouts 1 --horizon 8 --n_envs 1");
+  EXPECT_EQ(ie.status, 0) << ie.output;
+  EXPECT_NE(ie.output.find("PushT"), std::string::npos) << ie.output;
 
   const std::string plain = ::testing::TempDir() + "/imported_lerobot_ddpm.safetensors";
   CommandResult p = run("import --from lerobot " + dir + "ddpm --output " + plain);

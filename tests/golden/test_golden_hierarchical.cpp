@@ -6,17 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mimic/policy/builtin.hpp"
 #include "support/compare.hpp"
-#include "support/h5_fixture.hpp"
+#include "support/golden_training_case.hpp"
 
 namespace mimic::policy {
 namespace {
 
-const std::string kDir = MIMIC_TEST_DATA_DIR;
 const std::vector<std::pair<std::string, int64_t>> kKeys = {
     {"a_pos", 3}, {"b_flag", 2}, {"c_vel", 4}};
 
@@ -35,18 +33,13 @@ void add_gradients(const std::string& prefix, Policy<float>& part,
 
 void check_case(const std::string& key) {
   SCOPED_TRACE(key);
-  std::ifstream in(kDir + "/golden_hierarchical.json");
-  const nlohmann::json all = nlohmann::json::parse(in);
-  const nlohmann::json& c = all.at(key);
-  testing::H5Fixture f(kDir + "/golden_hierarchical.h5");
-  const std::string root = "/" + key + "/";
-  auto load = [&](const std::string& name) {
-    Shape s;
-    std::vector<float> v = f.read<float>(root + name, &s);
-    return Tensor<float>::from_vector(s, v);
-  };
+  const testing::GoldenTrainingCase c("golden_hierarchical", key);
   ShapeMeta meta;
-  for (const auto& [k, d] : kKeys) meta.obs_shapes[k] = {d};
+  std::vector<std::string> keys;
+  for (const auto& [k, d] : kKeys) {
+    meta.obs_shapes[k] = {d};
+    keys.push_back(k);
+  }
   meta.action_dim = 4;
   const AlgorithmRegistry algos = builtin_algorithms();
   const std::string algo = c.at("algo_name").get<std::string>();
@@ -54,34 +47,8 @@ void check_case(const std::string& key) {
   const nlohmann::json config = config::merged_over(spec.defaults(), c.at("config"));
   spec.validate(config);
   auto policy = spec.build<float, Cpu>({config, meta, {}, c.at("seed").get<uint64_t>(), 1});
-
-  const auto names = c.at("parameters").get<std::vector<std::string>>();
-  std::vector<std::string> ours;
-  for (const auto& [name, t] : policy->state_tensors())
-    if (name.find("optimizer.") == std::string::npos) ours.push_back(name);
-  ASSERT_EQ(ours, names);  // every part's weights, robomimic's names mapped one for one
-  std::map<std::string, Tensor<float>> weights;
-  for (const auto& n : names) weights[n] = load("params/" + n);
-  policy->load_state(weights, nlohmann::json::object());
-
-  Scalars got;
-  for (int s = 0; s < c.at("steps").get<int>(); ++s) {
-    const std::string b = "batch" + std::to_string(s) + "/";
-    data::Batch batch;
-    for (const auto& [k, d] : kKeys) {
-      batch.obs[k] = load(b + "obs/" + k);
-      batch.next_obs[k] = load(b + "next_obs/" + k);
-    }
-    for (const char* k : {"actions", "rewards", "dones"}) batch.data[k] = load(b + k);
-    got = c.at("validate").get<bool>() ? policy->validate_on_batch(batch)
-                                       : policy->train_on_batch(batch);
-  }
-  for (const auto& [k, want] : c.at("scalars").items()) {
-    ASSERT_TRUE(got.count(k)) << k;
-    const double w = want.template get<double>();
-    EXPECT_NEAR(got.at(k), w, 1e-5 * std::max(1.0, std::abs(w))) << k;
-  }
-  for (const auto& [k, v] : got) EXPECT_TRUE(c.at("scalars").contains(k)) << "extra scalar " << k;
+  ASSERT_NO_FATAL_FAILURE(c.load_parameters(*policy));  // every part's weights
+  c.expect_scalars(c.step(*policy, keys));
 
   // Each part's draws from its own stream (the composite's: random subgoal steps).
   const nlohmann::json state = policy->state_json();
@@ -109,15 +76,10 @@ void check_case(const std::string& key) {
   const auto stepped = c.at("stepped").get<std::vector<std::string>>();
   for (const std::string& n : stepped) {
     ASSERT_TRUE(grads.count(n)) << n;
-    EXPECT_LE(testing::relative_error(grads.at(n), f.read<double>(root + "grads/" + n)), 1e-5)
+    EXPECT_LE(testing::relative_error(grads.at(n), c.values("grads/" + n)), 1e-5)
         << "gradient of " << n;
   }
-  const auto tensors = policy->state_tensors();
-  for (const auto& n : names)
-    EXPECT_LE(
-        testing::relative_error(tensors.at(n).to_vector(), f.read<double>(root + "updated/" + n)),
-        1e-5)
-        << "updated " << n;
+  c.expect_updated(*policy);
 
   // Three rollouts acting for three steps, as robomimic's get_action (eval mode).
   const int steps = c.at("rollouts").get<int>();
@@ -132,14 +94,13 @@ void check_case(const std::string& key) {
     auto features = Tensor<float>::empty({3, 1, meta.obs_dim()});
     int64_t col = 0;
     for (const auto& [k, d] : kKeys) {
-      const Tensor<float> o = load(r + "obs/" + k);
+      const Tensor<float> o = c.load(r + "obs/" + k);
       for (int64_t i = 0; i < 3; ++i)
         std::copy_n(o.data() + i * d, d, features.data() + i * meta.obs_dim() + col);
       col += d;
     }
     const Tensor<float> acted = policy->act_rollout(features, {0, 1, 2});
-    EXPECT_LE(testing::relative_error(acted.to_vector(), f.read<double>(root + r + "actions")),
-              1e-5)
+    EXPECT_LE(testing::relative_error(acted.to_vector(), c.values(r + "actions")), 1e-5)
         << "rollout actions at step " << t;
   }
 }

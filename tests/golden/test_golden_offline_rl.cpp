@@ -5,31 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mimic/policy/builtin.hpp"
 #include "mimic/policy/core/multi_network_policy.hpp"
 #include "support/compare.hpp"
-#include "support/h5_fixture.hpp"
+#include "support/golden_training_case.hpp"
 
 namespace mimic::policy {
 namespace {
 
-const std::string kDir = MIMIC_TEST_DATA_DIR;
-
 void check_case(const std::string& key) {
   SCOPED_TRACE(key);
-  std::ifstream in(kDir + "/golden_offline_rl.json");
-  const nlohmann::json all = nlohmann::json::parse(in);
-  const nlohmann::json& c = all.at(key);
-  testing::H5Fixture f(kDir + "/golden_offline_rl.h5");
-  const std::string root = "/" + key + "/";
-  auto load = [&](const std::string& name) {
-    Shape s;
-    std::vector<float> v = f.read<float>(root + name, &s);
-    return Tensor<float>::from_vector(s, v);
-  };
+  const testing::GoldenTrainingCase c("golden_offline_rl", key);
   ShapeMeta meta;
   meta.obs_shapes["a_pos"] = {3};
   meta.obs_shapes["b_flag"] = {2};
@@ -41,36 +29,9 @@ void check_case(const std::string& key) {
   auto built = spec.build<float, Cpu>({config, meta, {}, c.at("seed").get<uint64_t>(), 1});
   auto* policy = dynamic_cast<MultiNetworkPolicy<float>*>(built.get());
   ASSERT_NE(policy, nullptr);
-
-  const auto names = c.at("parameters").get<std::vector<std::string>>();
-  std::vector<std::string> ours;
-  for (const auto& [name, t] : policy->state_tensors())
-    if (name.rfind("optimizer.", 0) != 0) ours.push_back(name);
-  ASSERT_EQ(ours, names);  // weights and targets, robomimic's names mapped one for one
-  std::map<std::string, Tensor<float>> weights;
-  for (const auto& n : names) weights[n] = load("params/" + n);
-  policy->load_state(weights, nlohmann::json::object());
-
-  Scalars got;
-  for (int s = 0; s < c.at("steps").get<int>(); ++s) {
-    const std::string b = "batch" + std::to_string(s) + "/";
-    data::Batch batch;
-    for (const char* k : {"a_pos", "b_flag"}) {
-      batch.obs[k] = load(b + "obs/" + k);
-      batch.next_obs[k] = load(b + "next_obs/" + k);
-    }
-    for (const char* k : {"actions", "rewards", "dones"}) batch.data[k] = load(b + k);
-    got = c.at("validate").get<bool>() ? policy->validate_on_batch(batch)
-                                       : policy->train_on_batch(batch);
-  }
-  for (const auto& [k, want] : c.at("scalars").items()) {
-    ASSERT_TRUE(got.count(k)) << k;
-    const double w = want.template get<double>();
-    EXPECT_NEAR(got.at(k), w, 1e-5 * std::max(1.0, std::abs(w))) << k;
-  }
+  ASSERT_NO_FATAL_FAILURE(c.load_parameters(*policy));  // weights and targets
   // robomimic's IQL logs no total; mimic adds "Loss" for its trainer.
-  for (const auto& [k, v] : got)
-    EXPECT_TRUE(c.at("scalars").contains(k) || k == "Loss") << "extra scalar " << k;
+  c.expect_scalars(c.step(*policy, {"a_pos", "b_flag"}), {"Loss"});
   EXPECT_EQ(policy->state_json()["rng"]["offset"].get<uint64_t>(), c.at("draws").get<uint64_t>());
 
   // Gradients of the networks that stepped in the last step, as their optimizers saw them.
@@ -80,7 +41,7 @@ void check_case(const std::string& key) {
     for (const auto& e : net->store().entries()) {
       if (!std::binary_search(stepped.begin(), stepped.end(), e.name)) continue;
       EXPECT_LE(testing::relative_error(net->store().grad(net->store().find(e.name)).to_vector(),
-                                        f.read<double>(root + "grads/" + e.name)),
+                                        c.values("grads/" + e.name)),
                 1e-5)
           << "gradient of " << e.name;
       ++checked;
@@ -88,23 +49,17 @@ void check_case(const std::string& key) {
   EXPECT_EQ(checked, int(stepped.size()));
   // The trained policy acting as rollouts call it (robomimic's get_action in eval mode).
   {
-    const Tensor<float> a = load("rollout/obs/a_pos"), b = load("rollout/obs/b_flag");
+    const Tensor<float> a = c.load("rollout/obs/a_pos"), b = c.load("rollout/obs/b_flag");
     auto features = Tensor<float>::empty({3, 1, 5});
     for (int64_t r = 0; r < 3; ++r) {
       std::copy_n(a.data() + r * 3, 3, features.data() + r * 5);
       std::copy_n(b.data() + r * 2, 2, features.data() + r * 5 + 3);
     }
     const Tensor<float> acted = policy->act_rollout(features, {0, 1, 2});
-    EXPECT_LE(testing::relative_error(acted.to_vector(), f.read<double>(root + "rollout/actions")),
-              1e-5)
+    EXPECT_LE(testing::relative_error(acted.to_vector(), c.values("rollout/actions")), 1e-5)
         << "rollout actions";
   }
-  const auto state = policy->state_tensors();
-  for (const auto& n : names)
-    EXPECT_LE(
-        testing::relative_error(state.at(n).to_vector(), f.read<double>(root + "updated/" + n)),
-        1e-5)
-        << "updated " << n;
+  c.expect_updated(*policy);
 }
 
 TEST(Golden, Td3BcActorStepMatchesRobomimic) { check_case("td3_bc/actor_step"); }

@@ -52,27 +52,47 @@ std::string copy_case(const std::string& name, const std::string& as) {
 }
 void write_json(const std::string& path, const json& j) { std::ofstream(path) << j.dump(2); }
 
+// Camera frames of both chunks, [chunk, B, To, camera (LeRobot's order), 3, H, W], as bytes.
+std::vector<uint8_t> read_frames(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+}
+
 // LeRobot's raw observations {key: [B, To, dims]} as the policy's normalized rows (keys in the
-// policy's row order; `lerobot_key` maps a policy key to LeRobot's name when they differ).
+// policy's row order; `lerobot_key` maps a policy key to LeRobot's name when they differ). Image
+// keys take their pixels from `frames` (one chunk's [B, To, camera, C, H, W] bytes, cameras in
+// the order `cameras` names them), divided by 255 as a LeRobot dataset does.
 Tensor<float> features(const policy::AnyPolicy& p, json chunk,
-                       const std::map<std::string, std::string>& lerobot_key = {}) {
+                       const std::map<std::string, std::string>& lerobot_key = {},
+                       const uint8_t* frames = nullptr,
+                       const std::vector<std::string>& cameras = {}) {
   for (const auto& [key, name] : lerobot_key) chunk[key] = chunk[name];
-  const std::vector<std::string> keys = p.shape_meta().row_keys();
+  const policy::ShapeMeta& meta = p.shape_meta();
+  const std::vector<std::string> keys = meta.row_keys();
   const json& first = chunk[keys[0]];
   const int64_t b = int64_t(first.size()), to = int64_t(first[0].size());
-  const int64_t width = p.shape_meta().obs_dim();
+  const int64_t width = meta.obs_dim();
   auto f = Tensor<float>::empty({b, to, width});
   for (int64_t i = 0; i < b; ++i)
     for (int64_t t = 0; t < to; ++t) {
       int64_t at = 0;
       for (const std::string& k : keys) {
+        float* row = &f[(i * to + t) * width + at];
+        if (meta.is_rgb(k)) {
+          const int64_t size = meta.key_size(k), n = int64_t(cameras.size());
+          const int64_t camera = std::find(cameras.begin(), cameras.end(), k) - cameras.begin();
+          const uint8_t* frame = frames + ((i * to + t) * n + camera) * size;
+          for (int64_t d = 0; d < size; ++d) row[d] = float(frame[d]) / 255.0f;
+          at += size;
+          continue;
+        }
         const json& v = chunk[k][i][t];
-        for (size_t d = 0; d < v.size(); ++d)
-          f[(i * to + t) * width + at + int64_t(d)] = v[d].get<float>();
+        for (size_t d = 0; d < v.size(); ++d) row[d] = v[d].get<float>();
         at += int64_t(v.size());
       }
     }
-  policy::normalize_rows(p.normalization().obs, f.data(), b * to, width);
+  policy::normalize_rows(p.normalization().obs, f.data(), b * to, meta.low_dim_dim(), width);
   return f;
 }
 
@@ -81,11 +101,15 @@ Tensor<float> features(const policy::AnyPolicy& p, json chunk,
 // float64 run of the same sampling (DDIM's few steps amplify rounding: 1.1e-5 for the ddim
 // policy), within 3 times that floor. A wrong formula, name or column moves actions by far more.
 void expect_lerobot_actions(policy::AnyPolicy& p, const json& expected, const std::string& what,
-                            const std::map<std::string, std::string>& lerobot_key = {}) {
+                            const std::map<std::string, std::string>& lerobot_key = {},
+                            const std::vector<uint8_t>& frames = {}) {
   const double bound = std::max(1e-5, 3 * expected["float64_spread"].get<double>());
+  const std::vector<std::string> cameras = expected.value("cameras", std::vector<std::string>());
   for (size_t c = 0; c < expected["chunks"].size(); ++c) {
     const json& chunk = expected["chunks"][c];
-    const Tensor<float> got = p.act_rollout(features(p, chunk, lerobot_key), {0, 1});
+    const uint8_t* chunk_frames = frames.empty() ? nullptr : frames.data() + c * frames.size() / 2;
+    const Tensor<float> got =
+        p.act_rollout(features(p, chunk, lerobot_key, chunk_frames, cameras), {0, 1});
     const double worst = testing::largest_relative_difference(got, chunk["action"]);
     EXPECT_LT(worst, bound) << what << ", chunk " << c << ": largest relative difference";
     std::cout << what << ", chunk " << c << ": largest relative difference " << worst << "\n";
@@ -128,6 +152,72 @@ TEST(ImportLerobot, DdpmActionsEqualLerobots) { expect_case("ddpm", false, 100);
 
 // lerobot 0.3.3: statistics as Normalize buffers in model.safetensors, its own min/max formula,
 // no train_config.json (lerobot-train's default seed).
+// lerobot 0.4.4 with two 96x96 cameras (listed wrist, then front: not sorted) through its one
+// shared DiffusionRgbEncoder (84x84 crops, GroupNorm ResNet18, 32 keypoints), each camera's
+// channels normalized by its mean and std, DDIM 10; no environment state.
+TEST(ImportLerobot, ImageActionsEqualLerobots) {
+  const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
+  const json expected = read_json(kDir + "image_actions.json");
+  const std::vector<uint8_t> frames = read_frames(kDir + "image_images.u8");
+  ASSERT_EQ(frames.size(), size_t(2 * 2 * 2 * 2 * 3 * 96 * 96));
+  interop::ImportedPolicy imported = interop::import_lerobot_policy(kDir + "image", reg);
+  const policy::ShapeMeta& meta = imported.policy->shape_meta();
+  EXPECT_EQ(meta.row_keys(),
+            (std::vector<std::string>{"observation.state", "observation.images.front",
+                                      "observation.images.wrist"}));
+  EXPECT_EQ(meta.obs_shapes.at("observation.images.front"), (std::vector<int64_t>{3, 96, 96}));
+  const json& rgb = imported.config["observation"]["encoder"]["rgb"];
+  EXPECT_EQ(rgb["obs_randomizer_kwargs"]["crop_height"], 84);
+  EXPECT_EQ(rgb["core_kwargs"]["feature_dimension"], 64);
+  // The dataset's per-channel statistics (the fixture's: mean 0.35, 0.5, 0.6 plus 0.05 for the
+  // second camera; std 0.2, 0.25, 0.3, each plus LeRobot's eps 1e-8 in float32).
+  const json& front = rgb["core_kwargs"]["channel_normalization"]["observation.images.front"];
+  EXPECT_NEAR(front["offset"][0].get<double>(), 0.40, 1e-7);
+  EXPECT_NEAR(front["scale"][2].get<double>(), 0.3, 1e-7);
+  EXPECT_NEAR(rgb["core_kwargs"]["channel_normalization"]["observation.images.wrist"]["offset"][0]
+                  .get<double>(),
+              0.35, 1e-7);
+  const std::string out = scratch("image.safetensors");
+  interop::save_imported(imported, kDir + "image", out);
+  expect_lerobot_actions(*imported.policy, expected, "image imported", {}, frames);
+
+  const policy::Checkpoint ck = policy::load_checkpoint(out);
+  auto again = policy::policy_from_checkpoint<float, Cpu>(ck, out, reg);
+  expect_lerobot_actions(*again, expected, "image through a mimic checkpoint", {}, frames);
+
+  auto with_config = [&](const json& config) {
+    policy::Checkpoint edited = ck;
+    edited.meta["config"] = config;
+    return policy::policy_from_checkpoint<float, Cpu>(edited, out, reg);
+  };
+  // The channel statistics are real: without them (the [-1, 1] range Diffusion Policy uses) the
+  // actions move far beyond the bound.
+  json plain = imported.config;
+  plain["observation"]["encoder"]["rgb"]["core_kwargs"].erase("channel_normalization");
+  auto unnormalized = with_config(plain);
+  const json& chunk = expected["chunks"][0];
+  const double off = testing::largest_relative_difference(
+      unnormalized->act_rollout(features(*unnormalized, chunk, {}, frames.data(),
+                                         expected["cameras"].get<std::vector<std::string>>()),
+                                {0, 1}),
+      chunk["action"]);
+  EXPECT_GT(off, 1e-3) << "image statistics ignored: largest relative difference " << off;
+  std::cout << "image without its channel statistics: largest relative difference " << off << "\n";
+
+  // A channel map must name an rgb key and match its channels.
+  json wrong_key = imported.config, wrong_channels = imported.config;
+  wrong_key["observation"]["encoder"]["rgb"]["core_kwargs"]["channel_normalization"]
+           ["observation.state"] = front;
+  wrong_channels["observation"]["encoder"]["rgb"]["core_kwargs"]["channel_normalization"]
+                ["observation.images.front"]["offset"] = {0.5, 0.5};
+  wrong_channels["observation"]["encoder"]["rgb"]["core_kwargs"]["channel_normalization"]
+                ["observation.images.front"]["scale"] = {0.5, 0.5};
+  testing::expect_error<Error>([&] { with_config(wrong_key); },
+                               {"channel_normalization", "observation.state", "not an rgb"});
+  testing::expect_error<Error>([&] { with_config(wrong_channels); },
+                               {"channel_normalization", "observation.images.front", "2 channels"});
+}
+
 TEST(ImportLerobot, LegacyBufferStatisticsActionsEqualLerobots) {
   const interop::LerobotPolicyFolder f = interop::read_lerobot_policy(kDir + "legacy");
   EXPECT_TRUE(f.inputs.legacy);
@@ -160,6 +250,34 @@ TEST(ImportLerobot, ActionsMapIntoTheTargetEnvironmentsKeysAndUnits) {
   expect_lerobot_actions(
       *imported.policy, expected, "in Push-T's keys and units",
       {{"agent_pos", "observation.state"}, {"environment_state", "observation.environment_state"}});
+}
+
+// lerobot 0.4.4 on gym-pusht's image observation (pixels_agent_pos), its camera through its own
+// encoder (tensors under rgb_encoder.0), mapped into mimic's Push-T keys (image, agent_pos) and
+// action units.
+TEST(ImportLerobot, PushTImageActionsMapIntoPushTsKeysAndUnits) {
+  const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
+  json expected = read_json(kDir + "pusht_image_actions.json");
+  const std::vector<uint8_t> frames = read_frames(kDir + "pusht_image_images.u8");
+  interop::ImportedPolicy imported = interop::import_lerobot_policy(
+      kDir + "pusht_image", reg,
+      [](const interop::LerobotPolicyFolder& f) -> std::optional<interop::LerobotTarget> {
+        if (f.train_config["env"]["obs_type"] != "pixels_agent_pos") return std::nullopt;
+        return interop::LerobotTarget{
+            {{"env_name", "PushT"}, {"env_kwargs", {{"images", true}}}},
+            {{"observation.state", "agent_pos"}, {"observation.image", "image"}},
+            {1 / 256.0, 1 / 256.0},
+            {-1.0, -1.0}};
+      });
+  EXPECT_EQ(imported.policy->shape_meta().row_keys(),
+            (std::vector<std::string>{"agent_pos", "image"}));
+  for (json& chunk : expected["chunks"])
+    for (json& row : chunk["action"])
+      for (json& step : row)
+        for (json& v : step) v = v.get<double>() / 256.0 - 1.0;
+  expected["cameras"] = {"image"};
+  expect_lerobot_actions(*imported.policy, expected, "pusht_image in Push-T's keys and units",
+                         {{"agent_pos", "observation.state"}}, frames);
 }
 
 // The pieces the parity rests on are real: LeRobot's step layout differs from mimic's row
@@ -199,8 +317,8 @@ TEST(ImportLerobot, ConditionColumnsAndStatisticsAreLerobots) {
 TEST(ImportLerobot, RefusesWhatMimicDoesNotComputeByName) {
   const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
   auto refused = [&](const std::string& name, const std::function<void(const std::string&)>& edit,
-                     std::vector<std::string> needles) {
-    const std::string dir = copy_case("ddim", name);
+                     std::vector<std::string> needles, const std::string& base = "ddim") {
+    const std::string dir = copy_case(base, name);
     edit(dir);
     needles.push_back(name);
     testing::expect_error<Error>([&] { interop::import_lerobot_policy(dir, reg); }, needles);
@@ -212,10 +330,26 @@ TEST(ImportLerobot, RefusesWhatMimicDoesNotComputeByName) {
       write_json(dir + "/config.json", c);
     };
   };
-  refused("image", edit_config([](json& c) {
+  refused("camera", edit_config([](json& c) {
             c["input_features"]["observation.image"] = {{"type", "VISUAL"}, {"shape", {3, 96, 96}}};
           }),
-          {"observation.image", "image", "not supported yet"});
+          {"model.safetensors", "cond_encoder", "82 features"});  // 2 + 64 (the camera) + 16
+  refused("resize", edit_config([](json& c) {
+            c["resize_shape"] = {64, 64};
+          }),
+          {"resize_shape"}, "image");
+  refused("batchnorm", edit_config([](json& c) { c["use_group_norm"] = false; }),
+          {"use_group_norm", "GroupNorm"}, "image");
+  refused("resnet34", edit_config([](json& c) { c["vision_backbone"] = "resnet34"; }),
+          {"vision_backbone", "resnet34"}, "image");
+  refused("halfpixel", edit_config([](json& c) {
+            c["crop_shape"] = {81, 84};
+          }),
+          {"crop_shape", "half a pixel"}, "image");
+  refused("shapes", edit_config([](json& c) {
+            c["input_features"]["observation.images.front"]["shape"] = {3, 64, 64};
+          }),
+          {"observation.images.wrist", "[3,64,64]", "one shape for all cameras"}, "image");
   refused("act", edit_config([](json& c) { c["type"] = "act"; }), {"policy type 'act'"});
   refused("clip", edit_config([](json& c) { c["clip_sample_range"] = 2.0; }),
           {"clip_sample_range"});

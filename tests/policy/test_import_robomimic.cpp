@@ -173,21 +173,38 @@ TEST(ImportRobomimic, RefusesBadCheckpointsByName) {
                                  {"bad_foreign_global.pth", "datetime.date", "not allowed"});
   testing::expect_error<UnsupportedError>([&] { import("bad_algo.pth"); },
                                           {"bad_algo.pth", "'bcq'"});
+  // A real robomimic BC_Gaussian: mimic's Gaussian head is a one-mode mixture whose scale is
+  // softplus + min_std, robomimic's a softplus scaled to init_std and clamped.
+  testing::expect_error<UnsupportedError>([&] { import("bc_gaussian.pth"); },
+                                          {"bc_gaussian.pth", "algo.gaussian", "Gaussian head"});
+  testing::expect_error<UnsupportedError>(
+      [&] { import("bad_unsorted_keys.pth"); },
+      {"bad_unsorted_keys.pth", "all_shapes", "robot0_gripper_qpos", "sorted"});
 }
 
 // The policy's actions over the recorded episode, as robomimic's rollouts feed it: normalized
-// observation rows of n_obs_steps frames, one call per step, a fresh episode first.
+// observation rows of n_obs_steps frames, one call per step, a fresh episode first. An image key
+// takes each step's camera frame from `images` ([step, C, H, W] bytes; pixels = bytes / 255).
 std::vector<std::vector<float>> run_episode(policy::AnyPolicy& p, const json& episode,
-                                            int64_t frames) {
+                                            int64_t frames, const std::string& images = "") {
   const policy::ShapeMeta& m = p.shape_meta();
   const int64_t dim = m.obs_dim();
+  const std::string pixels = images.empty() ? std::string() : file_bytes(images);
   p.reset_rollout(0);
   std::vector<std::vector<float>> actions;
-  for (const json& step : episode) {
+  for (size_t t = 0; t < episode.size(); ++t) {
+    const json& step = episode[t];
     auto rows = Tensor<float>::empty({1, frames, dim});
     for (int64_t f = 0; f < frames; ++f) {
       int64_t col = 0;
       for (const std::string& key : m.row_keys()) {
+        if (m.is_rgb(key)) {
+          const int64_t n = m.key_size(key);
+          EXPECT_GE(int64_t(pixels.size()), int64_t(t + 1) * n) << images;
+          for (int64_t i = 0; i < n; ++i)
+            rows[f * dim + col++] = float(uint8_t(pixels[size_t(int64_t(t) * n + i)])) / 255.0f;
+          continue;
+        }
         const json& v = frames > 1 ? step["obs"][key][size_t(f)] : step["obs"][key];
         for (const auto& x : v) rows[f * dim + col++] = x.get<float>();
       }
@@ -218,8 +235,11 @@ TEST(ImportRobomimic, ActionsEqualRobomimicsRolloutPolicy) {
                                                     {"bc_gmm", "bc"},
                                                     {"bc_rnn", "bc_rnn"},
                                                     {"bc_rnn_gmm", "bc_rnn"},
-                                                    {"bc_transformer", "bc_transformer"}};
-  ASSERT_EQ(expected["cases"].size(), specs.size());
+                                                    {"bc_transformer", "bc_transformer"},
+                                                    {"bc_rnn_image", "bc_rnn"},
+                                                    {"bc_vae", "bc_vae"}};
+  // Every case robomimic wrote is imported here, but its Gaussian head (refused by name).
+  ASSERT_EQ(expected["cases"].size(), specs.size() + 1);
   for (const auto& [name, spec] : specs) {
     SCOPED_TRACE(name);
     const json& c = expected["cases"][name];
@@ -233,14 +253,20 @@ TEST(ImportRobomimic, ActionsEqualRobomimicsRolloutPolicy) {
     // Saved before it acts, so that the rebuilt policy starts from the same random stream.
     const std::string out = scratch(name + ".safetensors");
     interop::save_imported(imported, path, out);
-    expect_actions(run_episode(*imported.policy, c["episode"], frames), c["episode"], name);
+    // The image policy's camera frames, beside its episode.
+    const std::string images = c.contains("image_key") ? kDir + name + "_frames.u8" : "";
+    if (!images.empty()) {
+      EXPECT_TRUE(imported.policy->shape_meta().is_rgb(c["image_key"].get<std::string>()));
+    }
+    expect_actions(run_episode(*imported.policy, c["episode"], frames, images), c["episode"], name);
 
     // Through a mimic checkpoint: the same actions from a policy rebuilt from the file.
     const policy::Checkpoint ck = policy::load_checkpoint(out);
     EXPECT_EQ(ck.meta["imported_from"]["format"], "robomimic");
     EXPECT_EQ(ck.meta["trainer"]["env_args"]["env_name"], "Lift");
     auto again = policy::policy_from_checkpoint<float, Cpu>(ck, out, reg);
-    expect_actions(run_episode(*again, c["episode"], frames), c["episode"], name + " (saved)");
+    expect_actions(run_episode(*again, c["episode"], frames, images), c["episode"],
+                   name + " (saved)");
   }
 }
 

@@ -7,7 +7,7 @@ with it:
   and DP's own image encoder (robomimic 0.2.0's VisualCore: ResNet18 with GroupNorm, 32-keypoint
   spatial softmax, 64 features; crops of 84x84, fixed centre crops at evaluation); normalizer
   fitted as DP's PushTImageDataset fits it (limits for the agent and actions, the image range
-  normalizer for pixels), the encoder's convolutions sparse and frozen (below), the UNet trained
+  normalizer for pixels), the encoder's convolutions sparse and frozen (chunk_sampling.py), the UNet trained
   3 steps with DP's AdamW (training.use_ema false, so the file holds one copy of the weights),
   then saved by DP's own BaseWorkspace.save_checkpoint;
 - tests/data/diffusion_policy/dp_unet_hybrid_actions.json and dp_unet_hybrid_images.u8:
@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_dpt_fixture import extract  # noqa: E402  (DP's files from its git mirror)
-from mimic_philox import MimicStream, QueuedRandn  # noqa: E402
+from chunk_sampling import camera_frames, sample_in_both_precisions, sparse_frozen_encoder  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "data", "diffusion_policy")
@@ -97,18 +97,7 @@ def main():
     cfg = compose_config(src)
     torch.manual_seed(0)
     policy = hydra.utils.instantiate(cfg.policy)
-    # ResNet18's 11.2M weights would make a 45 MB file: its convolutions keep 0.2% of their
-    # entries (random places and values, enough to expose any layout or naming slip), which the
-    # repository stores compressed; norms, keypoint and feature layers stay dense. The encoder is
-    # then frozen, as the sparsity would not survive training; the UNet trains.
-    with torch.no_grad():
-        for name, p in policy.obs_encoder.named_parameters():
-            if p.dim() == 4 and p.numel() > 100000:
-                keep = torch.rand(p.shape) < 0.002
-                p.copy_(torch.where(keep, torch.randn(p.shape) * 0.5, torch.zeros(p.shape)))
-            elif p.dim() == 1:
-                p.copy_(torch.rand(p.shape) + 0.5 if name.endswith("weight") else torch.randn(p.shape) * 0.1)
-    policy.obs_encoder.requires_grad_(False)
+    sparse_frozen_encoder(policy.obs_encoder)  # so the fixture stays small (chunk_sampling.py)
     normalizer = LinearNormalizer()
     normalizer.fit(data={"action": torch.rand(500, A) * 500 + 6, "agent_pos": torch.rand(500, 2) * 480 + 16},
                    last_n_dims=1, mode="limits")
@@ -116,11 +105,8 @@ def main():
     policy.set_normalizer(normalizer)
     optimizer = hydra.utils.instantiate(cfg.optimizer, params=policy.parameters())
 
-    def images(*lead):  # camera frames as a dataset holds them: bytes / 255
-        return torch.randint(0, 256, (*lead, 3, 96, 96)).float() / 255.0
-
     for step in range(3):
-        batch = {"obs": {"image": images(4, T), "agent_pos": torch.rand(4, T, 2) * 480 + 16},
+        batch = {"obs": {"image": camera_frames(4, T), "agent_pos": torch.rand(4, T, 2) * 480 + 16},
                  "action": torch.rand(4, T, A) * 500 + 6}
         loss = policy.compute_loss(batch)
         loss.backward()
@@ -140,32 +126,15 @@ def main():
 
     # DP's predict_action, sampler noise from mimic's stream.
     eval_policy = policy.eval()
-    randn = QueuedRandn()
 
     steps = cfg.policy.num_inference_steps
     blocks = steps  # x_T plus one per DDPM step with t > 0
-    observations = [{"image": images(B, TO), "agent_pos": torch.rand(B, TO, 2) * 480 + 16} for _ in range(2)]
+    observations = [{"image": camera_frames(B, TO), "agent_pos": torch.rand(B, TO, 2) * 480 + 16} for _ in range(2)]
 
-    def sample(dtype):
-        stream = MimicStream(SEED)
-        torch.set_default_dtype(dtype)
-        model = eval_policy.to(dtype)
-        out = []
-        try:
-            for obs in observations:
-                noise = stream.normal(blocks * B * T * A).reshape(blocks, B, T, A)
-                if dtype == torch.float32:
-                    noise = noise.astype(np.float32)
-                with randn.replacing_torch_randn([torch.from_numpy(noise[i].copy()) for i in range(blocks)]):
-                    with torch.no_grad():
-                        out.append(model.predict_action({k: v.to(dtype) for k, v in obs.items()})["action"].double().numpy())
-        finally:
-            torch.set_default_dtype(torch.float32)
-        return out
+    def act(model, obs, dtype):
+        return model.predict_action(obs)["action"].double().numpy()
 
-    float32 = sample(torch.float32)
-    float64 = sample(torch.float64)
-    spread = max(float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) for a, b in zip(float32, float64))
+    float32, spread = sample_in_both_precisions(eval_policy, SEED, observations, blocks, (B, T, A), act)
     print("DP float32 vs float64: largest relative difference", spread)
     with open(os.path.join(OUT, "dp_unet_hybrid_images.u8"), "wb") as f:  # [chunk, B, To, 3, 96, 96]
         for obs in observations:

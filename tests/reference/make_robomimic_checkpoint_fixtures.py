@@ -14,8 +14,10 @@ mean + scale * normal. With the stream of the imported policy (its seed, offset 
 must reproduce every action; the mixture parameters themselves are robomimic's.
 
 Writes tests/data/robomimic_checkpoints/<case>.pth and expected.json, plus bad_*.pth: the bc case
-with a tensor removed, an unknown tensor added, a foreign global (datetime.date) and an algorithm
-mimic lacks, which the import must refuse by name.
+with a tensor removed, an unknown tensor added, a foreign global (datetime.date), an algorithm
+mimic lacks and observation keys listed out of robomimic's sorted order, which the import must
+refuse by name. The image case (bc_rnn_image) writes its episode's camera frames to
+bc_rnn_image_frames.u8 ([step, 3, 84, 84] bytes).
 """
 import json
 import os
@@ -31,6 +33,7 @@ import robomimic.utils.train_utils as TrainUtils
 from robomimic.algo import algo_factory
 from robomimic.config import config_factory
 
+from chunk_sampling import camera_frames, sparse_frozen_encoder
 from mimic_philox import MimicStream
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
@@ -51,7 +54,16 @@ CASES = {
     "bc_rnn": dict(rnn=True),
     "bc_rnn_gmm": dict(rnn=True, gmm=True),
     "bc_transformer": dict(transformer=True),
+    # robomimic's image policy: BC-RNN on a camera (ResNet18 with BatchNorm, spatial softmax,
+    # 76x76 crops of 84x84 frames) plus the low-dim keys.
+    "bc_rnn_image": dict(rnn=True, image=True),
+    # BC-VAE with robomimic's N(0, 1) prior: each action decoded from a latent that the
+    # rollout draws from mimic's stream.
+    "bc_vae": dict(vae=True),
+    # BC with robomimic's Gaussian head, which the import refuses by name.
+    "bc_gaussian": dict(gaussian=True),
 }
+IMAGE_KEY, IMAGE, CROP = "agentview_image", 84, 76
 STEPS = 7  # observations per recorded episode (more than the rnn horizon: the state resets)
 
 
@@ -62,12 +74,37 @@ def make_config(c):
         config.train.seed = SEED
         # robomimic 0.3.0's normalize_obs cannot broadcast [1, dim] statistics over a frame
         # stack, so its BC-Transformer rollouts run without observation normalization.
-        config.train.hdf5_normalize_obs = not c.get("transformer", False)
+        # robomimic 0.3.0's normalize_obs also needs statistics for every image key; image runs
+        # (as its image templates) leave observations unnormalized.
+        config.train.hdf5_normalize_obs = not c.get("transformer", False) and not c.get("image")
         config.observation.modalities.obs.low_dim = list(OBS)
+        if c.get("image"):
+            config.observation.modalities.obs.rgb = [IMAGE_KEY]
+            rgb = config.observation.encoder.rgb
+            rgb.core_kwargs.feature_dimension = 64
+            rgb.core_kwargs.backbone_class = "ResNet18Conv"
+            rgb.core_kwargs.backbone_kwargs.pretrained = False
+            rgb.core_kwargs.backbone_kwargs.input_coord_conv = False
+            rgb.core_kwargs.pool_class = "SpatialSoftmax"
+            rgb.core_kwargs.pool_kwargs.num_kp = 32
+            rgb.core_kwargs.pool_kwargs.learnable_temperature = False
+            rgb.core_kwargs.pool_kwargs.temperature = 1.0
+            rgb.core_kwargs.pool_kwargs.noise_std = 0.0
+            rgb.obs_randomizer_class = "CropRandomizer"
+            rgb.obs_randomizer_kwargs.crop_height = CROP
+            rgb.obs_randomizer_kwargs.crop_width = CROP
+            rgb.obs_randomizer_kwargs.num_crops = 1
+            rgb.obs_randomizer_kwargs.pos_enc = False
         a = config.algo
         a.actor_layer_dims = [32, 24]
         a.gmm.enabled = c.get("gmm", False)
+        a.gaussian.enabled = c.get("gaussian", False)
         a.gmm.num_modes = 3
+        if c.get("vae"):
+            a.vae.enabled = True
+            a.vae.latent_dim = 4
+            a.vae.encoder_layer_dims, a.vae.decoder_layer_dims = (16, 12), (12, 10)
+            a.vae.prior_layer_dims = (10,)
         if c.get("rnn"):
             a.rnn.enabled = True
             a.rnn.hidden_dim = 16
@@ -111,6 +148,14 @@ def sample_with_mimic_stream(stream):
     return sample
 
 
+def randn_from(stream):
+    """torch.randn as mimic's stream of standard normals (float32), in the order drawn."""
+    def randn(*size, **kw):
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)) else size
+        return torch.from_numpy(stream.normal(int(np.prod(shape))).astype(np.float32)).reshape(shape)
+    return randn
+
+
 def write_damaged_variants():
     """Checkpoints the import must refuse by name, made from the bc case."""
     import datetime
@@ -128,6 +173,9 @@ def write_damaged_variants():
     save("bad_unknown_tensor.pth", p)
     save("bad_foreign_global.pth", dict(base, saved_on=datetime.date(2026, 1, 1)))
     save("bad_algo.pth", dict(base, algo_name="bcq"))
+    meta = dict(base["shape_metadata"])  # features in an order other than robomimic's sorted one
+    meta["all_shapes"] = OrderedDict(reversed(list(meta["all_shapes"].items())))
+    save("bad_unsorted_keys.pth", dict(base, shape_metadata=meta))
 
 
 def main():
@@ -138,17 +186,34 @@ def main():
         torch.manual_seed(1)
         config = make_config(c)
         ObsUtils.initialize_obs_utils_with_config(config)
-        shape_meta = {"ac_dim": ACTION_DIM, "all_shapes": OrderedDict((k, [d]) for k, d in OBS.items()),
-                      "all_obs_keys": list(OBS), "use_images": False}
+        shapes = OrderedDict((k, [d]) for k, d in OBS.items())
+        if c.get("image"):
+            shapes[IMAGE_KEY] = [3, IMAGE, IMAGE]
+        # robomimic's train.py lists the keys sorted (config.all_obs_keys), and its encoder
+        # concatenates features in this order.
+        shapes = OrderedDict(sorted(shapes.items()))
+        shape_meta = {"ac_dim": ACTION_DIM, "all_shapes": shapes, "all_obs_keys": list(shapes),
+                      "use_images": bool(c.get("image"))}
         algo = algo_factory("bc", config, shape_meta["all_shapes"], ACTION_DIM, torch.device("cpu"))
+        if c.get("image"):  # sparse convolutions, so the fixture stays small (chunk_sampling.py)
+            sparse_frozen_encoder(algo.nets["policy"].nets["encoder"].nets["obs"].obs_nets[IMAGE_KEY])
         window = max(config.train.seq_length, config.train.frame_stack)
         for step in range(3):
             obs = {k: torch.rand(8, window, d, generator=gen) * 2 - 1 for k, d in OBS.items()}
+            if c.get("image"):  # frames as robomimic's dataset hands them: CHW, bytes / 255
+                obs[IMAGE_KEY] = camera_frames(8, window, size=IMAGE)
             actions = torch.rand(8, window, ACTION_DIM, generator=gen) * 1.8 - 0.9
             batch = algo.process_batch_for_training({"obs": obs, "actions": actions})
             algo.set_train()
             algo.train_on_batch(batch, epoch=1)
-        stats = None if c.get("transformer") else {k: {"mean": (torch.rand(1, d, generator=gen) * 0.4 - 0.2).numpy(),
+        if c.get("image"):  # running statistics away from their start, to expose any mix-up
+            with torch.no_grad():
+                for bname, buf in algo.nets["policy"].named_buffers():
+                    if bname.endswith("running_mean"):
+                        buf.copy_(torch.randn(buf.shape) * 0.1)
+                    elif bname.endswith("running_var"):
+                        buf.copy_(torch.rand(buf.shape) + 0.5)
+        stats = None if c.get("transformer") or c.get("image") else {k: {"mean": (torch.rand(1, d, generator=gen) * 0.4 - 0.2).numpy(),
                      "std": (torch.rand(1, d, generator=gen) * 0.5 + 0.5).numpy()} for k, d in OBS.items()}
         path = os.path.join(OUT, name + ".pth")
         TrainUtils.save_model(algo, config, ENV_META, shape_meta, path + ".tmp", obs_normalization_stats=stats)
@@ -158,20 +223,31 @@ def main():
         policy, _ = FileUtils.policy_from_checkpoint(ckpt_path=path, device=torch.device("cpu"))
         policy.start_episode()
         stream = MimicStream(SEED)
-        original_sample = D.MixtureSameFamily.sample
+        original_sample, original_randn = D.MixtureSameFamily.sample, torch.randn
         D.MixtureSameFamily.sample = sample_with_mimic_stream(stream)
+        if c.get("vae"):  # the prior's latents: N(0, 1) from mimic's stream
+            torch.randn = randn_from(stream)
         try:
-            episode = []
+            episode, frames = [], []
             for t in range(STEPS):
                 shape = (config.train.frame_stack, ) if c.get("transformer") else ()
                 ob = {k: (torch.rand(*shape, d, generator=gen) * 2 - 1).numpy() for k, d in OBS.items()}
                 raw = {k: v.tolist() for k, v in ob.items()}  # RolloutPolicy normalizes `ob` in place
+                if c.get("image"):  # as robomimic's env wrapper processes them: CHW, [0, 1]
+                    frame = camera_frames(size=IMAGE)
+                    frames.append((frame * 255).round().to(torch.uint8).numpy())
+                    ob[IMAGE_KEY] = frame.numpy()
                 ac = policy(ob)
                 episode.append({"obs": raw, "action": ac.tolist()})
         finally:
-            D.MixtureSameFamily.sample = original_sample
+            D.MixtureSameFamily.sample, torch.randn = original_sample, original_randn
+        if frames:  # the episode's frames, [step, 3, H, W] bytes
+            with open(os.path.join(OUT, name + "_frames.u8"), "wb") as f:
+                f.write(np.stack(frames).tobytes())
         expected[name] = {"episode": episode, "frame_stack": config.train.frame_stack,
                           "weights": len(algo.serialize())}
+        if frames:
+            expected[name]["image_key"] = IMAGE_KEY
     write_damaged_variants()
     with open(os.path.join(OUT, "expected.json.tmp"), "w") as f:
         json.dump({"seed": SEED, "cases": expected}, f, indent=1)

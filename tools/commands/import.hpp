@@ -42,29 +42,51 @@ inline std::optional<interop::DiffusionPolicyTarget> diffusion_policy_target(
   return t;
 }
 
-// A LeRobot run on gym-pusht's keypoint observation (train_config.json's env: pusht,
-// environment_state_agent_pos) runs in mimic's Push-T, which observes the same environment_state
-// (the T's 8 vertices) and agent_pos, and takes the pixel target scaled to [-1, 1]; other runs
-// keep LeRobot's names and units and no environment.
+// A LeRobot run on gym-pusht (train_config.json's env: pusht) runs in mimic's Push-T, which takes
+// the pixel target scaled to [-1, 1] and observes agent_pos plus, by the run's obs_type, the same
+// environment_state (the T's 8 vertices; environment_state_agent_pos) or a top camera image
+// (pixels_agent_pos; mimic renders its own scene, not gym-pusht's pygame drawing pixel for
+// pixel). Other runs keep LeRobot's names and units and no environment.
 inline std::optional<interop::LerobotTarget> lerobot_target(
     const interop::LerobotPolicyFolder& folder) {
   const nlohmann::json& train = folder.train_config;
   if (!train.is_object() || !train.contains("env") || !train["env"].is_object())
     return std::nullopt;
   const nlohmann::json& e = train["env"];
+  const std::string obs_type = e.value("obs_type", std::string());
   if (e.value("type", std::string()) != "pusht" ||
-      e.value("obs_type", std::string()) != "environment_state_agent_pos")
+      (obs_type != "environment_state_agent_pos" && obs_type != "pixels_agent_pos"))
     return std::nullopt;
-  interop::LerobotTarget t;
-  t.env_args = env::PushT().env_args();
-  // gym-pusht's keys as LeRobot names them (the env config's features_map, or its defaults).
-  std::map<std::string, std::string> lerobot_name = {
-      {"agent_pos", "observation.state"}, {"environment_state", "observation.environment_state"}};
+  const bool pixels = obs_type == "pixels_agent_pos";
+  // gym-pusht's keys as LeRobot names them (the env config's features_map, or its defaults),
+  // and mimic's name for each.
+  std::map<std::string, std::pair<std::string, std::string>> lerobot_name = {
+      {"agent_pos", {"observation.state", "agent_pos"}}};
+  if (pixels)
+    lerobot_name["pixels"] = {"observation.image", "image"};
+  else
+    lerobot_name["environment_state"] = {"observation.environment_state", "environment_state"};
   if (e.contains("features_map") && e["features_map"].is_object())
-    for (auto& [env_key, name] : lerobot_name)
+    for (auto& [env_key, names] : lerobot_name)
       if (e["features_map"].contains(env_key) && e["features_map"][env_key].is_string())
-        name = e["features_map"][env_key].get<std::string>();
-  for (const auto& [env_key, name] : lerobot_name) t.key_names[name] = env_key;
+        names.first = e["features_map"][env_key].get<std::string>();
+  interop::LerobotTarget t;
+  for (const auto& [env_key, names] : lerobot_name) t.key_names[names.first] = names.second;
+  env::PushTConfig config;
+  if (pixels) {  // mimic's camera renders the policy's square image size
+    const std::string image = lerobot_name.at("pixels").first;
+    const nlohmann::json& f = folder.config.value("input_features", nlohmann::json::object());
+    const std::vector<int64_t> shape =
+        f.contains(image) && f[image].contains("shape") && f[image]["shape"].is_array()
+            ? f[image]["shape"].get<std::vector<int64_t>>()
+            : std::vector<int64_t>();
+    if (shape.size() != 3 || shape[0] != 3 || shape[1] != shape[2])
+      throw ValueError(folder.dir + "/config.json: Push-T's camera " + image + " has shape " +
+                       nlohmann::json(shape).dump() + ", expected [3, N, N]");
+    config.images = true;
+    config.image_size = int(shape[1]);
+  }
+  t.env_args = env::PushT(config).env_args();
   const double scale = env::pusht::target_to_action(1.0) - env::pusht::target_to_action(0.0);
   t.action_scale = {scale, scale};
   t.action_offset = {env::pusht::target_to_action(0.0), env::pusht::target_to_action(0.0)};
@@ -92,7 +114,7 @@ inline int import_checkpoint(const Flags& flags, const policy::AlgorithmRegistry
   interop::save_imported(p, input, output);
   if (from == "lerobot")
     std::cout << "wrote " << output << ": LeRobot diffusion as " << p.policy->algo_name()
-              << " (observations " << p.config["observation"]["modalities"]["obs"]["low_dim"].dump()
+              << " (observations " << nlohmann::json(p.policy->shape_meta().row_keys()).dump()
               << (p.env_args.is_null() ? " in their units, actions in the dataset's)" : ")");
   else if (from == "robomimic")
     std::cout << "wrote " << output << ": robomimic " << p.config.value("algo_name", "") << " as "

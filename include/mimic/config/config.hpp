@@ -94,15 +94,7 @@ inline json load_config(const json& user, const AlgorithmRegistry& registry) {
 constexpr std::uintmax_t kMaxConfigFileBytes = std::uintmax_t(16) << 20;
 
 inline json load_config_file(const std::string& path, const AlgorithmRegistry& registry) {
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw IoError(path + ": cannot open the config file (" + ec.message() + ")");
-  if (size > kMaxConfigFileBytes)
-    throw IoError(path + ": config file of " + std::to_string(size) + " bytes, expected at most " +
-                  std::to_string(kMaxConfigFileBytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open the config file");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_json_file_text(path, kMaxConfigFileBytes, "config file");
   const json user = parse_json_text(text, path, int(kMaxConfigDepth));
   try {
     return load_config(user, registry);

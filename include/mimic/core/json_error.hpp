@@ -4,6 +4,10 @@
 // nlohmann's description but not its "[json.exception.parse_error.101] " tag, and nesting is
 // bounded while parsing, so a hostile text nested 100,000 levels deep is refused before
 // anything recursive (merging, copying, dump() for a message) touches it.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -38,6 +42,22 @@ inline nlohmann::json parse_json_text(const std::string& text, const std::string
   } catch (const nlohmann::json::exception& e) {
     throw IoError(where + ": not valid JSON: " + json_error_text(e));
   }
+}
+
+// The whole text of a JSON file, refused unread when it is larger than `max_bytes` (a config or
+// metadata file is kilobytes; this keeps a wrong path to a dataset from filling memory). `what`
+// names the file's role in errors ("config file").
+inline std::string read_json_file_text(const std::string& path, std::uintmax_t max_bytes,
+                                       const std::string& what = "JSON file") {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(path + ": cannot open the " + what + " (" + ec.message() + ")");
+  if (size > max_bytes)
+    throw IoError(path + ": " + what + " of " + std::to_string(size) + " bytes, expected at most " +
+                  std::to_string(max_bytes));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot open the " + what);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace mimic

@@ -22,6 +22,7 @@
 
 #include "mimic/interop/condition_columns.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/interop/visual_core_names.hpp"
 #include "mimic/io/torch_file.hpp"
 
 namespace mimic::interop {
@@ -192,35 +193,17 @@ inline data::AffineStats dp_normalizer(const DiffusionPolicyCheckpoint& c, const
 }
 
 // mimic's name for a hybrid policy's encoder tensor (robomimic 0.2's VisualCore under
-// obs_encoder.obs_nets.<key>), or none for the copies and fixed buffers mimic does not keep: the
-// VisualCore lists its modules twice (backbone/pool and nets.0/nets.1, the same tensors), and the
-// spatial softmax's pos_x/pos_y are its fixed coordinate grid.
+// obs_encoder.obs_nets.<key>), or none for the copies and fixed buffers mimic does not keep.
 inline std::optional<std::string> dp_encoder_name(const std::string& name) {
   const std::string head = "obs_encoder.obs_nets.";
   if (name.rfind(head, 0) != 0) return std::string("unmapped." + name);
   const size_t key_end = name.find('.', head.size());
   if (key_end == std::string::npos) return std::string("unmapped." + name);
   const std::string key = name.substr(head.size(), key_end - head.size());
-  const std::string rest = name.substr(key_end + 1);
-  const std::string to = "encoder." + key + ".";
-  auto starts = [&](const std::string& p) { return rest.rfind(p, 0) == 0; };
-  if (starts("nets.0.") || starts("nets.1.") || rest == "pool.pos_x" || rest == "pool.pos_y")
-    return std::nullopt;
-  if (starts("nets.3.")) return to + "linear." + rest.substr(7);  // flatten is nets.2
-  if (starts("pool.")) return to + rest;
-  if (starts("backbone.nets.")) {
-    // torchvision's children: conv1, bn1, relu, maxpool, layer1..layer4 (nets.0..nets.7).
-    const std::string r = rest.substr(14);
-    const size_t dot = r.find('.');
-    const std::string index = r.substr(0, dot),
-                      tail = dot == std::string::npos ? "" : r.substr(dot);
-    static const std::map<std::string, std::string> kChild = {{"0", "conv1"},  {"1", "bn1"},
-                                                              {"4", "layer1"}, {"5", "layer2"},
-                                                              {"6", "layer3"}, {"7", "layer4"}};
-    auto it = kChild.find(index);
-    if (it != kChild.end()) return to + "backbone." + it->second + tail;
-  }
-  return std::string("unmapped." + name);
+  const VisualCoreName v = visual_core_name(name.substr(key_end + 1));
+  if (!v.keep) return std::nullopt;
+  if (v.name.empty()) return std::string("unmapped." + name);
+  return "encoder." + key + "." + v.name;
 }
 
 }  // namespace detail
@@ -281,10 +264,8 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
     throw UnsupportedError(path + ": cfg.policy.noise_scheduler.variance_type '" + variance +
                            "' is not supported (mimic's DDPM uses fixed_small, DP's setting)");
   const std::string schedule = ns.value("beta_schedule", std::string("linear"));
-  if (schedule != "squaredcos_cap_v2" &&
-      (ns.value("beta_start", 1e-4) != 1e-4 || ns.value("beta_end", 0.02) != 0.02))
-    throw UnsupportedError(path + ": a " + schedule +
-                           " schedule with beta_start/beta_end other than 1e-4/0.02");
+  expect_default_beta_range(schedule, ns.value("beta_start", 1e-4), ns.value("beta_end", 0.02),
+                            path);
 
   nlohmann::json c = config::default_config("diffusion_policy", registry);
   c["experiment"]["name"] = cfg.value("name", std::string("diffusion_policy_import"));
@@ -298,35 +279,28 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
     at.push_back(k);
     algo["unet"][k] = dp_at(cfg, path, at);
   }
-  const nlohmann::json& steps =
+  DiffusersScheduler sched_cfg;
+  sched_cfg.ddim = ddim;
+  sched_cfg.train_steps = dp_at(cfg, path, {"policy", "noise_scheduler", "num_train_timesteps"});
+  sched_cfg.inference_steps =
       pol.contains("num_inference_steps") && !pol["num_inference_steps"].is_null()
           ? pol["num_inference_steps"]
-          : dp_at(cfg, path, {"policy", "noise_scheduler", "num_train_timesteps"});
-  nlohmann::json& s = algo[ddim ? "ddim" : "ddpm"];
-  algo["ddpm"]["enabled"] = !ddim;
-  algo["ddim"]["enabled"] = ddim;
-  s["num_train_timesteps"] = dp_at(cfg, path, {"policy", "noise_scheduler", "num_train_timesteps"});
-  s["num_inference_timesteps"] = steps;
-  s["beta_schedule"] = schedule;
-  s["clip_sample"] = ns.value("clip_sample", true);
-  s["float32_tables"] = true;  // diffusers' tables, as DP sampled with them
-  s["prediction_type"] = ns.value("prediction_type", std::string("epsilon"));
-  if (ddim) {
-    s["set_alpha_to_one"] = ns.value("set_alpha_to_one", true);
-    s["steps_offset"] = ns.value("steps_offset", 0);
-  }
+          : sched_cfg.train_steps;
+  sched_cfg.beta_schedule = schedule;
+  sched_cfg.clip_sample = ns.value("clip_sample", true);
+  sched_cfg.prediction_type = ns.value("prediction_type", std::string("epsilon"));
+  sched_cfg.set_alpha_to_one = ns.value("set_alpha_to_one", true);
+  sched_cfg.steps_offset = ns.value("steps_offset", 0);
+  sched_cfg.write_to(algo);
   const nlohmann::json training = cfg.value("training", nlohmann::json::object());
   algo["ema"]["enabled"] = training.value("use_ema", false);
   if (cfg.contains("ema") && cfg["ema"].is_object() && cfg["ema"].contains("power"))
     algo["ema"]["power"] = cfg["ema"]["power"];
   if (cfg.contains("optimizer") && cfg["optimizer"].is_object()) {
     const nlohmann::json& o = cfg["optimizer"];
-    nlohmann::json& p = algo["optim_params"]["policy"];
-    if (o.contains("lr")) p["learning_rate"]["initial"] = o["lr"];
-    if (o.contains("betas")) p["betas"] = o["betas"];
-    if (o.contains("weight_decay")) p["regularization"]["L2"] = o["weight_decay"];
-    if (training.contains("lr_warmup_steps"))
-      p["learning_rate"]["warmup_steps"] = training["lr_warmup_steps"];
+    write_adam(algo, o.value("lr", nlohmann::json()), o.value("betas", nlohmann::json()),
+               o.value("weight_decay", nlohmann::json()),
+               training.value("lr_warmup_steps", nlohmann::json()));
   }
   c["train"]["seed"] = training.value("seed", 1);
   c["train"]["seq_length"] = algo["horizon"]["prediction_horizon"];
@@ -433,15 +407,7 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
   norm.action = detail::dp_normalizer(c, "action", meta.action_dim, path);
   if (target_for) {
     if (const std::optional<DiffusionPolicyTarget> t = target_for(c.cfg)) {
-      if (int64_t(t->action_scale.size()) != meta.action_dim ||
-          t->action_offset.size() != t->action_scale.size())
-        throw ValueError(path + ": the target environment's action map has " +
-                         std::to_string(t->action_scale.size()) + " dims, the policy " +
-                         std::to_string(meta.action_dim));
-      for (size_t d = 0; d < t->action_scale.size(); ++d) {
-        norm.action.offset[d] = t->action_scale[d] * norm.action.offset[d] + t->action_offset[d];
-        norm.action.scale[d] *= t->action_scale[d];
-      }
+      fold_action_units(norm, t->action_scale, t->action_offset, path);
       out.env_args = t->env_args;
     }
   }
@@ -476,15 +442,8 @@ inline ImportedPolicy import_diffusion_policy(const std::string& path,
                                                                       path + ": " + prefix + name)
                                           : t);
     }
-    const std::vector<std::string> names = out.policy->weight_names();
-    for (const auto& [name, t] : w)
-      if (std::find(names.begin(), names.end(), name) == names.end())
-        throw IoError(path + ": tensor '" + prefix + name +
-                      "' has no place in mimic's diffusion_policy built from its config");
-    for (const std::string& n : names)
-      if (!w.count(n))
-        throw IoError(path + ": mimic's diffusion_policy needs '" + n + "', which " + prefix +
-                      " does not hold");
+    expect_weights_match(w, *out.policy, path, prefix,
+                         [&](const std::string& name) { return "'" + prefix + name + "'"; });
     return w;
   };
   std::map<std::string, Tensor<float>> state = weights_of(c.model, "state_dicts.model.");

@@ -12,12 +12,15 @@
 // random stream (lerobot's default, 1000, without it).
 //
 // LeRobot's UNet is Diffusion Policy's ConditionalUnet1D with other module names; the tensors are
-// renamed to DP's (mimic's) names. Its global condition is, per observation step, the state then
-// the environment state; mimic's observation row holds low-dim keys sorted by name
-// (observation.environment_state first), so the FiLM encoders' condition columns are permuted to
-// match. Imported today: low-dim policies (observation.state plus observation.environment_state)
-// with DDPM or DDIM; image features are refused by name.
+// renamed to DP's (mimic's) names. Its global condition is, per observation step, the state, each
+// camera's image features (in config.json's order) and the environment state; mimic's
+// observation row holds keys sorted by name, so the FiLM encoders' condition columns are permuted
+// to match. Cameras go through LeRobot's DiffusionRgbEncoder, which is robomimic's VisualCore
+// (GroupNorm ResNet18, spatial softmax without temperature, linear, ReLU) behind per-channel
+// image normalization by the dataset's statistics: mimic's encoder with channel_normalization.
+// One encoder shared by all cameras (LeRobot's default) becomes a copy per camera in mimic.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -52,8 +55,9 @@ struct LerobotNormalizer {
 
 struct LerobotPolicyFolder {
   std::string dir;
-  nlohmann::json config;        // config.json
-  nlohmann::json train_config;  // train_config.json, null without one
+  nlohmann::json config;                         // config.json
+  std::vector<std::string> input_feature_order;  // its input_features, in the file's order
+  nlohmann::json train_config;                   // train_config.json, null without one
   uint64_t seed = kLerobotDefaultSeed;
   std::vector<std::pair<std::string, Tensor<float>>> model;  // model.safetensors, names sorted
   LerobotNormalizer inputs, outputs;  // observation normalization, action unnormalization
@@ -61,18 +65,12 @@ struct LerobotPolicyFolder {
 
 namespace detail {
 
+inline std::string lerobot_json_text(const std::string& path) {
+  return read_json_file_text(path, std::uintmax_t(16) << 20);
+}
+
 inline nlohmann::json lerobot_json_file(const std::string& path) {
-  constexpr std::uintmax_t kMaxBytes = std::uintmax_t(16) << 20;
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw IoError(path + ": cannot open (" + ec.message() + ")");
-  if (size > kMaxBytes)
-    throw IoError(path + ": " + std::to_string(size) + " bytes, expected a JSON file of at most " +
-                  std::to_string(kMaxBytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  nlohmann::json j = parse_json_text(text, path);
+  nlohmann::json j = parse_json_text(lerobot_json_text(path), path);
   if (!j.is_object()) throw IoError(path + ": expected a JSON object");
   return j;
 }
@@ -211,6 +209,13 @@ inline LerobotPolicyFolder read_lerobot_policy(const std::string& path) {
                   ": no config.json (expected a folder written by LeRobot's save_pretrained: "
                   "config.json and model.safetensors)");
   c.config = detail::lerobot_json_file(c.dir + "/config.json");
+  {  // LeRobot stacks cameras in input_features' order, which a sorted JSON object loses.
+    const nlohmann::ordered_json ordered =
+        nlohmann::ordered_json::parse(detail::lerobot_json_text(c.dir + "/config.json"));
+    if (ordered.contains("input_features") && ordered["input_features"].is_object())
+      for (const auto& item : ordered["input_features"].items())
+        c.input_feature_order.push_back(item.key());
+  }
   const std::string weights_path = c.dir + "/model.safetensors";
   const nn::SafetensorsFile weights = nn::read_safetensors(weights_path);
   for (const auto& [name, t] : weights.tensors)
@@ -351,14 +356,55 @@ inline std::optional<std::string> lerobot_unet_name(const std::string& name) {
   return dp;
 }
 
+// A LeRobot image-encoder tensor ("diffusion.rgb_encoder." + ..., with the camera's index first
+// when each camera has its own encoder): the camera (-1: one encoder shared by all) and mimic's
+// name under encoder.<key>., or an empty name for the fixed coordinate grid mimic computes.
+// torchvision's children conv1, bn1, relu, maxpool, layer1..4 are backbone.0..7.
+struct LerobotEncoderTensor {
+  int camera = -1;
+  std::string name;
+};
+inline std::optional<LerobotEncoderTensor> lerobot_encoder_name(const std::string& name) {
+  const std::string prefix = "diffusion.rgb_encoder.";
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  LerobotEncoderTensor t;
+  std::string rest = name.substr(prefix.size());
+  if (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest[0]))) {
+    const size_t dot = rest.find('.');
+    if (dot == std::string::npos || dot > 3) return std::nullopt;
+    t.camera = std::stoi(rest.substr(0, dot));
+    rest = rest.substr(dot + 1);
+  }
+  auto starts = [&](const std::string& p) { return rest.rfind(p, 0) == 0; };
+  if (rest == "pool.pos_grid") return t;
+  if (starts("pool.nets.")) {
+    t.name = rest;
+  } else if (starts("out.")) {
+    t.name = "linear." + rest.substr(4);
+  } else if (starts("backbone.")) {
+    const std::string r = rest.substr(9);
+    const size_t dot = r.find('.');
+    static const std::map<std::string, std::string> kChild = {{"0", "conv1"},  {"1", "bn1"},
+                                                              {"4", "layer1"}, {"5", "layer2"},
+                                                              {"6", "layer3"}, {"7", "layer4"}};
+    auto it = dot == std::string::npos ? kChild.end() : kChild.find(r.substr(0, dot));
+    if (it == kChild.end()) return std::nullopt;
+    t.name = "backbone." + it->second + r.substr(dot);
+  } else {
+    return std::nullopt;
+  }
+  return t;
+}
+
 }  // namespace detail
 
 // One observation feature the UNet is conditioned on, in LeRobot's per-step order: its LeRobot
 // name and the observation key mimic gives it (the same, unless a target environment renames it).
 struct LerobotFeature {
   std::string key, type;
-  int64_t dims = 0;
+  int64_t dims = 0;  // the condition columns it fills per step (an image: its encoder's features)
   std::string name;
+  std::vector<int64_t> image;  // VISUAL: [C, H, W]
 };
 
 // Where an imported policy acts, when the caller recognizes the run's environment (from
@@ -372,8 +418,9 @@ struct LerobotTarget {
 using LerobotTargetFor =
     std::function<std::optional<LerobotTarget>(const LerobotPolicyFolder& folder)>;
 
-// The features the diffusion model reads (observation.state, then observation.environment_state),
-// the action size; refuses what mimic's policy does not compute by name.
+// The features the diffusion model reads, in its per-step order (observation.state, the cameras
+// in config.json's order, observation.environment_state), and the action size; refuses what
+// mimic's policy does not compute by name.
 inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolicyFolder& c,
                                                               int64_t* action_dim) {
   const std::string where = c.dir + "/config.json";
@@ -400,12 +447,6 @@ inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolic
   };
   const auto in = features("input_features");
   const auto out = features("output_features");
-  for (const auto& [k, f] : in)
-    if (f.first == "VISUAL")
-      throw UnsupportedError(where + ": input feature '" + k +
-                             "' is an image; importing LeRobot image policies is not supported "
-                             "yet (mimic imports observation.state plus "
-                             "observation.environment_state)");
   std::vector<LerobotFeature> cond;
   auto one_dim = [&](const std::string& k, const std::vector<int64_t>& shape) {
     if (shape.size() != 1)
@@ -419,7 +460,26 @@ inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolic
                   ": no STATE input feature 'observation.state' (LeRobot's diffusion "
                   "policy requires it)");
   cond.push_back(
-      {state->first, "STATE", one_dim(state->first, state->second.second), state->first});
+      {state->first, "STATE", one_dim(state->first, state->second.second), state->first, {}});
+  const int64_t keypoints = c.config.value("spatial_softmax_num_keypoints", int64_t(32));
+  if (keypoints < 1 || keypoints > 4096)
+    throw IoError(where + ": spatial_softmax_num_keypoints " + std::to_string(keypoints) +
+                  ", expected 1 to 4096");
+  bool images = false;
+  for (const std::string& k : c.input_feature_order) {
+    auto f = in.find(k);
+    if (f == in.end() || f->second.first != "VISUAL") continue;
+    const std::vector<int64_t>& shape = f->second.second;
+    if (shape.size() != 3 || shape[0] > 16)
+      throw UnsupportedError(where + ": image feature " + k + " has shape " +
+                             nlohmann::json(shape).dump() + ", expected [channels, height, width]");
+    if (images && shape != cond.back().image)
+      throw IoError(where + ": image feature " + k + " has shape " + nlohmann::json(shape).dump() +
+                    ", the first camera " + nlohmann::json(cond.back().image).dump() +
+                    " (LeRobot requires one shape for all cameras)");
+    cond.push_back({k, "VISUAL", 2 * keypoints, k, shape});
+    images = true;
+  }
   const LerobotFeature* env = nullptr;
   for (const auto& [k, f] : in)
     if (f.first == "ENV") {
@@ -427,13 +487,19 @@ inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolic
         throw UnsupportedError(where + ": ENV feature '" + k +
                                "'; LeRobot's diffusion model reads one, "
                                "observation.environment_state");
-      cond.push_back({k, "ENV", one_dim(k, f.second), k});
+      cond.push_back({k, "ENV", one_dim(k, f.second), k, {}});
       env = &cond.back();
+    } else if (f.first != "STATE" && f.first != "VISUAL") {
+      throw UnsupportedError(where + ": input feature '" + k + "' of type " + f.first +
+                             " (LeRobot's diffusion model reads STATE, VISUAL and ENV)");
+    } else if (f.first == "STATE" && k != "observation.state") {
+      throw UnsupportedError(where + ": STATE feature '" + k +
+                             "'; LeRobot's diffusion model reads one, observation.state");
     }
-  if (!env)
+  if (!env && !images)
     throw IoError(where +
-                  ": no ENV input feature 'observation.environment_state' (LeRobot's "
-                  "diffusion policy needs it or images)");
+                  ": no ENV input feature 'observation.environment_state' and no image (LeRobot's "
+                  "diffusion policy needs one of them)");
   auto action = out.find("action");
   if (action == out.end() || action->second.first != "ACTION")
     throw IoError(where + ": no ACTION output feature 'action'");
@@ -442,9 +508,69 @@ inline std::vector<LerobotFeature> lerobot_condition_features(const LerobotPolic
 }
 
 // mimic's diffusion_policy config for a LeRobot DiffusionConfig.
+// mimic's observation.encoder.rgb for LeRobot's DiffusionRgbEncoder: ResNet18 with GroupNorm,
+// a spatial softmax with LeRobot's keypoints and no temperature (1), a linear layer to twice the
+// keypoints, its crop (random in training, centre at evaluation), and the channel statistics.
+inline void lerobot_encoder_config(const LerobotPolicyFolder& c,
+                                   const std::vector<LerobotFeature>& features,
+                                   const std::map<std::string, data::AffineStats>& normalization,
+                                   nlohmann::json& m) {
+  const std::string where = c.dir + "/config.json";
+  const nlohmann::json& l = c.config;
+  const std::string backbone = l.value("vision_backbone", std::string("resnet18"));
+  if (backbone != "resnet18")
+    throw UnsupportedError(where + ": vision_backbone '" + backbone +
+                           "' (mimic's encoder is ResNet18)");
+  if (!l.value("use_group_norm", true))
+    throw UnsupportedError(where +
+                           ": use_group_norm is false (mimic's Diffusion Policy encoder uses "
+                           "GroupNorm; BatchNorm statistics are not imported)");
+  if (l.contains("resize_shape") && !l["resize_shape"].is_null())
+    throw UnsupportedError(where + ": resize_shape " + l["resize_shape"].dump() +
+                           " (mimic's encoder does not resize images; set it to null)");
+  const int64_t keypoints = l.value("spatial_softmax_num_keypoints", int64_t(32));
+  const LerobotFeature& first = *std::find_if(
+      features.begin(), features.end(), [](const LerobotFeature& f) { return f.type == "VISUAL"; });
+  nlohmann::json& enc = m["observation"]["encoder"]["rgb"];
+  enc["core_kwargs"] = {{"feature_dimension", 2 * keypoints},
+                        {"backbone_class", "ResNet18Conv"},
+                        {"pool_class", "SpatialSoftmax"},
+                        {"pool_kwargs",
+                         {{"num_kp", keypoints},
+                          {"temperature", 1.0},
+                          {"learnable_temperature", false},
+                          {"noise_std", 0.0}}}};
+  if (l.contains("crop_shape") && !l["crop_shape"].is_null()) {
+    const nlohmann::json& crop = l["crop_shape"];
+    if (!crop.is_array() || crop.size() != 2 || !crop[0].is_number_integer() ||
+        !crop[1].is_number_integer())
+      throw IoError(where + ": crop_shape is " + crop.dump() + ", expected [height, width]");
+    const int64_t ch = crop[0].get<int64_t>(), cw = crop[1].get<int64_t>();
+    if (ch < 1 || cw < 1 || ch > first.image[1] || cw > first.image[2])
+      throw IoError(where + ": crop_shape " + crop.dump() + " does not fit images of " +
+                    nlohmann::json(first.image).dump());
+    // torchvision's CenterCrop starts at round((H - h) / 2), half to even; mimic's at
+    // floor((H - h) / 2). They differ only for odd margins (H - h) / 2 = k + 0.5 with k odd.
+    for (const int64_t margin : {first.image[1] - ch, first.image[2] - cw})
+      if (margin % 4 == 3)
+        throw UnsupportedError(where + ": crop_shape " + crop.dump() + " on images of " +
+                               nlohmann::json(first.image).dump() +
+                               " centres the evaluation crop half a pixel off mimic's");
+    enc["obs_randomizer_class"] = "CropRandomizer";
+    enc["obs_randomizer_kwargs"] = {{"crop_height", ch}, {"crop_width", cw}, {"num_crops", 1}};
+  } else {
+    enc["obs_randomizer_class"] = nullptr;
+  }
+  nlohmann::json channels = nlohmann::json::object();
+  for (const auto& [name, stats] : normalization) channels[name] = policy::stats_to_json(stats);
+  enc["core_kwargs"]["channel_normalization"] = channels;
+}
+
+// `image_normalization`: each camera's channel map, by its name in `features`.
 inline nlohmann::json diffusion_policy_config_from_lerobot(
     const LerobotPolicyFolder& c, const policy::AlgorithmRegistry& registry,
-    const std::vector<LerobotFeature>& features) {
+    const std::vector<LerobotFeature>& features,
+    const std::map<std::string, data::AffineStats>& image_normalization) {
   const std::string where = c.dir + "/config.json";
   const nlohmann::json& l = c.config;
   auto at = [&](const char* key) -> const nlohmann::json& {
@@ -463,10 +589,8 @@ inline nlohmann::json diffusion_policy_config_from_lerobot(
     throw UnsupportedError(where + ": clip_sample_range " + std::to_string(clip_range) +
                            " (mimic clips samples to [-1, 1])");
   const std::string schedule = l.value("beta_schedule", std::string("squaredcos_cap_v2"));
-  if (schedule != "squaredcos_cap_v2" &&
-      (l.value("beta_start", 1e-4) != 1e-4 || l.value("beta_end", 0.02) != 0.02))
-    throw UnsupportedError(where + ": a " + schedule +
-                           " schedule with beta_start/beta_end other than 1e-4/0.02");
+  expect_default_beta_range(schedule, l.value("beta_start", 1e-4), l.value("beta_end", 0.02),
+                            where);
 
   nlohmann::json m = config::default_config("diffusion_policy", registry);
   m["experiment"]["name"] = "lerobot_diffusion_import";
@@ -479,36 +603,30 @@ inline nlohmann::json diffusion_policy_config_from_lerobot(
   algo["unet"]["kernel_size"] = at("kernel_size");
   algo["unet"]["n_groups"] = at("n_groups");
   algo["unet"]["cond_predict_scale"] = at("use_film_scale_modulation");
-  const bool ddim = sched == "DDIM";
-  nlohmann::json& s = algo[ddim ? "ddim" : "ddpm"];
-  algo["ddpm"]["enabled"] = !ddim;
-  algo["ddim"]["enabled"] = ddim;
-  s["num_train_timesteps"] = at("num_train_timesteps");
-  s["num_inference_timesteps"] =
+  DiffusersScheduler scheduler;  // LeRobot builds DDIM with diffusers' defaults for the rest
+  scheduler.ddim = sched == "DDIM";
+  scheduler.train_steps = at("num_train_timesteps");
+  scheduler.inference_steps =
       l.contains("num_inference_steps") && !l["num_inference_steps"].is_null()
           ? l["num_inference_steps"]
-          : at("num_train_timesteps");
-  s["beta_schedule"] = schedule;
-  s["clip_sample"] = l.value("clip_sample", true);
-  s["float32_tables"] = true;  // diffusers' tables, as LeRobot samples with them
-  s["prediction_type"] = l.value("prediction_type", std::string("epsilon"));
-  if (ddim) {  // LeRobot builds diffusers' DDIMScheduler with its defaults for these
-    s["set_alpha_to_one"] = true;
-    s["steps_offset"] = 0;
-  }
+          : scheduler.train_steps;
+  scheduler.beta_schedule = schedule;
+  scheduler.clip_sample = l.value("clip_sample", true);
+  scheduler.prediction_type = l.value("prediction_type", std::string("epsilon"));
+  scheduler.write_to(algo);
   algo["ema"]["enabled"] = false;  // LeRobot's diffusion policy keeps no EMA weights
-  nlohmann::json& p = algo["optim_params"]["policy"];
-  if (l.contains("optimizer_lr")) p["learning_rate"]["initial"] = l["optimizer_lr"];
-  if (l.contains("optimizer_betas")) p["betas"] = l["optimizer_betas"];
-  if (l.contains("optimizer_weight_decay")) p["regularization"]["L2"] = l["optimizer_weight_decay"];
-  if (l.contains("scheduler_warmup_steps"))
-    p["learning_rate"]["warmup_steps"] = l["scheduler_warmup_steps"];
+  write_adam(algo, l.value("optimizer_lr", nlohmann::json()),
+             l.value("optimizer_betas", nlohmann::json()),
+             l.value("optimizer_weight_decay", nlohmann::json()),
+             l.value("scheduler_warmup_steps", nlohmann::json()));
   m["train"]["seed"] = c.seed;
   m["train"]["seq_length"] = algo["horizon"]["prediction_horizon"];
   m["train"]["frame_stack"] = algo["horizon"]["observation_horizon"];
-  nlohmann::json keys = nlohmann::json::array();
-  for (const LerobotFeature& f : features) keys.push_back(f.name);
+  nlohmann::json keys = nlohmann::json::array(), cameras = nlohmann::json::array();
+  for (const LerobotFeature& f : features) (f.type == "VISUAL" ? cameras : keys).push_back(f.name);
   m["observation"]["modalities"]["obs"]["low_dim"] = keys;
+  m["observation"]["modalities"]["obs"]["rgb"] = cameras;
+  if (!cameras.empty()) lerobot_encoder_config(c, features, image_normalization, m);
   return policy::naming_checkpoint(where, [&] { return config::load_config(m, registry); });
 }
 
@@ -526,11 +644,6 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
   const std::optional<LerobotTarget> target =
       target_for ? target_for(c) : std::optional<LerobotTarget>();
   if (target) {
-    if (int64_t(target->action_scale.size()) != action_dim ||
-        target->action_offset.size() != target->action_scale.size())
-      throw ValueError(c.dir + ": the target environment's action map has " +
-                       std::to_string(target->action_scale.size()) + " dims, the policy " +
-                       std::to_string(action_dim));
     for (LerobotFeature& f : cond) {
       auto it = target->key_names.find(f.key);
       if (it == target->key_names.end())
@@ -539,24 +652,35 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
     }
     out.env_args = target->env_args;
   }
-  out.config = diffusion_policy_config_from_lerobot(c, registry, cond);
-  policy::ShapeMeta meta;
-  meta.action_dim = action_dim;
-  for (const LerobotFeature& f : cond) meta.obs_shapes[f.name] = {f.dims};
-  policy::Normalization norm;
-  // The observation row holds the keys sorted; each key's statistics (identity where LeRobot
-  // leaves it as is) go to its columns.
+  // The observation row holds the keys sorted; each low-dim key's statistics (identity where
+  // LeRobot leaves it as is) go to its columns, each camera's to its encoder's channels.
   const std::string stats_where =
       c.inputs.legacy ? c.dir + "/model.safetensors" : c.dir + "/policy_preprocessor.json";
+  policy::ShapeMeta meta;
+  meta.action_dim = action_dim;
+  std::map<std::string, data::AffineStats> image_normalization;
+  for (const LerobotFeature& f : cond) {
+    if (f.type != "VISUAL") {
+      meta.obs_shapes[f.name] = {f.dims};
+      continue;
+    }
+    meta.obs_shapes[f.name] = f.image;
+    meta.rgb_keys.insert(f.name);
+    const int64_t channels = f.image[0];
+    image_normalization[f.name] =
+        detail::lerobot_affine(c.inputs, f.key, f.type, channels, false, stats_where)
+            .value_or(policy::identity_stats(channels));
+  }
+  out.config = diffusion_policy_config_from_lerobot(c, registry, cond, image_normalization);
+  policy::Normalization norm;
   auto feature_named = [&](const std::string& name) -> const LerobotFeature& {
     return *std::find_if(cond.begin(), cond.end(),
                          [&](const LerobotFeature& x) { return x.name == name; });
   };
-  for (const std::string& name : meta.row_keys()) {
+  for (const std::string& name : meta.low_dim_keys()) {
     const LerobotFeature& f = feature_named(name);
-    const std::string& key = f.key;
     const std::optional<data::AffineStats> a =
-        detail::lerobot_affine(c.inputs, key, f.type, f.dims, false, stats_where);
+        detail::lerobot_affine(c.inputs, f.key, f.type, f.dims, false, stats_where);
     for (int64_t d = 0; d < f.dims; ++d) {
       norm.obs.offset.push_back(a ? a->offset[size_t(d)] : 0.0);
       norm.obs.scale.push_back(a ? a->scale[size_t(d)] : 1.0);
@@ -571,12 +695,7 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
     norm.action.offset.assign(size_t(action_dim), 0.0);
     norm.action.scale.assign(size_t(action_dim), 1.0);
   }
-  if (target)
-    for (size_t d = 0; d < size_t(action_dim); ++d) {
-      norm.action.offset[d] =
-          target->action_scale[d] * norm.action.offset[d] + target->action_offset[d];
-      norm.action.scale[d] *= target->action_scale[d];
-    }
+  if (target) fold_action_units(norm, target->action_scale, target->action_offset, c.dir);
   out.schedule_units = imported_schedule_units(out.config);
   const policy::AlgorithmSpec& spec = registry.of(out.config);
   out.policy = policy::naming_checkpoint(c.dir, [&] {
@@ -584,7 +703,8 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
         policy::BuildArgs{out.config, meta, norm, c.seed, out.schedule_units});
   });
 
-  // Condition columns: LeRobot's step layout (state, environment state) to mimic's sorted row.
+  // Condition columns: LeRobot's step layout (state, cameras, environment state) to mimic's
+  // sorted keys.
   FeatureBlocks lerobot_layout;
   for (const LerobotFeature& f : cond) lerobot_layout.emplace_back(f.name, f.dims);
   const int64_t embed = out.config["algo"]["unet"]["diffusion_step_embed_dim"].get<int64_t>();
@@ -595,10 +715,28 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
   };
 
   std::map<std::string, Tensor<float>> state;
+  std::vector<std::string> cameras;  // mimic's keys, in LeRobot's camera order
+  for (const LerobotFeature& f : cond)
+    if (f.type == "VISUAL") cameras.push_back(f.name);
+  for (const std::string& camera : cameras) {  // LeRobot's spatial softmax has no temperature
+    Tensor<float> one = Tensor<float>::empty(Shape{1});
+    one[0] = 1.0f;
+    state.emplace("encoder." + camera + ".pool.temperature", one);
+  }
   for (const auto& [name, t] : c.model) {
     if (name.rfind("normalize_inputs.", 0) == 0 || name.rfind("normalize_targets.", 0) == 0 ||
         name.rfind("unnormalize_outputs.", 0) == 0)
       continue;  // lerobot <= 0.3's statistics, read above
+    if (const std::optional<detail::LerobotEncoderTensor> e = detail::lerobot_encoder_name(name)) {
+      if (e->name.empty()) continue;  // the coordinate grid
+      if (e->camera >= int(cameras.size()))
+        throw IoError(c.dir + "/model.safetensors: '" + name + "' belongs to camera " +
+                      std::to_string(e->camera) + " of " + std::to_string(cameras.size()));
+      for (size_t k = 0; k < cameras.size(); ++k)
+        if (e->camera < 0 || size_t(e->camera) == k)
+          state.emplace("encoder." + cameras[k] + "." + e->name, t);
+      continue;
+    }
     const std::optional<std::string> mimic_name = detail::lerobot_unet_name(name);
     if (!mimic_name)
       throw IoError(c.dir + "/model.safetensors: tensor '" + name +
@@ -606,15 +744,7 @@ inline ImportedPolicy import_lerobot_policy(const std::string& path,
     const bool condition = mimic_name->find(".cond_encoder.1.weight") != std::string::npos;
     state.emplace(*mimic_name, condition ? permute_condition(name, t) : t);
   }
-  const std::vector<std::string> names = out.policy->weight_names();
-  for (const auto& [name, t] : state)
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      throw IoError(c.dir + "/model.safetensors: tensor for '" + name +
-                    "' has no place in mimic's diffusion_policy built from its config");
-  for (const std::string& n : names)
-    if (!state.count(n))
-      throw IoError(c.dir + "/model.safetensors: mimic's diffusion_policy needs '" + n +
-                    "', which the file does not hold");
+  expect_weights_match(state, *out.policy, c.dir + "/model.safetensors", "the file");
   policy::naming_checkpoint(c.dir, [&] {
     out.policy->load_state(state, nlohmann::json::object());
     return 0;

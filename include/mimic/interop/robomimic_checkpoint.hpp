@@ -9,8 +9,10 @@
 // names it.
 //
 // Imported today: bc (MLP; L2 and GMM heads), bc_rnn (L2 and GMM heads), bc_transformer (L2 and
-// GMM heads), low-dim observations. Image encoders, BC-VAE and the Gaussian head are refused
-// by name until their mappings are checked against robomimic.
+// GMM heads), BC-VAE, low-dim observations and image observations through robomimic's VisualCore
+// (ResNet18Conv with its BatchNorm running statistics, SpatialSoftmax, crops). The Gaussian head
+// is refused by name: mimic's is parameterized differently from robomimic's.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "mimic/config/config.hpp"
+#include "mimic/interop/imported_policy.hpp"
+#include "mimic/interop/visual_core_names.hpp"
 #include "mimic/io/torch_file.hpp"
 #include "mimic/policy/core/checkpoint.hpp"
 
@@ -28,6 +32,10 @@ struct RobomimicCheckpoint {
   nlohmann::json config;                                                 // as robomimic dumped it
   nlohmann::json env_metadata, shape_metadata, obs_normalization_stats;  // null when absent
   std::vector<std::pair<std::string, Tensor<float>>> model;  // the state dict, in its order
+  // shape_metadata.all_shapes' keys in the file's order: robomimic's encoder concatenates
+  // observation features in that order (its train.py writes them sorted, as mimic's row holds
+  // them).
+  std::vector<std::string> all_shapes_order;
 };
 
 inline RobomimicCheckpoint read_robomimic_checkpoint(const std::string& path) {
@@ -52,7 +60,11 @@ inline RobomimicCheckpoint read_robomimic_checkpoint(const std::string& path) {
   if (!config.is(io::PickleValue::Kind::kString))
     throw IoError(path + ": 'config' is " + config.describe() + ", expected robomimic's JSON text");
   c.config = parse_json_text(config.text, path + ": config");
-  c.shape_metadata = io::pickle_to_json(need("shape_metadata"), path + ": shape_metadata");
+  const io::PickleValue& shape_metadata = need("shape_metadata");
+  c.shape_metadata = io::pickle_to_json(shape_metadata, path + ": shape_metadata");
+  if (const io::PickleValue* all = shape_metadata.get("all_shapes"))
+    for (const auto& [k, v] : all->entries)
+      if (k->is(io::PickleValue::Kind::kString)) c.all_shapes_order.push_back(k->text);
   if (const io::PickleValue* e = root.get("env_metadata"))
     c.env_metadata = io::pickle_to_json(*e, path + ": env_metadata");
   if (const io::PickleValue* s = root.get("obs_normalization_stats"))
@@ -82,6 +94,14 @@ inline const std::vector<std::pair<std::string, std::string>>& robomimic_prefixe
       {"nets.embed_ln.", "actor.embed_ln."},
       {"nets.embed_timestep.", "actor.embed_timestep."},
       {"nets.transformer.nets.output_ln.", "actor.transformer.output_ln."},
+      // BC-VAE: robomimic's VAE networks (encoder, decoder, prior) under actor.
+      {"_vae.nets.encoder.nets.mlp._model.", "actor.encoder.mlp."},
+      {"_vae.nets.encoder.nets.decoder.nets.", "actor.encoder."},
+      {"_vae.nets.decoder.nets.mlp._model.", "actor.decoder.mlp."},
+      {"_vae.nets.decoder.nets.decoder.nets.", "actor.decoder."},
+      {"_vae.nets.prior.prior_module.nets.mlp._model.", "actor.prior.mlp."},
+      {"_vae.nets.prior.prior_module.nets.decoder.nets.", "actor.prior.decoder."},
+      {"_vae.nets.prior.prior_params.", "actor.prior."},
   };
   return table;
 }
@@ -113,14 +133,24 @@ inline std::string mimic_name_of_robomimic(const std::string& full, const std::s
       return "actor.transformer.blocks." + index + "." + part;
     }
   }
-  if (starts("nets.encoder."))
-    throw UnsupportedError(path + ": tensor '" + full +
-                           "' belongs to an observation encoder; importing robomimic image "
-                           "encoders is not supported yet");
+  // Image encoders: a VisualCore per rgb key.
+  const std::string obs_nets = "nets.encoder.nets.obs.obs_nets.";
+  if (starts(obs_nets)) {
+    const size_t key_end = n.find('.', obs_nets.size());
+    if (key_end != std::string::npos) {
+      const std::string key = n.substr(obs_nets.size(), key_end - obs_nets.size());
+      const VisualCoreName v = visual_core_name(n.substr(key_end + 1));
+      if (!v.keep) return "";
+      if (!v.name.empty()) return "encoder." + key + "." + v.name;
+    }
+    throw IoError(path + ": tensor '" + full +
+                  "' has no counterpart in mimic's image encoder (robomimic's VisualCore with "
+                  "ResNet18Conv and SpatialSoftmax)");
+  }
   if (starts("_vae."))
-    throw UnsupportedError(path + ": tensor '" + full +
-                           "' belongs to a BC-VAE; importing robomimic BC-VAE checkpoints is not "
-                           "supported yet");
+    throw IoError(path + ": tensor '" + full +
+                  "' has no counterpart in mimic's BC-VAE (robomimic's VAE encoder, decoder and "
+                  "prior networks)");
   throw IoError(path + ": tensor '" + full + "' has no counterpart in mimic's policy");
 }
 
@@ -149,9 +179,15 @@ inline policy::ShapeMeta robomimic_shape_meta(const RobomimicCheckpoint& c,
                                "'; mimic reads low_dim and rgb");
     }
   }
-  if (!meta.rgb_keys.empty())
-    throw UnsupportedError(path + ": the policy reads images (" + *meta.rgb_keys.begin() +
-                           "); importing robomimic image encoders is not supported yet");
+  // robomimic concatenates the features in all_shapes' order, mimic in sorted key order.
+  std::vector<std::string> used;
+  for (const std::string& k : c.all_shapes_order)
+    if (meta.obs_shapes.count(k)) used.push_back(k);
+  if (!std::is_sorted(used.begin(), used.end()))
+    throw UnsupportedError(path + ": shape_metadata.all_shapes lists the observations as " +
+                           nlohmann::json(used).dump() +
+                           "; robomimic's encoder concatenates them in that order, mimic's sorted "
+                           "(robomimic's train.py writes them sorted)");
   meta.validate();
   return meta;
 }
@@ -202,27 +238,6 @@ inline policy::Normalization robomimic_normalization(const RobomimicCheckpoint& 
   return norm;
 }
 
-// A policy that computes what the robomimic checkpoint computes, with everything needed to save
-// it as a mimic checkpoint.
-struct ImportedPolicy {
-  std::string format = "robomimic";  // where it came from: robomimic, diffusion_policy
-  std::unique_ptr<policy::Policy<float, Cpu>> policy;
-  nlohmann::json config;  // merged over mimic's defaults
-  nlohmann::json env_args;
-  int64_t schedule_units = 0;
-  size_t tensors = 0;  // robomimic tensors read
-};
-
-// The learning-rate schedule's length for further training of an imported policy: the run's
-// epochs, in batches (epoch_every_n_steps, else 100 per epoch) when the schedule counts batches.
-inline int64_t imported_schedule_units(const nlohmann::json& config) {
-  const int64_t epochs = config.at("train").value("num_epochs", int64_t(1));
-  const auto& every = config.at("experiment").value("epoch_every_n_steps", nlohmann::json());
-  return policy::schedule_counts_batches(config)
-             ? epochs * (every.is_number_integer() ? every.get<int64_t>() : 100)
-             : epochs;
-}
-
 inline ImportedPolicy import_robomimic_policy(const std::string& path,
                                               const policy::AlgorithmRegistry& registry) {
   const RobomimicCheckpoint c = read_robomimic_checkpoint(path);
@@ -236,6 +251,13 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
   ImportedPolicy out;
   out.config =
       policy::naming_checkpoint(path, [&] { return config::load_config(c.config, registry); });
+  const nlohmann::json& gaussian = out.config.at("algo").value("gaussian", nlohmann::json());
+  if (gaussian.is_object() && gaussian.value("enabled", false))
+    throw UnsupportedError(path +
+                           ": the policy has robomimic's Gaussian head (algo.gaussian.enabled); "
+                           "mimic's Gaussian head is a one-mode mixture whose scale is softplus "
+                           "+ min_std, robomimic's a softplus scaled to init_std and clamped, so "
+                           "it is not imported");
   if (out.config.at("algo_name") != c.algo_name)
     throw IoError(path + ": algo_name '" + c.algo_name + "' disagrees with its config's " +
                   out.config.at("algo_name").dump());
@@ -260,15 +282,9 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
     source[mine] = name;
     weights.emplace(mine, t);
   }
-  const std::vector<std::string> names = out.policy->weight_names();
-  for (const auto& [mine, theirs] : source)
-    if (std::find(names.begin(), names.end(), mine) == names.end())
-      throw IoError(path + ": tensor '" + theirs + "' (mimic name '" + mine +
-                    "') has no place in mimic's " + spec.name + " policy built from its config");
-  for (const std::string& n : names)
-    if (!weights.count(n))
-      throw IoError(path + ": mimic's " + spec.name + " policy needs '" + n +
-                    "', which the checkpoint does not hold");
+  expect_weights_match(weights, *out.policy, path, "the checkpoint", [&](const std::string& mine) {
+    return "'" + source.at(mine) + "' (mimic name '" + mine + "')";
+  });
   for (const auto& [name, t] : c.model) {  // robomimic's RNN per-step alias of its decoder
     const std::string alias = "policy.nets.rnn.per_step_net.";
     if (name.rfind(alias, 0) != 0) continue;
@@ -287,14 +303,6 @@ inline ImportedPolicy import_robomimic_policy(const std::string& path,
   out.env_args = c.env_metadata;
   out.tensors = c.model.size();
   return out;
-}
-
-// Writes the mimic checkpoint (atomically) that `mimic eval` and policy_from_checkpoint run.
-inline void save_imported(const ImportedPolicy& p, const std::string& source_path,
-                          const std::string& out_path) {
-  nlohmann::json extra = {{"imported_from", {{"format", p.format}, {"path", source_path}}}};
-  if (!p.env_args.is_null()) extra["trainer"] = {{"env_args", p.env_args}};
-  policy::save_checkpoint(out_path, *p.policy, p.config, p.schedule_units, extra);
 }
 
 }  // namespace mimic::interop

@@ -6,6 +6,7 @@
 // so the part's slice of a normalized row is the part's normalized row.
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mimic/core/error.hpp"
@@ -14,21 +15,32 @@
 
 namespace mimic::policy {
 
-// Columns of `meta`'s observation row holding `keys`, in the row order of the keys (sorted).
-inline std::vector<int64_t> key_columns(const ShapeMeta& meta,
-                                        const std::vector<std::string>& keys) {
+// Columns holding `keys` in a row of consecutive (key, width) blocks, in the row's order.
+inline std::vector<int64_t> columns_of(const std::vector<std::pair<std::string, int64_t>>& blocks,
+                                       const std::vector<std::string>& keys) {
   std::vector<int64_t> cols;
-  for (const std::string& want : keys)
-    if (!meta.obs_shapes.count(want))
-      throw ValueError("observation key '" + want + "' is not among the policy's keys");
   int64_t col = 0;
-  for (const std::string& k : meta.row_keys()) {
-    const int64_t n = meta.key_size(k);
+  for (const auto& [k, n] : blocks) {
     if (std::find(keys.begin(), keys.end(), k) != keys.end())
       for (int64_t i = 0; i < n; ++i) cols.push_back(col + i);
     col += n;
   }
   return cols;
+}
+inline std::vector<std::pair<std::string, int64_t>> blocks_of(const ShapeMeta& meta,
+                                                              const std::vector<std::string>& row) {
+  std::vector<std::pair<std::string, int64_t>> blocks;
+  for (const std::string& k : row) blocks.emplace_back(k, meta.key_size(k));
+  return blocks;
+}
+
+// Columns of `meta`'s observation row holding `keys`, in the row order of the keys (sorted).
+inline std::vector<int64_t> key_columns(const ShapeMeta& meta,
+                                        const std::vector<std::string>& keys) {
+  for (const std::string& want : keys)
+    if (!meta.obs_shapes.count(want))
+      throw ValueError("observation key '" + want + "' is not among the policy's keys");
+  return columns_of(blocks_of(meta, meta.row_keys()), keys);
 }
 
 // The statistics of `keys` (low-dim keys of `meta`) cut from the whole low-dim block's.
@@ -36,15 +48,9 @@ inline data::AffineStats key_stats(const ShapeMeta& meta, const data::AffineStat
                                    const std::vector<std::string>& keys) {
   if (stats.offset.empty()) return {};
   data::AffineStats out;
-  int64_t col = 0;
-  for (const std::string& k : meta.low_dim_keys()) {
-    const int64_t n = meta.key_size(k);
-    if (std::find(keys.begin(), keys.end(), k) != keys.end())
-      for (int64_t i = 0; i < n; ++i) {
-        out.offset.push_back(stats.offset[size_t(col + i)]);
-        out.scale.push_back(stats.scale[size_t(col + i)]);
-      }
-    col += n;
+  for (const int64_t c : columns_of(blocks_of(meta, meta.low_dim_keys()), keys)) {
+    out.offset.push_back(stats.offset[size_t(c)]);
+    out.scale.push_back(stats.scale[size_t(c)]);
   }
   return out;
 }
@@ -95,18 +101,12 @@ struct KeySubset {
 // how a predicted subgoal becomes another part's observation row.
 inline std::vector<int64_t> goal_columns(const ShapeMeta& from,
                                          const std::vector<std::string>& keys) {
-  std::vector<int64_t> cols;
+  std::vector<std::pair<std::string, int64_t>> blocks;
   for (const std::string& want : keys)
     if (!from.goal_shapes.count(want))
       throw ValueError("key '" + want + "' is not among the predicted subgoal keys");
-  int64_t col = 0;
-  for (const auto& [k, shape] : from.goal_shapes) {
-    const int64_t n = shape_numel(shape);
-    if (std::find(keys.begin(), keys.end(), k) != keys.end())
-      for (int64_t i = 0; i < n; ++i) cols.push_back(col + i);
-    col += n;
-  }
-  return cols;
+  for (const auto& [k, shape] : from.goal_shapes) blocks.emplace_back(k, shape_numel(shape));
+  return columns_of(blocks, keys);
 }
 
 }  // namespace mimic::policy

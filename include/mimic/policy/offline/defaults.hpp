@@ -2,6 +2,7 @@
 // Default configs of robomimic's offline RL algo_names: robomimic's config_factory(name).dump()
 // in v0.5's schema (v0.3's plus the shared keys v0.5 added, written back only when set).
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "mimic/config/defaults.hpp"
 #include "mimic/policy/core/vae_config.hpp"
@@ -21,6 +22,19 @@ inline nlohmann::json rl_optim_group(double lr, double decay_factor, bool staged
     g["end_epoch"] = -1;
   }
   return g;
+}
+
+// The critic settings robomimic's TD3-BC, BCQ and CQL share: no Huber loss, no gradient clipping,
+// no value bounds, an ensemble of critics and their layer sizes; each adds its own.
+inline nlohmann::json rl_critic_block(nlohmann::json ensemble, nlohmann::json layer_dims,
+                                      const nlohmann::json& own = nlohmann::json::object()) {
+  nlohmann::json c = {{"use_huber", false},
+                      {"max_gradient_norm", nullptr},
+                      {"value_bounds", nullptr},
+                      {"ensemble", std::move(ensemble)},
+                      {"layer_dims", std::move(layer_dims)}};
+  c.update(own);
+  return c;
 }
 
 // robomimic's td3_bc config: D4RL-style settings (one "flat" low-dim key, return-based
@@ -49,12 +63,7 @@ inline nlohmann::json td3_bc_defaults() {
       {"n_step", 1},
       {"target_tau", 0.005},
       {"infinite_horizon", false},
-      {"critic",
-       {{"use_huber", false},
-        {"max_gradient_norm", nullptr},
-        {"value_bounds", nullptr},
-        {"ensemble", {{"n", 2}, {"weight", 1.0}}},
-        {"layer_dims", {256, 256}}}},
+      {"critic", rl_critic_block({{"n", 2}, {"weight", 1.0}}, {256, 256})},
       {"actor",
        {{"update_freq", 2}, {"noise_std", 0.2}, {"noise_clip", 0.5}, {"layer_dims", {256, 256}}}}};
   return c;
@@ -104,15 +113,10 @@ inline nlohmann::json bcq_defaults() {
       {"n_step", 1},
       {"target_tau", 0.005},
       {"infinite_horizon", false},
-      {"critic",
-       {{"use_huber", false},
-        {"max_gradient_norm", nullptr},
-        {"value_bounds", nullptr},
-        {"num_action_samples", 10},
-        {"num_action_samples_rollout", 100},
-        {"ensemble", {{"n", 2}, {"weight", 0.75}}},
-        {"distributional", {{"enabled", false}, {"num_atoms", 51}}},
-        {"layer_dims", {300, 400}}}},
+      {"critic", rl_critic_block({{"n", 2}, {"weight", 0.75}}, {300, 400},
+                                 {{"num_action_samples", 10},
+                                  {"num_action_samples_rollout", 100},
+                                  {"distributional", {{"enabled", false}, {"num_atoms", 51}}}})},
       {"action_sampler",
        {{"actor_layer_dims", {1024, 1024}},
         {"gmm",
@@ -148,18 +152,13 @@ inline nlohmann::json cql_defaults() {
           {"common", {{"std_activation", "exp"}, {"use_tanh", true}, {"low_noise_eval", true}}},
           {"gaussian", {{"init_last_fc_weight", 0.001}, {"init_std", 0.3}, {"fixed_std", false}}}}},
         {"layer_dims", {300, 400}}}},
-      {"critic",
-       {{"use_huber", false},
-        {"max_gradient_norm", nullptr},
-        {"value_bounds", nullptr},
-        {"num_action_samples", 1},
-        {"num_random_actions", 10},
-        {"ensemble", {{"n", 2}}},
-        {"layer_dims", {300, 400}},
-        {"cql_weight", 1.0},
-        {"deterministic_backup", true},
-        {"min_q_weight", 1.0},
-        {"target_q_gap", 5.0}}}};
+      {"critic", rl_critic_block({{"n", 2}}, {300, 400},
+                                 {{"num_action_samples", 1},
+                                  {"num_random_actions", 10},
+                                  {"cql_weight", 1.0},
+                                  {"deterministic_backup", true},
+                                  {"min_q_weight", 1.0},
+                                  {"target_q_gap", 5.0}})}};
   return c;
 }
 
