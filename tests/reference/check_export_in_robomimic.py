@@ -20,7 +20,7 @@ import torch.distributions as D
 
 import robomimic.utils.file_utils as FileUtils
 
-from make_robomimic_checkpoint_fixtures import CASES, OUT, SEED, sample_with_mimic_stream
+from make_robomimic_checkpoint_fixtures import CASES, IMAGE, OUT, SEED, sample_with_mimic_stream
 from mimic_philox import MimicStream
 
 
@@ -29,9 +29,8 @@ def main():
     expected = json.load(open(os.path.join(OUT, "expected.json")))["cases"]
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        # mimic exports neither image encoders nor BC-VAE to robomimic, and imports no Gaussian
-        # head (refused by name).
-        for name in [n for n, c in CASES.items() if not (c.get("image") or c.get("vae") or c.get("gaussian"))]:
+        # mimic exports no BC-VAE to robomimic and imports no Gaussian head (refused by name).
+        for name in [n for n, c in CASES.items() if not (c.get("vae") or c.get("gaussian"))]:
             ours = os.path.join(tmp, name + ".safetensors")
             back = os.path.join(tmp, name + ".pth")
             subprocess.run([mimic, "import", "--from", "robomimic", os.path.join(OUT, name + ".pth"),
@@ -43,9 +42,15 @@ def main():
             policy.start_episode()
             original = D.MixtureSameFamily.sample
             D.MixtureSameFamily.sample = sample_with_mimic_stream(MimicStream(SEED))
+            frames = None
+            if "image_key" in expected[name]:  # the episode's camera frames, [step, 3, H, W] bytes
+                frames = np.fromfile(os.path.join(OUT, name + "_frames.u8"), dtype=np.uint8)
+                frames = frames.reshape(len(expected[name]["episode"]), 3, IMAGE, IMAGE)
             try:
-                for step in expected[name]["episode"]:
+                for t, step in enumerate(expected[name]["episode"]):
                     ob = {k: np.array(v) for k, v in step["obs"].items()}
+                    if frames is not None:
+                        ob[expected[name]["image_key"]] = frames[t].astype(np.float32) / 255.0
                     got = policy(ob)
                     err = float(np.max(np.abs(got - np.array(step["action"]))))
                     worst = max(worst, err)

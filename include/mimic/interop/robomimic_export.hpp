@@ -2,14 +2,18 @@
 // A mimic checkpoint as a robomimic 0.3.0 checkpoint (.pth): what TrainUtils.save_model writes,
 // so that FileUtils.policy_from_checkpoint loads it (strictly: every tensor of robomimic's state
 // dict, including the RNN's per-step alias of its decoder and the GPT blocks' causal-mask
-// buffers) and its RolloutPolicy computes mimic's actions. The config is robomimic's view of the
-// merged config; a setting robomimic 0.3.0 lacks is refused by name rather than dropped.
+// buffers, and for an image policy each VisualCore's second listing of its modules, its spatial
+// softmax's coordinate grid and BatchNorm's batch counters) and its RolloutPolicy computes
+// mimic's actions. The config is robomimic's view of the merged config; a setting robomimic 0.3.0
+// lacks is refused by name rather than dropped.
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/interop/visual_core_names.hpp"
 #include "mimic/io/pickle_writer.hpp"
 #include "mimic/io/zip_writer.hpp"
 
@@ -34,6 +38,47 @@ inline std::string robomimic_name_of_mimic(const std::string& n) {
   throw UnsupportedError("mimic weight '" + n + "' has no robomimic 0.3.0 counterpart");
 }
 
+// The crop an exported policy's encoder applies (robomimic's CropRandomizer settings).
+struct EncoderSettingsView {
+  bool crop = false;
+  int64_t crop_height = 0, crop_width = 0;
+};
+inline EncoderSettingsView encoder_settings_view(const nlohmann::json& config,
+                                                 const std::string& where) {
+  EncoderSettingsView v;
+  const nlohmann::json& rgb = config.at("observation").at("encoder").at("rgb");
+  v.crop = rgb.value("obs_randomizer_class", nlohmann::json()) == "CropRandomizer";
+  if (v.crop) {
+    const nlohmann::json& r = rgb.at("obs_randomizer_kwargs");
+    v.crop_height = r.value("crop_height", int64_t(76));
+    v.crop_width = r.value("crop_width", int64_t(76));
+    if (r.value("num_crops", int64_t(1)) != 1)
+      throw UnsupportedError(where + ": exporting more than one crop per image is not supported");
+  }
+  return v;
+}
+
+// The camera key of an encoder weight ("encoder.<rgb key>.<rest>"), if it is one.
+inline std::optional<std::string> encoder_camera(const policy::ShapeMeta& meta,
+                                                 const std::string& name) {
+  for (const std::string& k : meta.rgb_keys)
+    if (name.rfind("encoder." + k + ".", 0) == 0) return k;
+  return std::nullopt;
+}
+
+// A side of ResNet18's last feature map: conv1 and max pooling halve it, then layer2..4 (each
+// a 3x3 stride-2 convolution with padding 1): ceil(side / 32) for robomimic's sizes.
+inline int64_t resnet18_feature_size(int64_t side) {
+  for (int i = 0; i < 5; ++i) side = (side - 1) / 2 + 1;
+  return side;
+}
+
+// numpy.linspace(start, stop, n)[i]: i * step + start, the last value stop itself.
+inline double numpy_linspace(double start, double stop, int64_t n, int64_t i) {
+  if (n > 1 && i == n - 1) return stop;
+  return n > 1 ? double(i) * ((stop - start) / double(n - 1)) + start : start;
+}
+
 struct RobomimicExport {
   std::string algorithm;  // mimic's spec
   size_t tensors = 0;     // entries of robomimic's state dict
@@ -52,8 +97,7 @@ inline RobomimicExport export_robomimic_checkpoint(const std::string& in, const 
                            "bc_transformer are)");
   if (algo.at("gaussian").at("enabled").get<bool>())
     throw UnsupportedError(in + ": exporting the Gaussian head to robomimic is not supported");
-  if (!recipe.meta.rgb_keys.empty())
-    throw UnsupportedError(in + ": exporting image encoders to robomimic is not supported");
+  const EncoderSettingsView encoder = encoder_settings_view(recipe.config, in);
   if (spec.name == "bc_rnn" && !algo.at("actor_layer_dims").empty())
     throw UnsupportedError(in +
                            ": exporting BC-RNN with algo.actor_layer_dims (a per-step MLP) "
@@ -79,11 +123,33 @@ inline RobomimicExport export_robomimic_checkpoint(const std::string& in, const 
     storages.emplace_back(std::to_string(storages.size()), t);
     return storages.back().first;
   };
+  const policy::ShapeMeta& meta = recipe.meta;
   for (const std::string& name : policy->weight_names()) {
     auto it = ck.tensors.find(name);
     if (it == ck.tensors.end()) throw IoError(in + ": checkpoint has no tensor '" + name + "'");
-    const std::string theirs = robomimic_name_of_mimic(name);
     const std::string key = add_storage(it->second);
+    // Image encoders: robomimic's VisualCore lists each module twice; BatchNorm also counts its
+    // batches (unused with robomimic's momentum 0.1: written as 0).
+    if (const auto camera = encoder_camera(meta, name)) {
+      const std::string head = "policy.nets.encoder.nets.obs.obs_nets." + *camera + ".";
+      const std::string mine = name.substr(8 + camera->size() + 1);  // below encoder.<key>.
+      const std::vector<std::string> theirs = robomimic_visual_core_names(mine);
+      if (theirs.empty())
+        throw UnsupportedError(in + ": mimic weight '" + name +
+                               "' has no robomimic 0.3.0 counterpart");
+      for (const std::string& t : theirs) state.push_back({head + t, {key, it->second}});
+      const std::string running = ".running_mean";
+      if (mine.size() > running.size() &&
+          mine.compare(mine.size() - running.size(), running.size(), running) == 0) {
+        const Tensor<float> zero = Tensor<float>::zeros(Shape{});
+        const std::string count = add_storage(zero);
+        for (const std::string& t : theirs)
+          state.push_back({head + t.substr(0, t.size() - running.size()) + ".num_batches_tracked",
+                           {count, zero}});
+      }
+      continue;
+    }
+    const std::string theirs = robomimic_name_of_mimic(name);
     state.push_back({theirs, {key, it->second}});
     const std::string decoder = "policy.nets.decoder.";
     if (spec.name == "bc_rnn" && theirs.rfind(decoder, 0) == 0)  // the shared per-step module
@@ -102,8 +168,26 @@ inline RobomimicExport export_robomimic_checkpoint(const std::string& in, const 
            {key, mask}});
   }
 
+  // The spatial softmax's fixed coordinate grid per camera, as numpy's linspace makes it.
+  for (const std::string& camera : meta.rgb_keys) {
+    const auto& shape = meta.obs_shapes.at(camera);
+    const int64_t h = resnet18_feature_size(encoder.crop ? encoder.crop_height : shape[1]),
+                  w = resnet18_feature_size(encoder.crop ? encoder.crop_width : shape[2]);
+    auto pos_x = Tensor<float>::empty({1, h * w}), pos_y = Tensor<float>::empty({1, h * w});
+    for (int64_t i = 0; i < h; ++i)
+      for (int64_t j = 0; j < w; ++j) {
+        pos_x[i * w + j] = float(numpy_linspace(-1.0, 1.0, w, j));
+        pos_y[i * w + j] = float(numpy_linspace(-1.0, 1.0, h, i));
+      }
+    const std::string head = "policy.nets.encoder.nets.obs.obs_nets." + camera + ".";
+    const std::string kx = add_storage(pos_x), ky = add_storage(pos_y);
+    for (const char* pool : {"pool.", "nets.1."}) {
+      state.push_back({head + pool + "pos_x", {kx, pos_x}});
+      state.push_back({head + pool + "pos_y", {ky, pos_y}});
+    }
+  }
+
   // Shapes, statistics and environment as save_model stores them.
-  const policy::ShapeMeta& meta = recipe.meta;
   json shapes = json::object(), keys = json::array();
   for (const std::string& k : meta.keys()) {
     shapes[k] = meta.obs_shapes.at(k);
@@ -115,7 +199,7 @@ inline RobomimicExport export_robomimic_checkpoint(const std::string& in, const 
                {{"ac_dim", meta.action_dim},
                 {"all_shapes", shapes},
                 {"all_obs_keys", keys},
-                {"use_images", false}}}};
+                {"use_images", !meta.rgb_keys.empty()}}}};
   top["env_metadata"] = ck.meta.contains("trainer")
                             ? ck.meta["trainer"].value("env_args", json::object())
                             : json::object();

@@ -6,8 +6,8 @@
 // keeps none of those. torchvision's ResNet children conv1, bn1, relu, maxpool, layer1..layer4
 // are backbone.nets.0..7; the flatten is nets.2 and the linear layer nets.3.
 #include <map>
-#include <optional>
 #include <string>
+#include <vector>
 
 namespace mimic::interop {
 
@@ -37,6 +37,27 @@ inline VisualCoreName visual_core_name(const std::string& rest) {
     if (it != kChild.end()) return {true, "backbone." + it->second + r.substr(dot)};
   }
   return {true, ""};
+}
+
+// The other way: robomimic's names for a mimic encoder tensor (its name below encoder.<key>.),
+// each module under both of the VisualCore's listings; empty when mimic's name has none.
+inline std::vector<std::string> robomimic_visual_core_names(const std::string& mine) {
+  auto starts = [&](const std::string& p) { return mine.rfind(p, 0) == 0; };
+  if (starts("linear.")) return {"nets.3." + mine.substr(7)};
+  if (starts("pool.")) return {mine, "nets.1." + mine.substr(5)};
+  if (starts("backbone.")) {
+    const std::string r = mine.substr(9);
+    const size_t dot = r.find('.');
+    static const std::map<std::string, std::string> kIndex = {{"conv1", "0"},  {"bn1", "1"},
+                                                              {"layer1", "4"}, {"layer2", "5"},
+                                                              {"layer3", "6"}, {"layer4", "7"}};
+    auto it = dot == std::string::npos ? kIndex.end() : kIndex.find(r.substr(0, dot));
+    if (it != kIndex.end()) {
+      const std::string tail = it->second + r.substr(dot);
+      return {"backbone.nets." + tail, "nets.0.nets." + tail};
+    }
+  }
+  return {};
 }
 
 }  // namespace mimic::interop
