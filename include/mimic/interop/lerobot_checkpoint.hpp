@@ -34,6 +34,7 @@
 
 #include "mimic/interop/condition_columns.hpp"
 #include "mimic/interop/robomimic_checkpoint.hpp"
+#include "mimic/interop/visual_core_names.hpp"
 #include "mimic/nn/safetensors.hpp"
 
 namespace mimic::interop {
@@ -382,14 +383,9 @@ inline std::optional<LerobotEncoderTensor> lerobot_encoder_name(const std::strin
   } else if (starts("out.")) {
     t.name = "linear." + rest.substr(4);
   } else if (starts("backbone.")) {
-    const std::string r = rest.substr(9);
-    const size_t dot = r.find('.');
-    static const std::map<std::string, std::string> kChild = {{"0", "conv1"},  {"1", "bn1"},
-                                                              {"4", "layer1"}, {"5", "layer2"},
-                                                              {"6", "layer3"}, {"7", "layer4"}};
-    auto it = dot == std::string::npos ? kChild.end() : kChild.find(r.substr(0, dot));
-    if (it == kChild.end()) return std::nullopt;
-    t.name = "backbone." + it->second + r.substr(dot);
+    const std::string mine = resnet_tensor(rest.substr(9), true);
+    if (mine.empty()) return std::nullopt;
+    t.name = "backbone." + mine;
   } else {
     return std::nullopt;
   }

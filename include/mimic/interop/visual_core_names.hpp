@@ -5,11 +5,29 @@
 // softmax's fixed coordinate grid as pos_x/pos_y buffers, and BatchNorm counts its batches; mimic
 // keeps none of those. torchvision's ResNet children conv1, bn1, relu, maxpool, layer1..layer4
 // are backbone.nets.0..7; the flatten is nets.2 and the linear layer nets.3.
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mimic::interop {
+
+// torchvision's ResNet children as nn.Sequential indexes them, with mimic's names: the part of a
+// backbone tensor name before its first dot, one way or the other ("" when unknown).
+inline std::string resnet_child(const std::string& from, bool to_mimic) {
+  static const std::pair<const char*, const char*> kChildren[] = {{"0", "conv1"},  {"1", "bn1"},
+                                                                  {"4", "layer1"}, {"5", "layer2"},
+                                                                  {"6", "layer3"}, {"7", "layer4"}};
+  for (const auto& [index, name] : kChildren)
+    if (from == (to_mimic ? index : name)) return to_mimic ? name : index;
+  return "";
+}
+// A backbone tensor's name below the backbone ("4.0.conv1.weight" <-> "layer1.0.conv1.weight").
+inline std::string resnet_tensor(const std::string& r, bool to_mimic) {
+  const size_t dot = r.find('.');
+  if (dot == std::string::npos) return "";
+  const std::string child = resnet_child(r.substr(0, dot), to_mimic);
+  return child.empty() ? "" : child + r.substr(dot);
+}
 
 struct VisualCoreName {
   bool keep = false;  // false: a copy or fixed buffer mimic does not keep
@@ -28,13 +46,8 @@ inline VisualCoreName visual_core_name(const std::string& rest) {
   if (starts("nets.3.")) return {true, "linear." + rest.substr(7)};
   if (starts("pool.")) return {true, rest};
   if (starts("backbone.nets.")) {
-    const std::string r = rest.substr(14);
-    const size_t dot = r.find('.');
-    static const std::map<std::string, std::string> kChild = {{"0", "conv1"},  {"1", "bn1"},
-                                                              {"4", "layer1"}, {"5", "layer2"},
-                                                              {"6", "layer3"}, {"7", "layer4"}};
-    auto it = dot == std::string::npos ? kChild.end() : kChild.find(r.substr(0, dot));
-    if (it != kChild.end()) return {true, "backbone." + it->second + r.substr(dot)};
+    const std::string mine = resnet_tensor(rest.substr(14), true);
+    if (!mine.empty()) return {true, "backbone." + mine};
   }
   return {true, ""};
 }
@@ -46,16 +59,8 @@ inline std::vector<std::string> robomimic_visual_core_names(const std::string& m
   if (starts("linear.")) return {"nets.3." + mine.substr(7)};
   if (starts("pool.")) return {mine, "nets.1." + mine.substr(5)};
   if (starts("backbone.")) {
-    const std::string r = mine.substr(9);
-    const size_t dot = r.find('.');
-    static const std::map<std::string, std::string> kIndex = {{"conv1", "0"},  {"bn1", "1"},
-                                                              {"layer1", "4"}, {"layer2", "5"},
-                                                              {"layer3", "6"}, {"layer4", "7"}};
-    auto it = dot == std::string::npos ? kIndex.end() : kIndex.find(r.substr(0, dot));
-    if (it != kIndex.end()) {
-      const std::string tail = it->second + r.substr(dot);
-      return {"backbone.nets." + tail, "nets.0.nets." + tail};
-    }
+    const std::string tail = resnet_tensor(mine.substr(9), false);
+    if (!tail.empty()) return {"backbone.nets." + tail, "nets.0.nets." + tail};
   }
   return {};
 }
