@@ -256,6 +256,21 @@ TEST(Cli, ImportDiffusionPolicyCheckpointThenEvaluateInPushT) {
       << robomimic.output;
 }
 
+// `mimic import --from lerobot FOLDER` whose output names `needles` and Push-T as the
+// environment, then one short `mimic eval` rollout of the imported policy in Push-T.
+void import_then_evaluate_in_pusht(const std::string& folder, const std::string& out, int horizon,
+                                   const std::vector<std::string>& needles) {
+  SCOPED_TRACE(folder);
+  CommandResult r = run("import --from lerobot " + folder + " --output " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const std::string& n : needles) EXPECT_NE(r.output.find(n), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("environment PushT"), std::string::npos) << r.output;
+  CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon " +
+                        std::to_string(horizon) + " --n_envs 1");
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
+}
+
 // A LeRobot diffusion policy trained on gym-pusht's keypoint observation (LeRobot's own
 // save_pretrained folder with its train_config.json, tests/reference/make_lerobot_fixture.py)
 // imported as a user would and rolled out in mimic's Push-T, which observes the same
@@ -266,24 +281,13 @@ TEST(Cli, ImportLerobotPolicyThenEvaluateInPushT) {
   const std::string dir = std::string(MIMIC_TEST_DATA_DIR) + "/lerobot/";
   const std::string out = ::testing::TempDir() + "/imported_lerobot.safetensors";
   std::filesystem::remove(out);
-  CommandResult r = run("import --from lerobot " + dir + "ddim --output " + out);
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("LeRobot diffusion as diffusion_policy"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("[\"agent_pos\",\"environment_state\"]"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("environment PushT"), std::string::npos) << r.output;
-  CommandResult e = run("eval --agent " + out + " --n_rollouts 1 --horizon 16 --n_envs 1");
-  EXPECT_EQ(e.status, 0) << e.output;
-  EXPECT_NE(e.output.find("PushT"), std::string::npos) << e.output;
-
+  ASSERT_NO_FATAL_FAILURE(import_then_evaluate_in_pusht(
+      dir + "ddim", out, 16,
+      {"LeRobot diffusion as diffusion_policy", "[\"agent_pos\",\"environment_state\"]"}));
   // Trained on gym-pusht's image observation: Push-T with its camera image.
-  const std::string pixels = ::testing::TempDir() + "/imported_lerobot_pixels.safetensors";
-  CommandResult i = run("import --from lerobot " + dir + "pusht_image --output " + pixels);
-  ASSERT_EQ(i.status, 0) << i.output;
-  EXPECT_NE(i.output.find("[\"agent_pos\",\"image\"]"), std::string::npos) << i.output;
-  EXPECT_NE(i.output.find("environment PushT"), std::string::npos) << i.output;
-  CommandResult ie = run("eval --agent " + pixels + " --n_rollouts 1 --horizon 8 --n_envs 1");
-  EXPECT_EQ(ie.status, 0) << ie.output;
-  EXPECT_NE(ie.output.find("PushT"), std::string::npos) << ie.output;
+  ASSERT_NO_FATAL_FAILURE(import_then_evaluate_in_pusht(
+      dir + "pusht_image", ::testing::TempDir() + "/imported_lerobot_pixels.safetensors", 8,
+      {"[\"agent_pos\",\"image\"]"}));
 
   const std::string plain = ::testing::TempDir() + "/imported_lerobot_ddpm.safetensors";
   CommandResult p = run("import --from lerobot " + dir + "ddpm --output " + plain);

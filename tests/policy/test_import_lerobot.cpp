@@ -227,6 +227,14 @@ TEST(ImportLerobot, LegacyBufferStatisticsActionsEqualLerobots) {
 
 // With a target environment (the CLI's for gym-pusht runs) the keys take the environment's names,
 // whose sorted order is LeRobot's own, and the actions come out in its units (pixels / 256 - 1).
+// LeRobot's recorded actions (Push-T pixels) in Push-T's action units, [0, 512] -> [-1, 1].
+void in_pusht_units(json& expected) {
+  for (json& chunk : expected["chunks"])
+    for (json& row : chunk["action"])
+      for (json& step : row)
+        for (json& v : step) v = v.get<double>() / 256.0 - 1.0;
+}
+
 TEST(ImportLerobot, ActionsMapIntoTheTargetEnvironmentsKeysAndUnits) {
   const policy::AlgorithmRegistry reg = policy::builtin_algorithms();
   json expected = read_json(kDir + "ddim_actions.json");
@@ -243,10 +251,7 @@ TEST(ImportLerobot, ActionsMapIntoTheTargetEnvironmentsKeysAndUnits) {
   EXPECT_EQ(imported.env_args["env_name"], "PushT");
   EXPECT_EQ(imported.policy->shape_meta().row_keys(),
             (std::vector<std::string>{"agent_pos", "environment_state"}));
-  for (json& chunk : expected["chunks"])
-    for (json& row : chunk["action"])
-      for (json& step : row)
-        for (json& v : step) v = v.get<double>() / 256.0 - 1.0;
+  in_pusht_units(expected);
   expect_lerobot_actions(
       *imported.policy, expected, "in Push-T's keys and units",
       {{"agent_pos", "observation.state"}, {"environment_state", "observation.environment_state"}});
@@ -271,10 +276,7 @@ TEST(ImportLerobot, PushTImageActionsMapIntoPushTsKeysAndUnits) {
       });
   EXPECT_EQ(imported.policy->shape_meta().row_keys(),
             (std::vector<std::string>{"agent_pos", "image"}));
-  for (json& chunk : expected["chunks"])
-    for (json& row : chunk["action"])
-      for (json& step : row)
-        for (json& v : step) v = v.get<double>() / 256.0 - 1.0;
+  in_pusht_units(expected);
   expected["cameras"] = {"image"};
   expect_lerobot_actions(*imported.policy, expected, "pusht_image in Push-T's keys and units",
                          {{"agent_pos", "observation.state"}}, frames);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mimic/interop/condition_columns.hpp"
@@ -324,22 +325,14 @@ inline nlohmann::json diffusion_policy_config_from_dp(const nlohmann::json& cfg,
     c["observation"]["modalities"]["obs"]["rgb"] = rgb;
     // DP's encoder: robomimic's image VisualCore defaults (ResNet18, 32 keypoints, 64 features),
     // and its crop (random in training, centre at evaluation) when crop_shape is set.
-    nlohmann::json& enc = c["observation"]["encoder"]["rgb"];
-    enc["core_kwargs"] = {{"feature_dimension", 64},
-                          {"backbone_class", "ResNet18Conv"},
-                          {"pool_class", "SpatialSoftmax"},
-                          {"pool_kwargs", {{"num_kp", 32}}}};
+    std::optional<std::pair<int64_t, int64_t>> crop_size;
     if (pol.contains("crop_shape") && !pol["crop_shape"].is_null()) {
       const nlohmann::json& crop = pol["crop_shape"];
-      if (!crop.is_array() || crop.size() != 2)
+      if (!crop.is_array() || crop.size() != 2 || !crop[0].is_number() || !crop[1].is_number())
         throw IoError(path + ": cfg.policy.crop_shape is " + crop.dump() + ", expected [h, w]");
-      enc["obs_randomizer_class"] = "CropRandomizer";
-      enc["obs_randomizer_kwargs"]["crop_height"] = crop[0];
-      enc["obs_randomizer_kwargs"]["crop_width"] = crop[1];
-      enc["obs_randomizer_kwargs"]["num_crops"] = 1;
-    } else {
-      enc["obs_randomizer_class"] = nullptr;
+      crop_size = {crop[0].get<int64_t>(), crop[1].get<int64_t>()};
     }
+    write_visual_core(c["observation"]["encoder"]["rgb"], 32, 64, crop_size);
   }
   return policy::naming_checkpoint(path, [&] { return config::load_config(c, registry); });
 }

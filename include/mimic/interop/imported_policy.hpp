@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mimic/core/error.hpp"
@@ -123,6 +125,28 @@ inline void write_adam(nlohmann::json& algo, const nlohmann::json& lr, const nlo
   if (!betas.is_null()) p["betas"] = betas;
   if (!weight_decay.is_null()) p["regularization"]["L2"] = weight_decay;
   if (!warmup_steps.is_null()) p["learning_rate"]["warmup_steps"] = warmup_steps;
+}
+
+// observation.encoder.rgb for robomimic's VisualCore as the originals build it: ResNet18Conv, a
+// spatial softmax of `keypoints` (temperature 1, fixed, no noise), a linear layer to `features`,
+// and a crop of (height, width), random in training and centred at evaluation, or none.
+inline void write_visual_core(nlohmann::json& rgb, int64_t keypoints, int64_t features,
+                              const std::optional<std::pair<int64_t, int64_t>>& crop) {
+  rgb["core_kwargs"] = {{"feature_dimension", features},
+                        {"backbone_class", "ResNet18Conv"},
+                        {"pool_class", "SpatialSoftmax"},
+                        {"pool_kwargs",
+                         {{"num_kp", keypoints},
+                          {"temperature", 1.0},
+                          {"learnable_temperature", false},
+                          {"noise_std", 0.0}}}};
+  if (crop) {
+    rgb["obs_randomizer_class"] = "CropRandomizer";
+    rgb["obs_randomizer_kwargs"] = {
+        {"crop_height", crop->first}, {"crop_width", crop->second}, {"num_crops", 1}};
+  } else {
+    rgb["obs_randomizer_class"] = nullptr;
+  }
 }
 
 }  // namespace mimic::interop

@@ -209,10 +209,11 @@ inline LerobotPolicyFolder read_lerobot_policy(const std::string& path) {
     throw IoError(path +
                   ": no config.json (expected a folder written by LeRobot's save_pretrained: "
                   "config.json and model.safetensors)");
-  c.config = detail::lerobot_json_file(c.dir + "/config.json");
   {  // LeRobot stacks cameras in input_features' order, which a sorted JSON object loses.
-    const nlohmann::ordered_json ordered =
-        nlohmann::ordered_json::parse(detail::lerobot_json_text(c.dir + "/config.json"));
+    const std::string text = detail::lerobot_json_text(c.dir + "/config.json");
+    c.config = parse_json_text(text, c.dir + "/config.json");
+    if (!c.config.is_object()) throw IoError(c.dir + "/config.json: expected a JSON object");
+    const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text);
     if (ordered.contains("input_features") && ordered["input_features"].is_object())
       for (const auto& item : ordered["input_features"].items())
         c.input_feature_order.push_back(item.key());
@@ -527,15 +528,7 @@ inline void lerobot_encoder_config(const LerobotPolicyFolder& c,
   const int64_t keypoints = l.value("spatial_softmax_num_keypoints", int64_t(32));
   const LerobotFeature& first = *std::find_if(
       features.begin(), features.end(), [](const LerobotFeature& f) { return f.type == "VISUAL"; });
-  nlohmann::json& enc = m["observation"]["encoder"]["rgb"];
-  enc["core_kwargs"] = {{"feature_dimension", 2 * keypoints},
-                        {"backbone_class", "ResNet18Conv"},
-                        {"pool_class", "SpatialSoftmax"},
-                        {"pool_kwargs",
-                         {{"num_kp", keypoints},
-                          {"temperature", 1.0},
-                          {"learnable_temperature", false},
-                          {"noise_std", 0.0}}}};
+  std::optional<std::pair<int64_t, int64_t>> crop_size;
   if (l.contains("crop_shape") && !l["crop_shape"].is_null()) {
     const nlohmann::json& crop = l["crop_shape"];
     if (!crop.is_array() || crop.size() != 2 || !crop[0].is_number_integer() ||
@@ -552,11 +545,10 @@ inline void lerobot_encoder_config(const LerobotPolicyFolder& c,
         throw UnsupportedError(where + ": crop_shape " + crop.dump() + " on images of " +
                                nlohmann::json(first.image).dump() +
                                " centres the evaluation crop half a pixel off mimic's");
-    enc["obs_randomizer_class"] = "CropRandomizer";
-    enc["obs_randomizer_kwargs"] = {{"crop_height", ch}, {"crop_width", cw}, {"num_crops", 1}};
-  } else {
-    enc["obs_randomizer_class"] = nullptr;
+    crop_size = {ch, cw};
   }
+  nlohmann::json& enc = m["observation"]["encoder"]["rgb"];
+  write_visual_core(enc, keypoints, 2 * keypoints, crop_size);
   nlohmann::json channels = nlohmann::json::object();
   for (const auto& [name, stats] : normalization) channels[name] = policy::stats_to_json(stats);
   enc["core_kwargs"]["channel_normalization"] = channels;
